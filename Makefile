@@ -1,0 +1,33 @@
+# Thin wrapper over CMake. `make run` is the main job, `make test` runs every test.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps configure build run test bench format clean
+
+deps:
+	bash scripts/install_deps.sh test
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/quickstart
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+
+bench:
+	bash scripts/install_deps.sh bench
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target bench_ops
+	./$(BUILD)/bench/bench_ops
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,21 @@
+#pragma once
+// Runs the tape backwards: dependency counting, iterative, deterministic order.
+#include <optional>
+
+#include "core/node.hpp"
+
+namespace xg {
+
+// Accumulates d(sum_i <outputs[i], grad_outputs[i]>)/d(leaf) into every leaf's .grad.
+// An empty grad_output is allowed for a one-element output (taken as 1). retain_graph defaults
+// to create_graph, as in PyTorch.
+void backward(const TensorList& outputs, const TensorList& grad_outputs = {},
+              std::optional<bool> retain_graph = {}, bool create_graph = false);
+
+// Returns d(sum_i <outputs[i], grad_outputs[i]>)/d(inputs[j]) without touching any .grad.
+// An input the outputs do not depend on is an error unless allow_unused (then undefined).
+TensorList grad(const TensorList& outputs, const TensorList& inputs,
+                const TensorList& grad_outputs = {}, std::optional<bool> retain_graph = {},
+                bool create_graph = false, bool allow_unused = false);
+
+}  // namespace xg

@@ -1,0 +1,296 @@
+#include "core/tensor.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xio.hpp>
+
+#include "core/dispatch.hpp"
+#include "core/engine.hpp"
+#include "core/grad_mode.hpp"
+#include "core/node.hpp"
+#include "core/random.hpp"
+
+namespace xg {
+
+const char* dtype_name(Dtype d) {
+    switch (d) {
+        case Dtype::float32: return "float32";
+        case Dtype::float64: return "float64";
+        case Dtype::int64: return "int64";
+    }
+    return "unknown";
+}
+
+std::size_t shape_numel(const Shape& s) {
+    std::size_t n = 1;
+    for (auto d : s) n *= d;
+    return n;
+}
+
+std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+namespace {
+template <class T>
+std::shared_ptr<TensorImpl> make_impl(xt::xarray<T>&& a) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0});
+    return impl;
+}
+}  // namespace
+
+Tensor::Tensor(xt::xarray<float> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xt::xarray<double> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xt::xarray<std::int64_t> a) : impl_(make_impl(std::move(a))) {}
+
+const TensorImpl& Tensor::checked() const {
+    XG_CHECK(impl_ != nullptr, "Tensor: operation on an undefined tensor");
+    return *impl_;
+}
+
+Dtype Tensor::dtype() const { return static_cast<Dtype>(checked().storage->array.index()); }
+
+const Shape& Tensor::shape() const {
+    return std::visit([](const auto& a) -> const Shape& { return a.shape(); },
+                      checked().storage->array);
+}
+
+std::size_t Tensor::numel() const {
+    return std::visit([](const auto& a) { return a.size(); }, checked().storage->array);
+}
+
+std::size_t Tensor::size(std::int64_t d) const {
+    return shape()[detail::wrap_dim("size", d, dim())];
+}
+
+template <class T>
+const xt::xarray<T>& Tensor::data() const {
+    const auto* a = std::get_if<xt::xarray<T>>(&checked().storage->array);
+    XG_CHECK(a != nullptr, "data: tensor has dtype {}, requested {}", dtype(), dtype_of<T>());
+    return *a;
+}
+
+template <class T>
+xt::xarray<T>& Tensor::mutable_data() {
+    XG_CHECK(!(is_leaf() && requires_grad() && GradMode::is_enabled()),
+             "mutable_data: a leaf tensor that requires grad cannot be modified in place while "
+             "grad mode is on (use xg::NoGradGuard)");
+    auto* a = std::get_if<xt::xarray<T>>(&impl_->storage->array);
+    XG_CHECK(a != nullptr, "mutable_data: tensor has dtype {}, requested {}", dtype(),
+             dtype_of<T>());
+    ++impl_->storage->version;
+    return *a;
+}
+
+template <class T>
+T Tensor::item() const {
+    XG_CHECK(numel() == 1, "item: a tensor with {} elements (shape {}) has no single value",
+             numel(), shape());
+    return std::visit([](const auto& a) { return static_cast<T>(*a.begin()); },
+                      impl_->storage->array);
+}
+
+std::vector<double> Tensor::to_vector() const {
+    return std::visit([](const auto& a) { return std::vector<double>(a.begin(), a.end()); },
+                      checked().storage->array);
+}
+
+template const xt::xarray<float>& Tensor::data<float>() const;
+template const xt::xarray<double>& Tensor::data<double>() const;
+template const xt::xarray<std::int64_t>& Tensor::data<std::int64_t>() const;
+template xt::xarray<float>& Tensor::mutable_data<float>();
+template xt::xarray<double>& Tensor::mutable_data<double>();
+template xt::xarray<std::int64_t>& Tensor::mutable_data<std::int64_t>();
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template std::int64_t Tensor::item<std::int64_t>() const;
+
+Tensor Tensor::to(Dtype d) const {
+    if (dtype() == d) return *this;
+    Tensor out = detail::dispatch_all(d, [&](auto tag) {
+        using T = decltype(tag);
+        return std::visit([](const auto& a) { return Tensor(xt::xarray<T>(xt::cast<T>(a))); },
+                          impl_->storage->array);
+    });
+    if (auto node = record("ToCopyBackward", {*this}, {out})) {
+        if (!is_floating(d)) throw Error(fmt::format(
+            "to: cannot cast a tensor that requires grad to {} (integers carry no gradient)", d));
+        Dtype from = dtype();
+        node->set_fn([from](const TensorList& g) { return TensorList{g[0].to(from)}; });
+    }
+    return out;
+}
+
+Tensor Tensor::clone() const {
+    Tensor out = std::visit([](const auto& a) { return Tensor(std::decay_t<decltype(a)>(a)); },
+                            checked().storage->array);
+    if (auto node = record("CloneBackward", {*this}, {out}))
+        node->set_fn([](const TensorList& g) { return g; });
+    return out;
+}
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool on) {
+    checked();
+    XG_CHECK(is_leaf() || on,
+             "requires_grad_: can only change requires_grad of a leaf tensor (use detach())");
+    XG_CHECK(!on || is_floating(dtype()),
+             "requires_grad_: only floating-point tensors can require grad, got {}", dtype());
+    impl_->requires_grad = on;
+    return *this;
+}
+
+Tensor Tensor::grad() const { return checked().grad ? Tensor(impl_->grad) : Tensor(); }
+
+void Tensor::set_grad(const Tensor& g) {
+    checked();
+    if (g.defined()) {
+        XG_CHECK(g.shape() == shape() && g.dtype() == dtype(),
+                 "set_grad: gradient {} {} does not match tensor {} {}", g.shape(), g.dtype(),
+                 shape(), dtype());
+    }
+    impl_->grad = g.impl_ptr();
+}
+
+void Tensor::zero_grad() { checked(), impl_->grad.reset(); }
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
+std::uint32_t Tensor::output_nr() const { return checked().output_nr; }
+bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
+
+Tensor Tensor::detach() const {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = checked().storage;
+    return Tensor(impl);
+}
+
+void Tensor::retain_grad() {
+    checked();
+    if (is_leaf() || impl_->retains_grad) return;
+    impl_->retains_grad = true;
+    std::weak_ptr<TensorImpl> weak = impl_;  // weak: the hook lives on our own grad_fn
+    register_hook([weak](const Tensor& g) {
+        auto self = weak.lock();
+        if (!self) return Tensor();
+        Tensor sum = detail::dispatch_float("retain_grad", g.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            if (!self->grad) return Tensor(xt::xarray<T>(g.data<T>()));
+            return Tensor(xt::xarray<T>(Tensor(self->grad).data<T>() + g.data<T>()));
+        });
+        self->grad = sum.impl_ptr();
+        return Tensor();
+    });
+}
+
+void Tensor::register_hook(TensorHook hook) {
+    XG_CHECK(requires_grad(),
+             "register_hook: cannot register a hook on a tensor that does not require grad");
+    if (is_leaf()) {
+        impl_->hooks.push_back(std::move(hook));
+    } else {
+        impl_->grad_fn->hooks(impl_->output_nr)->push_back(std::move(hook));
+    }
+}
+
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
+                      bool create_graph) const {
+    xg::backward({*this}, {gradient}, retain_graph, create_graph);
+}
+
+std::uint64_t Tensor::version() const { return checked().storage->version; }
+
+Tensor& Tensor::set_name(std::string name) {
+    checked();
+    impl_->name = std::move(name);
+    return *this;
+}
+
+const std::string& Tensor::name() const { return checked().name; }
+
+// ---- factories ----
+
+Tensor full(const Shape& shape, double value, Dtype dtype) {
+    return detail::dispatch_all(dtype, [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+        a.fill(static_cast<T>(value));
+        return Tensor(std::move(a));
+    });
+}
+
+Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros_like(const Tensor& t) { return full(t.shape(), 0.0, t.dtype()); }
+Tensor ones_like(const Tensor& t) { return full(t.shape(), 1.0, t.dtype()); }
+Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype()); }
+Tensor scalar_tensor(double value, Dtype dtype) { return full(Shape{}, value, dtype); }
+
+Tensor arange(double end, Dtype dtype) { return arange(0.0, end, 1.0, dtype); }
+
+Tensor arange(double start, double end, double step, Dtype dtype) {
+    XG_CHECK(step != 0.0, "arange: step must be nonzero");
+    XG_CHECK((end - start) / step >= 0.0, "arange: cannot go from {} to {} with step {}", start,
+             end, step);
+    auto n = static_cast<std::size_t>(std::ceil((end - start) / step));
+    return detail::dispatch_all(dtype, [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> a = xt::xarray<T>::from_shape({n});
+        for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + step * double(i));
+        return Tensor(std::move(a));
+    });
+}
+
+namespace {
+template <class Draw>
+Tensor random_fill(const char* op, const Shape& shape, Dtype dtype, Draw draw) {
+    return detail::dispatch_float(op, dtype, [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+        for (auto& v : a) v = static_cast<T>(draw());
+        return Tensor(std::move(a));
+    });
+}
+}  // namespace
+
+Tensor randn(const Shape& shape, Dtype dtype) {
+    return random_fill("randn", shape, dtype, [] { return default_generator().normal(); });
+}
+
+Tensor rand(const Shape& shape, Dtype dtype) {
+    return random_fill("rand", shape, dtype, [] { return default_generator().uniform(); });
+}
+
+namespace {
+template <std::size_t N>
+Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
+    xt::xarray<double> a(v);
+    if (dtype == float64) return Tensor(std::move(a));
+    return detail::dispatch_all(dtype, [&](auto tag) {
+        using T = decltype(tag);
+        return Tensor(xt::xarray<T>(xt::cast<T>(a)));
+    });
+}
+}  // namespace
+
+Tensor tensor(xt::nested_initializer_list_t<double, 0> v, Dtype d) { return from_nested<0>(v, d); }
+Tensor tensor(xt::nested_initializer_list_t<double, 1> v, Dtype d) { return from_nested<1>(v, d); }
+Tensor tensor(xt::nested_initializer_list_t<double, 2> v, Dtype d) { return from_nested<2>(v, d); }
+Tensor tensor(xt::nested_initializer_list_t<double, 3> v, Dtype d) { return from_nested<3>(v, d); }
+Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype d) { return from_nested<4>(v, d); }
+
+std::string to_string(const Tensor& t) {
+    if (!t.defined()) return "tensor(undefined)";
+    std::ostringstream os;
+    std::visit([&](const auto& a) { os << a; }, t.impl()->storage->array);
+    std::string s = fmt::format("tensor({}, dtype={}", os.str(), t.dtype());
+    if (t.grad_fn()) {
+        s += fmt::format(", grad_fn={}", t.grad_fn()->name());
+    } else if (t.requires_grad()) {
+        s += ", requires_grad=true";
+    }
+    return s + ")";
+}
+
+}  // namespace xg

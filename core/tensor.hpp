@@ -1,0 +1,156 @@
+#pragma once
+// xg::Tensor: a cheap-to-copy handle to data (an xt::xarray of the tensor's dtype) plus the
+// autograd state (requires_grad, grad, grad_fn). Ops live in ops/; the methods declared here
+// that mirror torch::Tensor's are defined next to their ops.
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+
+namespace xg {
+
+class Node;
+class Tensor;
+using TensorList = std::vector<Tensor>;
+using TensorHook = std::function<Tensor(const Tensor&)>;
+
+// The array behind one or more tensors (detach() and saved outputs share it). The version
+// counts in-place writes so backward can tell a saved tensor was changed under it.
+struct Storage {
+    std::variant<xt::xarray<float>, xt::xarray<double>, xt::xarray<std::int64_t>> array;
+    std::uint64_t version = 0;
+};
+
+struct TensorImpl {
+    std::shared_ptr<Storage> storage;
+    bool requires_grad = false;
+    std::shared_ptr<TensorImpl> grad;
+    std::shared_ptr<Node> grad_fn;  // null for leaves
+    std::uint32_t output_nr = 0;
+    std::weak_ptr<Node> grad_accumulator;  // leaves only; the graph owns it
+    std::vector<TensorHook> hooks;         // leaves only; non-leaf hooks live on grad_fn
+    bool retains_grad = false;
+    std::string name;
+};
+
+class Tensor {
+public:
+    Tensor() = default;  // undefined tensor, like a default torch::Tensor
+    explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+    explicit Tensor(xt::xarray<float> a);
+    explicit Tensor(xt::xarray<double> a);
+    explicit Tensor(xt::xarray<std::int64_t> a);
+
+    bool defined() const { return impl_ != nullptr; }
+    Dtype dtype() const;
+    const Shape& shape() const;
+    std::size_t dim() const { return shape().size(); }
+    std::size_t numel() const;
+    std::size_t size(std::int64_t d) const;  // negative d counts from the end
+
+    // Data access. data<T>() throws xg::Error if T is not the tensor's dtype. mutable_data<T>()
+    // counts as an in-place write (bumps the version) and is refused on a leaf that requires
+    // grad while grad mode is on, as in PyTorch.
+    template <class T>
+    const xt::xarray<T>& data() const;
+    template <class T>
+    xt::xarray<T>& mutable_data();
+    template <class T = double>
+    T item() const;
+    std::vector<double> to_vector() const;  // flat, row-major, as double
+    Tensor to(Dtype d) const;               // differentiable cast; returns *this if same dtype
+    Tensor clone() const;                   // differentiable copy
+
+    // Autograd state.
+    bool requires_grad() const;
+    Tensor& requires_grad_(bool on = true);
+    Tensor grad() const;
+    void set_grad(const Tensor& g);
+    void zero_grad();  // drops .grad, like set_to_none
+    const std::shared_ptr<Node>& grad_fn() const;
+    std::uint32_t output_nr() const;
+    bool is_leaf() const;
+    Tensor detach() const;  // shares data, no history
+    void retain_grad();     // keep .grad on a non-leaf
+    void register_hook(TensorHook hook);
+    void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = {},
+                  bool create_graph = false) const;
+    std::uint64_t version() const;
+    Tensor& set_name(std::string name);
+    const std::string& name() const;
+
+    // Methods mirroring torch::Tensor (defined in ops/).
+    Tensor sum() const;
+    Tensor sum(std::vector<std::int64_t> dims, bool keepdim = false) const;
+    Tensor mean() const;
+    Tensor mean(std::vector<std::int64_t> dims, bool keepdim = false) const;
+    Tensor reshape(std::vector<std::int64_t> shape) const;
+    Tensor view(std::vector<std::int64_t> shape) const;
+    Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+    Tensor transpose(std::int64_t d0, std::int64_t d1) const;
+    Tensor permute(std::vector<std::int64_t> dims) const;
+    Tensor squeeze() const;
+    Tensor squeeze(std::int64_t dim) const;
+    Tensor unsqueeze(std::int64_t dim) const;
+    Tensor matmul(const Tensor& other) const;
+    Tensor pow(double exponent) const;
+    Tensor exp() const;
+    Tensor log() const;
+    Tensor tanh() const;
+    Tensor relu() const;
+    Tensor sigmoid() const;
+    Tensor argmax(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
+
+    TensorImpl* impl() const { return impl_.get(); }
+    const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+    bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
+
+private:
+    const TensorImpl& checked() const;
+    std::shared_ptr<TensorImpl> impl_;
+};
+
+// Factories. Shapes are row-major; the default dtype is float32, as in PyTorch.
+Tensor zeros(const Shape& shape, Dtype dtype = float32);
+Tensor ones(const Shape& shape, Dtype dtype = float32);
+Tensor full(const Shape& shape, double value, Dtype dtype = float32);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor full_like(const Tensor& t, double value);
+Tensor arange(double end, Dtype dtype = float32);
+Tensor arange(double start, double end, double step = 1.0, Dtype dtype = float32);
+Tensor randn(const Shape& shape, Dtype dtype = float32);  // N(0, 1) from the global generator
+Tensor rand(const Shape& shape, Dtype dtype = float32);   // U[0, 1) from the global generator
+Tensor scalar_tensor(double value, Dtype dtype = float32);
+
+// From xtensor data (copied) and from nested initializer lists.
+template <class T>
+Tensor from_array(const xt::xarray<T>& a) {
+    return Tensor(xt::xarray<T>(a));
+}
+Tensor tensor(xt::nested_initializer_list_t<double, 0> v, Dtype dtype = float32);
+Tensor tensor(xt::nested_initializer_list_t<double, 1> v, Dtype dtype = float32);
+Tensor tensor(xt::nested_initializer_list_t<double, 2> v, Dtype dtype = float32);
+Tensor tensor(xt::nested_initializer_list_t<double, 3> v, Dtype dtype = float32);
+Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype dtype = float32);
+
+std::string to_string(const Tensor& t);  // "tensor([[1, 2]], dtype=float64, grad_fn=AddBackward)"
+
+}  // namespace xg
+
+template <>
+struct fmt::formatter<xg::Tensor> : fmt::formatter<fmt::string_view> {
+    template <class Ctx>
+    auto format(const xg::Tensor& t, Ctx& ctx) const {
+        return fmt::formatter<fmt::string_view>::format(xg::to_string(t), ctx);
+    }
+};

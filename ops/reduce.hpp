@@ -1,0 +1,35 @@
+#pragma once
+// Reductions over given dims (negative dims count from the end; keepdim keeps them as size 1)
+// or over all elements, and the broadcast pair sum_to / expand.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace xg {
+
+using Dims = std::vector<std::int64_t>;
+
+Tensor sum(const Tensor& a);
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor mean(const Tensor& a);
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim = false);
+// max/min: the gradient is shared evenly among tied maxima (like torch.amax).
+Tensor max(const Tensor& a);
+Tensor max(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor min(const Tensor& a);
+Tensor min(const Tensor& a, const Dims& dims, bool keepdim = false);
+// Variance with Bessel's correction by default (correction = 1), as torch.var.
+Tensor var(const Tensor& a, std::int64_t correction = 1);
+Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction = 1, bool keepdim = false);
+
+// No gradient: int64 indices of the maximum (first one on ties); over all elements if no dim.
+Tensor argmax(const Tensor& a, std::optional<std::int64_t> dim = {}, bool keepdim = false);
+Tensor argmin(const Tensor& a, std::optional<std::int64_t> dim = {}, bool keepdim = false);
+
+// Sums a tensor down to `shape` (the inverse of broadcasting), and broadcasts up to `shape`.
+Tensor sum_to(const Tensor& a, const Shape& shape);
+Tensor expand(const Tensor& a, const Shape& shape);
+
+}  // namespace xg

@@ -1,0 +1,32 @@
+#pragma once
+// Movement ops. xgrad tensors are always contiguous, so view() and reshape() both return a
+// new tensor (a copy), and transpose/permute materialize their result.
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace xg {
+
+Tensor reshape(const Tensor& a, const std::vector<std::int64_t>& shape);  // one -1 allowed
+Tensor view(const Tensor& a, const std::vector<std::int64_t>& shape);
+Tensor flatten(const Tensor& a, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+Tensor transpose(const Tensor& a, std::int64_t d0, std::int64_t d1);
+Tensor permute(const Tensor& a, const std::vector<std::int64_t>& dims);
+Tensor squeeze(const Tensor& a);  // all size-1 dims
+Tensor squeeze(const Tensor& a, std::int64_t dim);
+Tensor unsqueeze(const Tensor& a, std::int64_t dim);
+// Elements start, start+step, ... < end along dim (negative start/end count from the end and
+// are clamped like Python slices); step >= 1.
+Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t end,
+             std::int64_t step = 1);
+Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
+Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
+// Constant padding, torch.nn.functional.pad order: {last_left, last_right, prev_left, ...}.
+Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value = 0.0);
+
+namespace detail {
+Tensor reshape_raw(const Tensor& a, const Shape& shape);  // copy with a new shape, no history
+}
+
+}  // namespace xg

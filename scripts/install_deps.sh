@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages xgrad needs, only those that are missing. Idempotent.
+# Usage: scripts/install_deps.sh [build|test|bench|data|all]   (default: test)
+set -euo pipefail
+what=${1:-test}
+build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev
+       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev)
+pkgs=("${build[@]}")
+case "$what" in
+  build|test) ;;
+  bench) pkgs+=(libtorch-dev) ;;
+  data) pkgs+=(dataset-fashion-mnist) ;;
+  all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy) ;;
+  *) echo "usage: $0 [build|test|bench|data|all]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

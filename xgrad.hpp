@@ -1,0 +1,17 @@
+#pragma once
+// The umbrella header: everything public in xgrad.
+#include "core/dtype.hpp"
+#include "core/engine.hpp"
+#include "core/error.hpp"
+#include "core/function.hpp"
+#include "core/grad_mode.hpp"
+#include "core/gradcheck.hpp"
+#include "core/graphviz.hpp"
+#include "core/node.hpp"
+#include "core/random.hpp"
+#include "core/tensor.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/matmul.hpp"
+#include "ops/op_list.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
