@@ -25,6 +25,18 @@ const std::vector<OpDecl>& op_list() {
 
         // casts (core/tensor.cpp)
         {"to", true}, {"clone", true},
+
+        // convolution and pooling (ops/conv.cpp, ops/pool.cpp)
+        {"conv2d", true}, {"conv_transpose2d", true}, {"max_pool2d", true},
+        {"avg_pool2d", true}, {"adaptive_avg_pool2d", true},
+
+        // normalization and dropout (ops/norm.cpp, ops/dropout.cpp)
+        {"batch_norm", true}, {"layer_norm", true}, {"group_norm", true}, {"dropout", true},
+
+        // softmax and losses (ops/loss.cpp)
+        {"softmax", true}, {"log_softmax", true}, {"cross_entropy", true}, {"nll_loss", true},
+        {"mse_loss", true}, {"l1_loss", true}, {"binary_cross_entropy_with_logits", true},
+        {"multi_margin_loss", true},
     };
     return ops;
 }
