@@ -86,9 +86,11 @@ void mark_needed(const std::vector<Edge>& roots, const std::vector<Edge>& captur
 
 // Wraps gradients computed by a once-differentiable rule so that differentiating them again
 // throws instead of silently giving zero.
-Tensor delayed_error(const std::string& name, const Tensor& g) {
-    auto node = std::make_shared<FunctionNode>("DelayedError", std::vector<Edge>{},
-                                               std::vector<TensorMeta>{});
+// Its edges lead to everything the true second derivative would reach (the op's inputs and the
+// incoming gradients), so differentiating w.r.t. any of them hits the error.
+Tensor delayed_error(const std::string& name, const Tensor& g, const std::vector<Edge>& edges) {
+    std::vector<TensorMeta> meta(edges.size());
+    auto node = std::make_shared<FunctionNode>("DelayedError", edges, std::move(meta));
     node->output_meta().push_back({g.shape(), g.dtype()});
     node->set_fn([name](const TensorList&) -> TensorList {
         throw Error(fmt::format("{} is once-differentiable: its backward computes on raw arrays "
@@ -173,11 +175,18 @@ void execute(const std::vector<Edge>& roots, const TensorList& root_grads, bool 
                 const auto& m = n->output_meta()[k];
                 buffer[k] = zeros(m.shape, m.dtype);
             }
+            std::vector<Edge> error_edges;
+            if (create_graph && n->once_differentiable()) {
+                error_edges = n->next_edges();
+                for (const auto& g : buffer) {
+                    if (g.requires_grad()) error_edges.push_back(gradient_edge(g));
+                }
+            }
             grads = call_node(n, std::move(buffer));
             if (!keep_graph) n->release();
             validate_outputs(n, grads);
-            if (create_graph && n->once_differentiable()) {
-                for (auto& g : grads) g = g.defined() ? delayed_error(n->name(), g) : g;
+            for (auto& g : grads) {
+                if (g.defined() && !error_edges.empty()) g = delayed_error(n->name(), g, error_edges);
             }
         }
         const auto& edges = n->next_edges();

@@ -15,10 +15,10 @@ Tensor load_fixture(const std::string& name, const std::string& part) {
     char header[128] = {};
     probe.read(header, sizeof(header));
     std::string h(header, sizeof(header));
-    if (h.find("'<i8'") != std::string::npos) return from_array(xt::load_npy<std::int64_t>(path));
+    if (h.find("'<i8'") != std::string::npos) return Tensor(xt::xarray<std::int64_t>(xt::load_npy<std::int64_t>(path)));
     XG_CHECK(h.find("'<f8'") != std::string::npos,
              "load_fixture: {} is neither float64 nor int64", path);
-    return from_array(xt::load_npy<double>(path));
+    return Tensor(xt::xarray<double>(xt::load_npy<double>(path)));
 }
 
 namespace {
