@@ -1,9 +1,14 @@
 #include "ops/matmul.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <xtensor-blas/xblas.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
 
 namespace xg {
 
@@ -38,5 +43,145 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 }
 
 }  // namespace detail
+
+namespace {
+
+// Shape of op(x) for the last two dims of x.
+std::pair<std::size_t, std::size_t> op_dims(const Shape& s, bool trans) {
+    std::size_t r = s[s.size() - 2], c = s[s.size() - 1];
+    return trans ? std::make_pair(c, r) : std::make_pair(r, c);
+}
+
+// One gemm per batch on pointer offsets into the contiguous arrays.
+template <class T>
+xt::xarray<T> gemm_batched(const xt::xarray<T>& a, const xt::xarray<T>& b, bool ta, bool tb,
+                           const Shape& out_shape) {
+    auto [m, k] = op_dims(a.shape(), ta);
+    std::size_t n = op_dims(b.shape(), tb).second;
+    xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+    c.fill(T(0));
+    if (k == 0) return c;  // empty sum; BLAS would reject lda = 0
+    const std::size_t lda = a.shape().back(), ldb = b.shape().back();
+    const std::size_t sa = m * k, sb = k * n, sc = m * n;
+    const std::size_t batches = m * n == 0 ? 0 : c.size() / (m * n);
+    for (std::size_t i = 0; i < batches; ++i) {
+        detail::gemm(ta, tb, m, n, k, T(1), a.data() + i * sa, lda, b.data() + i * sb, ldb, T(0),
+                     c.data() + i * sc, n);
+    }
+    return c;
+}
+
+}  // namespace
+
+Tensor gemm_op(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+    detail::check_defined("gemm_op", a, "input");
+    detail::check_defined("gemm_op", b, "other");
+    detail::check_floating("gemm_op", a, "input");
+    detail::check_same_dtype("gemm_op", a, b);
+    XG_CHECK(a.dim() >= 2 && b.dim() >= 2,
+             "gemm_op: both operands need at least 2 dims, got {} and {}", a.shape(), b.shape());
+    Shape batch(a.shape().begin(), a.shape().end() - 2);
+    XG_CHECK(a.dim() == b.dim() && std::equal(batch.begin(), batch.end(), b.shape().begin()),
+             "gemm_op: batch dims of {} and {} must be identical (use matmul to broadcast)",
+             a.shape(), b.shape());
+    auto [m, k] = op_dims(a.shape(), ta);
+    auto [k2, n] = op_dims(b.shape(), tb);
+    XG_CHECK(k == k2, "gemm_op: cannot multiply {}{} by {}{} ({} != {})", a.shape(),
+             ta ? " (transposed)" : "", b.shape(), tb ? " (transposed)" : "", k, k2);
+    Shape out_shape = batch;
+    out_shape.push_back(m);
+    out_shape.push_back(n);
+    Tensor out = detail::dispatch_float("gemm_op", a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        return Tensor(gemm_batched(a.data<T>(), b.data<T>(), ta, tb, out_shape));
+    });
+    if (auto node = record(batch.empty() ? "MmBackward" : "BmmBackward", {a, b}, {out})) {
+        bool ga = a.requires_grad(), gb = b.requires_grad();
+        SavedTensor sa = gb ? a : Tensor(), sb = ga ? b : Tensor();
+        node->set_fn([sa, sb, ga, gb, ta, tb](const TensorList& g) {
+            const Tensor& G = g[0];
+            // op(A) = G op(B)^T and op(B) = op(A)^T G, written back in the stored layouts.
+            Tensor da, db;
+            if (ga) {
+                Tensor B = sb.unpack();
+                da = ta ? gemm_op(B, G, tb, true) : gemm_op(G, B, false, !tb);
+            }
+            if (gb) {
+                Tensor A = sa.unpack();
+                db = tb ? gemm_op(G, A, true, ta) : gemm_op(A, G, !ta, false);
+            }
+            return TensorList{da, db};
+        });
+    }
+    return out;
+}
+
+namespace {
+
+Shape drop_last2(const Shape& s) {
+    return s.size() <= 2 ? Shape{} : Shape(s.begin(), s.end() - 2);
+}
+
+std::vector<std::int64_t> dims_of(const Shape& s) {
+    return {s.begin(), s.end()};
+}
+
+// Broadcast of the batch dims; the error names both operands' full shapes.
+Shape matmul_batch(const Shape& a, const Shape& b) {
+    Shape ba = drop_last2(a), bb = drop_last2(b);
+    std::size_t n = std::max(ba.size(), bb.size());
+    Shape out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t da = i < n - ba.size() ? 1 : ba[i - (n - ba.size())];
+        std::size_t db = i < n - bb.size() ? 1 : bb[i - (n - bb.size())];
+        XG_CHECK(da == db || da == 1 || db == 1,
+                 "matmul: batch dims of {} and {} cannot be broadcast ({} vs {} in batch dim {})",
+                 a, b, da, db, i);
+        out[i] = da == 1 ? db : da;
+    }
+    return out;
+}
+
+Shape with_matrix(Shape batch, std::size_t r, std::size_t c) {
+    batch.push_back(r);
+    batch.push_back(c);
+    return batch;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    detail::check_defined("matmul", a, "input");
+    detail::check_defined("matmul", b, "other");
+    detail::check_floating("matmul", a, "input");
+    detail::check_same_dtype("matmul", a, b);
+    XG_CHECK(a.dim() >= 1 && b.dim() >= 1,
+             "matmul: both arguments need at least 1 dim, got {} and {}", a.shape(), b.shape());
+    const std::size_t ka = a.shape().back(), kb = b.dim() == 1 ? b.shape()[0] : b.size(-2);
+    XG_CHECK(ka == kb, "matmul: cannot multiply {} by {} ({} != {})", a.shape(), b.shape(), ka, kb);
+    // A 1-D operand becomes a row (a) or column (b) matrix; that dim is dropped at the end.
+    Tensor a2 = a.dim() == 1 ? reshape(a, {1, -1}) : a;
+    Tensor b2 = b.dim() == 1 ? reshape(b, {-1, 1}) : b;
+    const std::size_t n = a2.size(-2), m = b2.size(-1);
+    Shape batch = matmul_batch(a.shape(), b.shape());
+    Tensor out;
+    if (b2.dim() == 2) {
+        // (..., n, k) @ (k, m): fold a's batch dims into the rows of one gemm.
+        auto rows_n = static_cast<std::int64_t>(shape_numel(batch) * n);
+        Tensor rows = a2.dim() == 2 ? a2 : reshape(a2, {rows_n, static_cast<std::int64_t>(ka)});
+        out = gemm_op(rows, b2, false, false);
+    } else {
+        out = gemm_op(expand(a2, with_matrix(batch, n, ka)), expand(b2, with_matrix(batch, ka, m)),
+                      false, false);
+    }
+    Shape out_shape = batch;
+    if (a.dim() != 1) out_shape.push_back(n);
+    if (b.dim() != 1) out_shape.push_back(m);
+    return reshape(out, dims_of(out_shape));
+}
+
+Tensor Tensor::matmul(const Tensor& other) const {
+    return xg::matmul(*this, other);
+}
 
 }  // namespace xg

@@ -1,6 +1,11 @@
 #include "ops/shape.hpp"
 
 #include <algorithm>
+#include <numeric>
+
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmanipulation.hpp>
+#include <xtensor/xstrided_view.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
@@ -37,8 +42,8 @@ Shape infer_shape(const char* op, const Shape& in, const std::vector<std::int64_
     }
     std::size_t n = shape_numel(in);
     if (infer >= 0) {
-        XG_CHECK(known != 0 && n % known == 0, "{}: shape [{}] is invalid for input of size {}",
-                 op, fmt::join(spec, ", "), n);
+        XG_CHECK(known != 0 && n % known == 0, "{}: shape [{}] is invalid for input of size {}", op,
+                 fmt::join(spec, ", "), n);
         out[infer] = n / known;
     }
     XG_CHECK(shape_numel(out) == n, "{}: shape [{}] is invalid for input of size {} (shape {})", op,
@@ -115,11 +120,316 @@ Tensor unsqueeze(const Tensor& a, std::int64_t dim) {
     return reshape_to("UnsqueezeBackward", a, out);
 }
 
-Tensor Tensor::reshape(std::vector<std::int64_t> shape) const { return xg::reshape(*this, shape); }
-Tensor Tensor::view(std::vector<std::int64_t> shape) const { return xg::view(*this, shape); }
-Tensor Tensor::flatten(std::int64_t s, std::int64_t e) const { return xg::flatten(*this, s, e); }
-Tensor Tensor::squeeze() const { return xg::squeeze(*this); }
-Tensor Tensor::squeeze(std::int64_t dim) const { return xg::squeeze(*this, dim); }
-Tensor Tensor::unsqueeze(std::int64_t dim) const { return xg::unsqueeze(*this, dim); }
+// ---- transpose / permute ----
+
+namespace detail {
+
+Tensor permute_raw(const Tensor& a, const std::vector<std::size_t>& perm) {
+    return dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        return Tensor(xt::xarray<T>(xt::transpose(a.data<T>(), perm)));
+    });
+}
+
+}  // namespace detail
+
+Tensor transpose(const Tensor& a, std::int64_t d0, std::int64_t d1) {
+    detail::check_defined("transpose", a, "input");
+    std::size_t i = detail::wrap_dim("transpose", d0, a.dim());
+    std::size_t j = detail::wrap_dim("transpose", d1, a.dim());
+    if (i == j) return a;
+    std::vector<std::size_t> perm(a.dim());
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    std::swap(perm[i], perm[j]);
+    Tensor out = detail::permute_raw(a, perm);
+    if (auto node = record("TransposeBackward", {a}, {out})) {
+        node->set_fn([d0, d1](const TensorList& g) { return TensorList{transpose(g[0], d0, d1)}; });
+    }
+    return out;
+}
+
+Tensor permute(const Tensor& a, const std::vector<std::int64_t>& dims) {
+    detail::check_defined("permute", a, "input");
+    XG_CHECK(dims.size() == a.dim(), "permute: dims [{}] has {} entries, the input {} has {} dims",
+             fmt::join(dims, ", "), dims.size(), a.shape(), a.dim());
+    std::vector<std::size_t> perm(dims.size());
+    std::vector<bool> seen(dims.size(), false);
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        perm[i] = detail::wrap_dim("permute", dims[i], a.dim());
+        XG_CHECK(!seen[perm[i]], "permute: dim {} appears more than once in [{}]", perm[i],
+                 fmt::join(dims, ", "));
+        seen[perm[i]] = true;
+    }
+    Tensor out = detail::permute_raw(a, perm);
+    if (auto node = record("PermuteBackward", {a}, {out})) {
+        std::vector<std::int64_t> inv(perm.size());
+        for (std::size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = static_cast<std::int64_t>(i);
+        node->set_fn([inv](const TensorList& g) { return TensorList{permute(g[0], inv)}; });
+    }
+    return out;
+}
+
+// ---- slice ----
+
+namespace {
+
+// A contiguous tensor seen as (outer, size of dim, inner).
+struct Split {
+    std::size_t outer = 1, inner = 1;
+};
+
+Split split_at(const Shape& s, std::size_t dim) {
+    Split r;
+    for (std::size_t i = 0; i < dim; ++i) r.outer *= s[i];
+    for (std::size_t i = dim + 1; i < s.size(); ++i) r.inner *= s[i];
+    return r;
+}
+
+// Python-slice clamping of one bound.
+std::int64_t clamp_bound(std::int64_t v, std::int64_t n) {
+    if (v < 0) v += n;
+    return std::clamp<std::int64_t>(v, 0, n);
+}
+
+// Copies the n_small rows of an (outer, n_small, inner) array into rows start, start + step, ...
+// of an (outer, n_big, inner) array; with `gather` the copy goes the other way.
+template <class T>
+void strided_copy(const T* src, T* dst, Split sp, std::size_t n_small, std::size_t n_big,
+                  std::size_t start, std::size_t step, bool gather) {
+    for (std::size_t o = 0; o < sp.outer; ++o) {
+        for (std::size_t i = 0; i < n_small; ++i) {
+            std::size_t big = (o * n_big + start + i * step) * sp.inner;
+            std::size_t small = (o * n_small + i) * sp.inner;
+            if (gather) {
+                std::copy_n(src + big, sp.inner, dst + small);
+            } else {
+                std::copy_n(src + small, sp.inner, dst + big);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+namespace detail {
+
+Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, std::int64_t start,
+                      std::int64_t end, std::int64_t step) {
+    check_defined("slice_backward", g, "grad");
+    std::size_t d = wrap_dim("slice_backward", dim, in_shape.size());
+    XG_CHECK(
+        step >= 1 && 0 <= start && start <= end && end <= static_cast<std::int64_t>(in_shape[d]),
+        "slice_backward: invalid range {}:{}:{} for dim {} of {}", start, end, step, d, in_shape);
+    Shape expect = in_shape;
+    std::int64_t len = end > start ? (end - start + step - 1) / step : 0;
+    expect[d] = static_cast<std::size_t>(len);
+    XG_CHECK(g.shape() == expect, "slice_backward: grad has shape {}, expected {}", g.shape(),
+             expect);
+    Tensor out = dispatch_float("slice_backward", g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> r = xt::zeros<T>(in_shape);
+        strided_copy(g.data<T>().data(), r.data(), split_at(in_shape, d), expect[d], in_shape[d],
+                     static_cast<std::size_t>(start), static_cast<std::size_t>(step), false);
+        return Tensor(std::move(r));
+    });
+    if (auto node = record("SliceBackwardBackward", {g}, {out})) {
+        node->set_fn([dim, start, end, step](const TensorList& gg) {
+            return TensorList{slice(gg[0], dim, start, end, step)};
+        });
+    }
+    return out;
+}
+
+}  // namespace detail
+
+Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t end,
+             std::int64_t step) {
+    detail::check_defined("slice", a, "input");
+    XG_CHECK(a.dim() >= 1, "slice: cannot slice a 0-d tensor");
+    std::size_t d = detail::wrap_dim("slice", dim, a.dim());
+    XG_CHECK(step >= 1, "slice: step must be at least 1, got {}", step);
+    const auto n = static_cast<std::int64_t>(a.shape()[d]);
+    start = clamp_bound(start, n);
+    end = std::max(clamp_bound(end, n), start);
+    Shape out_shape = a.shape();
+    out_shape[d] = static_cast<std::size_t>((end - start + step - 1) / step);
+    Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> r = xt::xarray<T>::from_shape(out_shape);
+        strided_copy(a.data<T>().data(), r.data(), split_at(a.shape(), d), out_shape[d],
+                     a.shape()[d], static_cast<std::size_t>(start), static_cast<std::size_t>(step),
+                     true);
+        return Tensor(std::move(r));
+    });
+    if (auto node = record("SliceBackward", {a}, {out})) {
+        Shape in = a.shape();
+        auto sd = static_cast<std::int64_t>(d);
+        node->set_fn([in, sd, start, end, step](const TensorList& g) {
+            return TensorList{detail::slice_backward(g[0], in, sd, start, end, step)};
+        });
+    }
+    return out;
+}
+
+// ---- cat / stack ----
+
+namespace {
+
+// Concatenates tensors seen as (outer, chunk_i) blocks, one block row after the other.
+Tensor concat_raw(const TensorList& ts, std::size_t outer, const Shape& out_shape) {
+    return detail::dispatch_all(ts[0].dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> r = xt::xarray<T>::from_shape(out_shape);
+        const std::size_t row = outer == 0 ? 0 : r.size() / outer;
+        std::size_t off = 0;
+        for (const auto& t : ts) {
+            const std::size_t chunk = outer == 0 ? 0 : t.numel() / outer;
+            const T* src = t.data<T>().data();
+            for (std::size_t o = 0; o < outer; ++o)
+                std::copy_n(src + o * chunk, chunk, r.data() + o * row + off);
+            off += chunk;
+        }
+        return Tensor(std::move(r));
+    });
+}
+
+// Checks that every tensor is defined with the first one's dtype, and that its shape matches
+// the first one's except in `skip` (no dim is skipped when skip == ndim).
+void check_list(const char* op, const TensorList& ts, std::size_t skip) {
+    XG_CHECK(!ts.empty(), "{}: expected a non-empty list of tensors", op);
+    for (std::size_t i = 0; i < ts.size(); ++i) {
+        XG_CHECK(ts[i].defined(), "{}: tensor {} in the list is undefined", op, i);
+        XG_CHECK(ts[i].dtype() == ts[0].dtype(), "{}: tensor {} has dtype {}, tensor 0 has {}", op,
+                 i, ts[i].dtype(), ts[0].dtype());
+        const Shape& s = ts[i].shape();
+        const Shape& s0 = ts[0].shape();
+        bool ok = s.size() == s0.size();
+        for (std::size_t j = 0; ok && j < s.size(); ++j) ok = j == skip || s[j] == s0[j];
+        XG_CHECK(ok, "{}: tensor {} has shape {}, which does not match tensor 0's {}{}", op, i, s,
+                 s0, skip < s0.size() ? fmt::format(" except in dim {}", skip) : std::string());
+    }
+}
+
+}  // namespace
+
+Tensor cat(const TensorList& ts, std::int64_t dim) {
+    XG_CHECK(!ts.empty(), "cat: expected a non-empty list of tensors");
+    detail::check_defined("cat", ts[0], "tensors[0]");
+    XG_CHECK(ts[0].dim() >= 1, "cat: tensor 0 is 0-d, which cannot be concatenated");
+    std::size_t d = detail::wrap_dim("cat", dim, ts[0].dim());
+    check_list("cat", ts, d);
+    Shape out_shape = ts[0].shape();
+    out_shape[d] = 0;
+    std::vector<std::int64_t> offsets{0};
+    for (const auto& t : ts) {
+        out_shape[d] += t.shape()[d];
+        offsets.push_back(static_cast<std::int64_t>(out_shape[d]));
+    }
+    Tensor out = concat_raw(ts, split_at(out_shape, d).outer, out_shape);
+    if (auto node = record("CatBackward", ts, {out})) {
+        std::vector<bool> req;
+        for (const auto& t : ts) req.push_back(t.requires_grad());
+        auto sd = static_cast<std::int64_t>(d);
+        node->set_fn([req, offsets, sd](const TensorList& g) {
+            TensorList r(req.size());
+            for (std::size_t i = 0; i < req.size(); ++i)
+                if (req[i]) r[i] = slice(g[0], sd, offsets[i], offsets[i + 1]);
+            return r;
+        });
+    }
+    return out;
+}
+
+Tensor stack(const TensorList& ts, std::int64_t dim) {
+    XG_CHECK(!ts.empty(), "stack: expected a non-empty list of tensors");
+    detail::check_defined("stack", ts[0], "tensors[0]");
+    std::size_t d = detail::wrap_dim("stack", dim, ts[0].dim() + 1);
+    check_list("stack", ts, ts[0].dim());
+    Shape out_shape = ts[0].shape();
+    out_shape.insert(out_shape.begin() + static_cast<std::ptrdiff_t>(d), ts.size());
+    Tensor out = concat_raw(ts, split_at(out_shape, d).outer, out_shape);
+    if (auto node = record("StackBackward", ts, {out})) {
+        std::vector<bool> req;
+        for (const auto& t : ts) req.push_back(t.requires_grad());
+        auto sd = static_cast<std::int64_t>(d);
+        node->set_fn([req, sd](const TensorList& g) {
+            TensorList r(req.size());
+            for (std::size_t i = 0; i < req.size(); ++i) {
+                auto k = static_cast<std::int64_t>(i);
+                if (req[i]) r[i] = squeeze(slice(g[0], sd, k, k + 1), sd);
+            }
+            return r;
+        });
+    }
+    return out;
+}
+
+// ---- pad ----
+
+Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value) {
+    detail::check_defined("pad", a, "input");
+    XG_CHECK(pads.size() % 2 == 0 && pads.size() <= 2 * a.dim(),
+             "pad: pads [{}] must have an even length of at most 2 * {} (the input {} has {} "
+             "dims), got {}",
+             fmt::join(pads, ", "), a.dim(), a.shape(), a.dim(), pads.size());
+    const std::size_t nd = a.dim();
+    Shape out_shape = a.shape();
+    xt::xstrided_slice_vector src(nd, xt::all()), dst(nd, xt::all());
+    for (std::size_t p = 0; p < pads.size() / 2; ++p) {
+        const std::size_t d = nd - 1 - p;
+        const std::int64_t lo = pads[2 * p], hi = pads[2 * p + 1];
+        const auto n = static_cast<std::int64_t>(a.shape()[d]);
+        const std::int64_t crop_lo = std::max<std::int64_t>(0, -lo);
+        const std::int64_t crop_hi = std::max<std::int64_t>(0, -hi);
+        XG_CHECK(crop_lo + crop_hi <= n,
+                 "pad: pads {} and {} crop more than the {} elements of dim {} (input {})", lo, hi,
+                 n, d, a.shape());
+        out_shape[d] = static_cast<std::size_t>(n + lo + hi);
+        const std::int64_t keep = n - crop_lo - crop_hi;
+        src[d] = xt::range(crop_lo, crop_lo + keep);
+        dst[d] = xt::range(std::max<std::int64_t>(0, lo), std::max<std::int64_t>(0, lo) + keep);
+    }
+    Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> r = xt::xarray<T>::from_shape(out_shape);
+        r.fill(static_cast<T>(value));
+        auto from = xt::strided_view(a.data<T>(), src);
+        auto to = xt::strided_view(r, dst);
+        to = from;
+        return Tensor(std::move(r));
+    });
+    if (auto node = record("ConstantPadNdBackward", {a}, {out})) {
+        std::vector<std::int64_t> neg(pads.size());
+        for (std::size_t i = 0; i < pads.size(); ++i) neg[i] = -pads[i];
+        // Padding with the negated pads crops what was added and zero-fills what was cropped.
+        node->set_fn([neg](const TensorList& g) { return TensorList{pad(g[0], neg, 0.0)}; });
+    }
+    return out;
+}
+
+Tensor Tensor::reshape(std::vector<std::int64_t> shape) const {
+    return xg::reshape(*this, shape);
+}
+Tensor Tensor::view(std::vector<std::int64_t> shape) const {
+    return xg::view(*this, shape);
+}
+Tensor Tensor::flatten(std::int64_t s, std::int64_t e) const {
+    return xg::flatten(*this, s, e);
+}
+Tensor Tensor::squeeze() const {
+    return xg::squeeze(*this);
+}
+Tensor Tensor::squeeze(std::int64_t dim) const {
+    return xg::squeeze(*this, dim);
+}
+Tensor Tensor::unsqueeze(std::int64_t dim) const {
+    return xg::unsqueeze(*this, dim);
+}
+Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
+    return xg::transpose(*this, d0, d1);
+}
+Tensor Tensor::permute(std::vector<std::int64_t> dims) const {
+    return xg::permute(*this, dims);
+}
 
 }  // namespace xg

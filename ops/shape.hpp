@@ -27,6 +27,10 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value 
 
 namespace detail {
 Tensor reshape_raw(const Tensor& a, const Shape& shape);  // copy with a new shape, no history
-}
+// The gradient of slice: zeros of in_shape with g written at start, start+step, ... < end of
+// dim (start/end already clamped). Differentiable; its own backward is slice.
+Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, std::int64_t start,
+                      std::int64_t end, std::int64_t step);
+}  // namespace detail
 
 }  // namespace xg
