@@ -107,15 +107,18 @@ template double Tensor::item<double>() const;
 template std::int64_t Tensor::item<std::int64_t>() const;
 
 Tensor Tensor::to(Dtype d) const {
+    detail::check_defined("to", *this, "self");
     if (dtype() == d) return *this;
+    XG_CHECK(is_floating(d) || !any_requires_grad({this}),
+             "to: cannot cast a tensor that requires grad to {} (integers carry no gradient); "
+             "detach() it first",
+             d);
     Tensor out = detail::dispatch_all(d, [&](auto tag) {
         using T = decltype(tag);
         return std::visit([](const auto& a) { return Tensor(xt::xarray<T>(xt::cast<T>(a))); },
                           impl_->storage->array);
     });
     if (auto node = record("ToCopyBackward", {*this}, {out})) {
-        if (!is_floating(d)) throw Error(fmt::format(
-            "to: cannot cast a tensor that requires grad to {} (integers carry no gradient)", d));
         Dtype from = dtype();
         node->set_fn([from](const TensorList& g) { return TensorList{g[0].to(from)}; });
     }
@@ -123,6 +126,7 @@ Tensor Tensor::to(Dtype d) const {
 }
 
 Tensor Tensor::clone() const {
+    detail::check_defined("clone", *this, "self");
     Tensor out = std::visit([](const auto& a) { return Tensor(std::decay_t<decltype(a)>(a)); },
                             checked().storage->array);
     if (auto node = record("CloneBackward", {*this}, {out}))

@@ -1,5 +1,8 @@
 #include "ops/elementwise.hpp"
 
+#include <cmath>
+#include <type_traits>
+
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
@@ -47,11 +50,18 @@ Tensor compare_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     });
 }
 
+// The scalar is taken in the tensor's dtype, except that an int64 tensor is compared with a
+// fractional scalar in double (casting 2.5 to 2 would make 2 < 2.5 false).
 template <class F>
 Tensor compare_scalar(const char* op, const Tensor& a, double s, F&& f) {
     detail::check_defined(op, a, "input");
     return detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
+        if constexpr (std::is_integral_v<T>) {
+            if (s != std::floor(s) || std::abs(s) > 9.0e18) {
+                return Tensor(xt::xarray<T>(xt::cast<T>(f(xt::cast<double>(a.data<T>()), s))));
+            }
+        }
         return Tensor(xt::xarray<T>(xt::cast<T>(f(a.data<T>(), static_cast<T>(s)))));
     });
 }
@@ -114,7 +124,12 @@ Tensor add(const Tensor& a, double s) {
     return out;
 }
 
-Tensor sub(const Tensor& a, double s) { return add(a, -s); }
+Tensor sub(const Tensor& a, double s) {
+    Tensor out = unary_kernel("sub", a, [s](const auto& x, auto t) { return x - decltype(t)(s); });
+    if (auto node = record("SubBackward", {a}, {out}))
+        node->set_fn([](const TensorList& g) { return g; });
+    return out;
+}
 
 Tensor mul(const Tensor& a, double s) {
     Tensor out = unary_kernel("mul", a, [s](const auto& x, auto t) { return x * decltype(t)(s); });
@@ -125,10 +140,18 @@ Tensor mul(const Tensor& a, double s) {
 
 Tensor div(const Tensor& a, double s) {
     XG_CHECK(s != 0.0, "div: division of a tensor by the scalar 0");
-    return mul(a, 1.0 / s);
+    Tensor out = unary_kernel("div", a, [s](const auto& x, auto t) { return x / decltype(t)(s); });
+    if (auto node = record("DivBackward", {a}, {out}))
+        node->set_fn([s](const TensorList& g) { return TensorList{div(g[0], s)}; });
+    return out;
 }
 
-Tensor rsub(double s, const Tensor& b) { return add(neg(b), s); }
+Tensor rsub(double s, const Tensor& b) {
+    Tensor out = unary_kernel("sub", b, [s](const auto& x, auto t) { return decltype(t)(s) - x; });
+    if (auto node = record("SubBackward", {b}, {out}))
+        node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
+    return out;
+}
 
 Tensor rdiv(double s, const Tensor& b) {
     Tensor out = unary_kernel("div", b, [s](const auto& x, auto t) { return decltype(t)(s) / x; });
@@ -156,7 +179,7 @@ Tensor pow(const Tensor& a, double p) {
     if (auto node = record("PowBackward", {a}, {out})) {
         SavedTensor sa = a;
         node->set_fn([sa, p](const TensorList& g) {
-            if (p == 0.0) return TensorList{zeros_like(g[0])};
+            if (p == 0.0) return TensorList{mul(g[0], 0.0)};  // zero, but still a function of g
             return TensorList{mul(g[0], mul(pow(sa.unpack(), p - 1.0), p))};
         });
     }
@@ -327,12 +350,13 @@ Tensor sign(const Tensor& a) {
     });
 }
 
-#define XG_COMPARE(NAME, OP)                                                                  \
-    Tensor NAME(const Tensor& a, const Tensor& b) {                                           \
+#define XG_COMPARE(NAME, OP)                                                                 \
+    Tensor NAME(const Tensor& a, const Tensor& b) {                                          \
         return compare_kernel(#NAME, a, b, [](const auto& x, const auto& y) { return OP; }); \
-    }                                                                                         \
-    Tensor NAME(const Tensor& a, double s) {                                                  \
-        return compare_scalar(#NAME, a, s, [](const auto& x, auto y) { return OP; });        \
+    }                                                                                        \
+    Tensor NAME(const Tensor& a, double s) {                                                 \
+        /* y by reference: the lazy result must not point at a dead by-value parameter */    \
+        return compare_scalar(#NAME, a, s, [](const auto& x, const auto& y) { return OP; }); \
     }
 XG_COMPARE(eq, xt::equal(x, y))
 XG_COMPARE(ne, xt::not_equal(x, y))

@@ -1,8 +1,10 @@
 #include "ops/reduce.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <xtensor/xbroadcast.hpp>
+#include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
 
 #include "core/dispatch.hpp"
@@ -23,9 +25,10 @@ std::vector<std::size_t> reduce_axes(const char* op, const Dims& dims, std::size
     }
     for (auto d : dims) axes.push_back(wrap_dim(op, d, ndim));
     std::sort(axes.begin(), axes.end());
-    XG_CHECK(std::adjacent_find(axes.begin(), axes.end()) == axes.end(),
-             "{}: dim {} appears more than once in the list of dims", op,
-             *std::adjacent_find(axes.begin(), axes.end()));
+    auto dup = std::adjacent_find(axes.begin(), axes.end());
+    XG_CHECK(dup == axes.end(), "{}: dim {} appears more than once in the list of dims [{}]", op,
+             dup == axes.end() ? 0 : *dup, fmt::join(dims, ", "));
+    if (ndim == 0) axes.clear();  // dim 0 / -1 of a 0-d tensor is the tensor itself, as in torch
     return axes;
 }
 
@@ -37,6 +40,9 @@ Shape keepdim_shape(const Shape& in, const std::vector<std::size_t>& axes) {
 }
 
 std::vector<std::int64_t> to_dims(const Shape& s) { return {s.begin(), s.end()}; }
+Dims to_dims_of(const std::vector<std::size_t>& axes) {
+    return {axes.begin(), axes.end()};
+}
 
 // Brings a gradient of a reduction back to the input's shape (undoing !keepdim, then
 // broadcasting); differentiable.
@@ -54,15 +60,35 @@ std::size_t reduced_count(const Shape& s, const std::vector<std::size_t>& axes) 
     return n;
 }
 
+// Reduces x over `axes` with an xtensor reducer (empty axes, as for a 0-d tensor: a copy).
+template <class T, class R>
+xt::xarray<T> reduce_raw(const xt::xarray<T>& x, const std::vector<std::size_t>& axes, bool keepdim,
+                         R&& reducer) {
+    if (axes.empty()) return x;
+    if (x.size() == 0) {  // xtensor's reducers crash on empty input; an empty sum is 0
+        Shape out = detail::keepdim_shape(x.shape(), axes);
+        if (!keepdim) {
+            for (auto it = axes.rbegin(); it != axes.rend(); ++it)
+                out.erase(out.begin() + static_cast<std::ptrdiff_t>(*it));
+        }
+        xt::xarray<T> r = xt::xarray<T>::from_shape(out);
+        r.fill(T(0));
+        return r;
+    }
+    constexpr auto now = xt::evaluation_strategy::immediate;
+    if (keepdim) return xt::xarray<T>(reducer(x, axes, xt::keep_dims | now));
+    return xt::xarray<T>(reducer(x, axes, now));
+}
+
+const auto sum_reducer = [](const auto& x, const auto& ax, auto es) { return xt::sum(x, ax, es); };
+const auto max_reducer = [](const auto& x, const auto& ax, auto es) { return xt::amax(x, ax, es); };
+const auto min_reducer = [](const auto& x, const auto& ax, auto es) { return xt::amin(x, ax, es); };
+
 Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t>& axes,
                   bool keepdim) {
     return detail::dispatch_float(op, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        const auto& x = a.data<T>();
-        if (axes.empty()) return Tensor(xt::xarray<T>(x));
-        constexpr auto now = xt::evaluation_strategy::immediate;
-        if (keepdim) return Tensor(xt::xarray<T>(xt::sum(x, axes, xt::keep_dims | now)));
-        return Tensor(xt::xarray<T>(xt::sum(x, axes, now)));
+        return Tensor(reduce_raw(a.data<T>(), axes, keepdim, sum_reducer));
     });
 }
 
@@ -87,6 +113,7 @@ Tensor mean(const Tensor& a) { return mean(a, {}, false); }
 
 Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
     detail::check_defined("mean", a, "input");
+    detail::check_floating("mean", a, "input");
     auto axes = detail::reduce_axes("mean", dims, a.dim());
     std::size_t n = reduced_count(a.shape(), axes);
     XG_CHECK(n > 0, "mean: cannot take the mean of zero elements (shape {})", a.shape());
@@ -127,6 +154,164 @@ Tensor expand(const Tensor& a, const Shape& shape) {
         node->set_fn([in](const TensorList& g) { return TensorList{sum_to(g[0], in)}; });
     }
     return out;
+}
+
+// ---- max / min ----
+
+namespace detail {
+
+// 1/k on each of the k elements tied for the extreme of their reduction, 0 elsewhere: the
+// share of the gradient each one gets. A constant (computed from detached data).
+Tensor tie_weights(const Tensor& x, const Tensor& out, const std::vector<std::size_t>& axes) {
+    Tensor mask = eq(x.detach(), unreduce(out.detach(), x.shape(), axes));
+    return div(mask, sum(mask, to_dims_of(axes), true));
+}
+
+}  // namespace detail
+
+namespace {
+
+Tensor extreme(const char* op, const char* node_name, bool is_max, const Tensor& a,
+               const Dims& dims, bool keepdim) {
+    detail::check_defined(op, a, "input");
+    detail::check_floating(op, a, "input");
+    auto axes = detail::reduce_axes(op, dims, a.dim());
+    XG_CHECK(reduced_count(a.shape(), axes) > 0,
+             "{}: cannot reduce over zero elements (input shape {}, dims [{}])", op, a.shape(),
+             fmt::join(dims, ", "));
+    Tensor out = detail::dispatch_float(op, a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if (is_max) return Tensor(reduce_raw(a.data<T>(), axes, keepdim, max_reducer));
+        return Tensor(reduce_raw(a.data<T>(), axes, keepdim, min_reducer));
+    });
+    if (auto node = record(node_name, {a}, {out})) {
+        Shape in = a.shape();
+        Tensor w = detail::tie_weights(a, out, axes);
+        node->set_fn([in, axes, w](const TensorList& g) {
+            return TensorList{mul(detail::unreduce(g[0], in, axes), w)};
+        });
+    }
+    return out;
+}
+
+}  // namespace
+
+Tensor max(const Tensor& a) {
+    return max(a, {}, false);
+}
+Tensor max(const Tensor& a, const Dims& dims, bool keepdim) {
+    return extreme("max", "MaxBackward", true, a, dims, keepdim);
+}
+Tensor min(const Tensor& a) {
+    return min(a, {}, false);
+}
+Tensor min(const Tensor& a, const Dims& dims, bool keepdim) {
+    return extreme("min", "MinBackward", false, a, dims, keepdim);
+}
+
+// ---- var ----
+
+Tensor var(const Tensor& a, std::int64_t correction) {
+    return var(a, Dims{}, correction, false);
+}
+
+Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim) {
+    detail::check_defined("var", a, "input");
+    detail::check_floating("var", a, "input");
+    auto axes = detail::reduce_axes("var", dims, a.dim());
+    const auto n = static_cast<std::int64_t>(reduced_count(a.shape(), axes));
+    XG_CHECK(n - correction > 0,
+             "var: {} elements per reduction (input shape {}) with correction {} leave N - "
+             "correction = {}, which must be positive",
+             n, a.shape(), correction, n - correction);
+    const double denom = static_cast<double>(n - correction);
+    Tensor out = detail::dispatch_float("var", a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto& x = a.data<T>();
+        xt::xarray<T> mu = reduce_raw(x, axes, true, sum_reducer) / static_cast<T>(n);
+        xt::xarray<T> sq = xt::square(x - mu);
+        return Tensor(xt::xarray<T>(reduce_raw(sq, axes, keepdim, sum_reducer) / T(denom)));
+    });
+    if (auto node = record("VarBackward", {a}, {out})) {
+        // 2 (x - mean) / (N - correction), with differentiable ops so it has a derivative too.
+        SavedTensor sa = a;
+        Shape in = a.shape();
+        node->set_fn([sa, in, axes, denom](const TensorList& g) {
+            Tensor x = sa.unpack();
+            Tensor centered = sub(x, mean(x, detail::to_dims_of(axes), true));
+            return TensorList{mul(detail::unreduce(g[0], in, axes), mul(centered, 2.0 / denom))};
+        });
+    }
+    return out;
+}
+
+// ---- argmax / argmin ----
+
+namespace {
+
+// Index of the extreme along the middle axis of x viewed as [outer, n, inner]; first index on
+// ties, NaN counts as the extreme (as in torch).
+template <class T>
+xt::xarray<std::int64_t> arg_extreme_raw(const xt::xarray<T>& x, bool is_max, std::size_t outer,
+                                         std::size_t n, std::size_t inner, const Shape& shape) {
+    xt::xarray<std::int64_t> r = xt::xarray<std::int64_t>::from_shape(shape);
+    const T* p = x.data();
+    std::int64_t* q = r.data();
+    for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t i = 0; i < inner; ++i) {
+            const T* base = p + o * n * inner + i;
+            std::size_t best = 0;
+            for (std::size_t k = 1; k < n && !(base[best * inner] != base[best * inner]); ++k) {
+                const T v = base[k * inner], b = base[best * inner];
+                if (v != v || (is_max ? v > b : v < b)) best = k;
+            }
+            q[o * inner + i] = static_cast<std::int64_t>(best);
+        }
+    }
+    return r;
+}
+
+Tensor arg_extreme(const char* op, bool is_max, const Tensor& a, std::optional<std::int64_t> dim,
+                   bool keepdim) {
+    detail::check_defined(op, a, "input");
+    const Shape& s = a.shape();
+    std::size_t outer = 1, n = a.numel(), inner = 1;
+    Shape out_shape = keepdim ? Shape(a.dim(), 1) : Shape{};
+    if (!dim) {
+        XG_CHECK(n > 0, "{}: cannot take the {} of an empty tensor (shape {})", op, op, s);
+    } else {
+        std::size_t d = detail::wrap_dim(op, *dim, a.dim());
+        if (a.dim() > 0) {
+            n = s[d];
+            XG_CHECK(n > 0, "{}: dim {} has size 0 (input shape {})", op, *dim, s);
+            for (std::size_t i = 0; i < d; ++i) outer *= s[i];
+            for (std::size_t i = d + 1; i < s.size(); ++i) inner *= s[i];
+            out_shape = s;
+            if (keepdim) {
+                out_shape[d] = 1;
+            } else {
+                out_shape.erase(out_shape.begin() + static_cast<std::ptrdiff_t>(d));
+            }
+        }
+    }
+    return detail::dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        return Tensor(arg_extreme_raw(a.data<T>(), is_max, outer, n, inner, out_shape));
+    });
+}
+
+}  // namespace
+
+Tensor argmax(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+    return arg_extreme("argmax", true, a, dim, keepdim);
+}
+
+Tensor argmin(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+    return arg_extreme("argmin", false, a, dim, keepdim);
+}
+
+Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const {
+    return xg::argmax(*this, dim, keepdim);
 }
 
 Tensor Tensor::sum() const { return xg::sum(*this); }

@@ -1,0 +1,414 @@
+// Reductions and the broadcast pair sum_to/expand: OpInfos and forward values, tie-splitting
+// in max/min, var's correction, argmax/argmin indices.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "tests/op_registry.hpp"
+
+namespace xg::testing {
+namespace {
+
+using Samples = std::vector<Sample>;
+using Errors = std::vector<ErrorCase>;
+
+Tensor f64(const Shape& s) {
+    return ones(s, float64);
+}
+
+// Samples for a reduction f(x, dims, keepdim): all dims, one dim, several dims, negative dims,
+// keepdim, size-1 dims, 0-d input.
+using ReduceFn = std::function<Tensor(const Tensor&, const Dims&, bool)>;
+Samples reduce_samples(const ReduceFn& f, const std::function<Tensor(const Tensor&)>& all) {
+    auto s = [f](Dims d, bool k) {
+        return TensorFn([f, d, k](const TensorList& x) { return f(x[0], d, k); });
+    };
+    return {
+        {"all elements", {rand64({2, 3, 4})}, [all](const TensorList& x) { return all(x[0]); }},
+        {"all dims listed, keepdim", {rand64({2, 3})}, s({0, 1}, true)},
+        {"dim 1", {rand64({2, 3, 4})}, s({1}, false)},
+        {"dims 0 and 2", {rand64({2, 3, 4})}, s({0, 2}, false)},
+        {"negative dim -1, keepdim", {rand64({2, 3, 4})}, s({-1}, true)},
+        {"dims -3 and -2, keepdim", {rand64({2, 3, 4})}, s({-3, -2}, true)},
+        {"size-1 dim reduced", {rand64({2, 1, 3})}, s({1}, false)},
+        {"size-1 dims kept", {rand64({1, 3, 1})}, s({1}, true)},
+        {"0-d input, dim 0", {rand64({})}, s({0}, false)},
+        {"0-d input, all", {rand64({})}, [all](const TensorList& x) { return all(x[0]); }},
+    };
+}
+
+// Errors every reduction over dims shares.
+Errors reduce_errors(const ReduceFn& f) {
+    return {
+        {"int64 input",
+         [f] {
+             f(ones({2, 3}, int64), {0}, false);
+         },
+         "got int64"},
+        {"dim out of range",
+         [f] {
+             f(f64({2, 3}), {2}, false);
+         },
+         "dim 2 is out of range for a tensor of 2 dims"},
+        {"negative dim out of range",
+         [f] {
+             f(f64({2, 3}), {-3}, false);
+         },
+         "dim -3 is out of range"},
+        {"duplicated dims",
+         [f] {
+             f(f64({2, 3}), {1, -1}, false);
+         },
+         "dim 1 appears more than once"},
+        {"undefined input", [f] { f(Tensor(), {0}, false); }, "undefined"},
+    };
+}
+
+XG_REGISTER_OP_INFO(
+    sum_info,
+    {"sum",
+     [] {
+         return reduce_samples([](auto& a, auto& d, bool k) { return sum(a, d, k); },
+                               [](auto& a) { return a.sum(); });
+     },
+     [] { return reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }); }});
+
+XG_REGISTER_OP_INFO(
+    mean_info,
+    {"mean",
+     [] {
+         return reduce_samples([](auto& a, auto& d, bool k) { return a.mean(d, k); },
+                               [](auto& a) { return mean(a); });
+     },
+     [] {
+         auto e = reduce_errors([](auto& a, auto& d, bool k) { return mean(a, d, k); });
+         e.push_back({"empty input", [] { mean(zeros({0}, float64)); }, "zero elements"});
+         e.push_back({"empty dim", [] { mean(zeros({2, 0}, float64), {1}); }, "zero elements"});
+         return e;
+     }});
+
+// max/min samples are random, so ties (where the gradient is not defined) do not occur.
+#define XG_EXTREME_INFO(NAME)                                                                   \
+    XG_REGISTER_OP_INFO(                                                                        \
+        NAME##_info,                                                                            \
+        {#NAME,                                                                                 \
+         [] {                                                                                   \
+             return reduce_samples([](auto& a, auto& d, bool k) { return NAME(a, d, k); },      \
+                                   [](auto& a) { return NAME(a); });                            \
+         },                                                                                     \
+         [] {                                                                                   \
+             auto e = reduce_errors([](auto& a, auto& d, bool k) { return NAME(a, d, k); });    \
+             e.push_back({"empty input", [] { NAME(zeros({0}, float64)); }, "zero elements"});  \
+             e.push_back({"empty dim",                                                          \
+                          [] {                                                                  \
+                              NAME(zeros({2, 0}, float64), {1});                                \
+                          },                                                                    \
+                          "zero elements"});                                                    \
+             e.push_back({"int64, all elements", [] { NAME(ones({2}, int64)); }, "got int64"}); \
+             return e;                                                                          \
+         }})
+XG_EXTREME_INFO(max);
+XG_EXTREME_INFO(min);
+#undef XG_EXTREME_INFO
+
+XG_REGISTER_OP_INFO(
+    var_info,
+    {"var",
+     [] {
+         auto s = [](Dims d, std::int64_t c, bool k) {
+             return TensorFn([d, c, k](const TensorList& x) { return var(x[0], d, c, k); });
+         };
+         return Samples{
+             {"all elements", {rand64({2, 3, 4})}, [](const TensorList& x) { return var(x[0]); }},
+             {"all elements, correction 0",
+              {rand64({5})},
+              [](const TensorList& x) { return var(x[0], 0); }},
+             {"dim 1", {rand64({2, 3, 4})}, s({1}, 1, false)},
+             {"dims 0 and 2, keepdim", {rand64({2, 3, 4})}, s({0, 2}, 1, true)},
+             {"negative dim -1, correction 0", {rand64({3, 4})}, s({-1}, 0, false)},
+             {"correction 2", {rand64({2, 5})}, s({1}, 2, true)},
+             {"size-1 dims kept", {rand64({1, 4, 1})}, s({1}, 1, true)},
+         };
+     },
+     [] {
+         auto e = reduce_errors([](auto& a, auto& d, bool k) { return var(a, d, 1, k); });
+         e.push_back({"one element, correction 1", [] { var(f64({1})); }, "N - correction = 0"});
+         e.push_back({"dim of size 2, correction 2",
+                      [] {
+                          var(f64({3, 2}), Dims{1}, 2);
+                      },
+                      "N - correction = 0"});
+         e.push_back({"empty input", [] { var(zeros({0}, float64), 0); }, "N - correction = 0"});
+         return e;
+     }});
+
+XG_REGISTER_OP_INFO(sum_to_info,
+                    {"sum_to",
+                     [] {
+                         auto s = [](Shape to) {
+                             return TensorFn(
+                                 [to](const TensorList& x) { return sum_to(x[0], to); });
+                         };
+                         return Samples{
+                             {"[2,3] to [3]", {rand64({2, 3})}, s({3})},
+                             {"[2,3] to [2,1]", {rand64({2, 3})}, s({2, 1})},
+                             {"[2,3,4] to [1,4]", {rand64({2, 3, 4})}, s({1, 4})},
+                             {"[2,3] to 0-d", {rand64({2, 3})}, s({})},
+                             {"[1,3] to [1,1]", {rand64({1, 3})}, s({1, 1})},
+                             {"same shape",
+                              {rand64({2, 3})},
+                              [](const TensorList& x) {
+                                  return sum_to(x[0] * 2.0, {2, 3});
+                              }},
+                         };
+                     },
+                     [] {
+                         return Errors{
+                             {"shape that does not broadcast",
+                              [] {
+                                  sum_to(f64({2, 3}), {4});
+                              },
+                              "cannot sum shape [2, 3] down to [4]"},
+                             {"more dims than the input",
+                              [] {
+                                  sum_to(f64({3}), {2, 3});
+                              },
+                              "[3] down to [2, 3]"},
+                             {"int64 input",
+                              [] {
+                                  sum_to(ones({2, 3}, int64), {3});
+                              },
+                              "got int64"},
+                             {"undefined input", [] { sum_to(Tensor(), {3}); }, "undefined"},
+                         };
+                     }});
+
+XG_REGISTER_OP_INFO(expand_info,
+                    {"expand",
+                     [] {
+                         auto s = [](Shape to) {
+                             return TensorFn(
+                                 [to](const TensorList& x) { return expand(x[0], to); });
+                         };
+                         return Samples{
+                             {"[3] to [2,3]", {rand64({3})}, s({2, 3})},
+                             {"[2,1] to [2,4]", {rand64({2, 1})}, s({2, 4})},
+                             {"0-d to [2,3]", {rand64({})}, s({2, 3})},
+                             {"[1,3] to [4,2,3]", {rand64({1, 3})}, s({4, 2, 3})},
+                             {"same shape",
+                              {rand64({2, 3})},
+                              [](const TensorList& x) {
+                                  return expand(x[0] * 2.0, {2, 3});
+                              }},
+                         };
+                     },
+                     [] {
+                         return Errors{
+                             {"size mismatch", [] { expand(f64({2}), {3}); },
+                              "cannot broadcast [2] to [3]"},
+                             {"fewer dims",
+                              [] {
+                                  expand(f64({2, 3}), {3});
+                              },
+                              "cannot broadcast [2, 3] to [3]"},
+                             {"int64 input",
+                              [] {
+                                  expand(ones({3}, int64), {2, 3});
+                              },
+                              "got int64"},
+                             {"undefined input", [] { expand(Tensor(), {3}); }, "undefined"},
+                         };
+                     }});
+
+#define XG_ARG_INFO(NAME)                                                                        \
+    XG_REGISTER_OP_INFO(                                                                         \
+        NAME##_info,                                                                             \
+        {#NAME,                                                                                  \
+         [] {                                                                                    \
+             return Samples{                                                                     \
+                 {"all elements",                                                                \
+                  {rand64({2, 3})},                                                              \
+                  [](const TensorList& x) { return NAME(x[0]); }},                               \
+                 {"dim 1", {rand64({2, 3})}, [](const TensorList& x) { return NAME(x[0], 1); }}, \
+                 {"dim -2, keepdim",                                                             \
+                  {rand64({2, 3})},                                                              \
+                  [](const TensorList& x) { return NAME(x[0], -2, true); }},                     \
+             };                                                                                  \
+         },                                                                                      \
+         [] {                                                                                    \
+             return Errors{                                                                      \
+                 {"empty input", [] { NAME(zeros({0}, float64)); }, "empty tensor (shape [0])"}, \
+                 {"empty dim",                                                                   \
+                  [] {                                                                           \
+                      NAME(zeros({2, 0}, float64), 1);                                           \
+                  },                                                                             \
+                  "dim 1 has size 0"},                                                           \
+                 {"dim out of range",                                                            \
+                  [] {                                                                           \
+                      NAME(f64({2, 3}), 2);                                                      \
+                  },                                                                             \
+                  "dim 2 is out of range"},                                                      \
+                 {"undefined input", [] { NAME(Tensor()); }, "undefined"},                       \
+             };                                                                                  \
+         }})
+XG_ARG_INFO(argmax);
+XG_ARG_INFO(argmin);
+#undef XG_ARG_INFO
+
+void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6) {
+    auto v = t.to_vector();
+    REQUIRE(v.size() == expected.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        CAPTURE(i);
+        CHECK(v[i] == doctest::Approx(expected[i]).epsilon(eps));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("reduce: sum and mean values and shapes") {
+    Tensor a = tensor({{1, 2, 3}, {4, 5, 6}});
+    CHECK(sum(a).item() == 21.0);
+    CHECK(sum(a).shape() == Shape{});
+    check_values(sum(a, {0}), {5, 7, 9});
+    check_values(sum(a, {-1}), {6, 15});
+    CHECK(sum(a, {1}, true).shape() == Shape{2, 1});
+    CHECK(sum(a, {0, 1}, true).shape() == Shape{1, 1});
+    check_values(mean(a, {1}), {2, 5});
+    CHECK(mean(a).item() == doctest::Approx(3.5));
+    CHECK(a.mean({0}, true).shape() == Shape{1, 3});
+    // 0-d input: dim 0 and -1 name the tensor itself, as in torch.
+    Tensor s = tensor(2.5);
+    CHECK(sum(s, {0}).item() == 2.5);
+    CHECK(sum(s, {-1}, true).shape() == Shape{});
+    CHECK(mean(s, {0}).item() == 2.5);
+    // Empty sums are 0, like torch.
+    CHECK(sum(zeros({0, 3})).item() == 0.0);
+    check_values(sum(zeros({2, 0}), {1}), {0, 0});
+}
+
+TEST_CASE("reduce: max and min values") {
+    Tensor a = tensor({{1, 7, 3}, {4, -5, 6}}, float64);
+    CHECK(max(a).item() == 7.0);
+    CHECK(min(a).item() == -5.0);
+    check_values(max(a, {0}), {4, 7, 6});
+    check_values(min(a, {1}), {1, -5});
+    CHECK(max(a, {1}, true).shape() == Shape{2, 1});
+    CHECK(min(a, {-2, -1}, true).shape() == Shape{1, 1});
+    CHECK(max(tensor(3.0), {0}).item() == 3.0);
+    CHECK(max(tensor({-1e30, -2e30}, float32)).item() == doctest::Approx(-1e30));
+    CHECK(min(tensor({1e30}, float32)).item() == doctest::Approx(1e30));
+    check_values(max(zeros({0, 3}), {1}), {});  // no reductions at all is fine
+}
+
+TEST_CASE("reduce: max/min gradient flows to the extreme only") {
+    Tensor a = tensor({{1, 7, 3}, {4, -5, 6}}, float64).requires_grad_();
+    max(a, {1}).sum().backward();
+    check_values(a.grad(), {0, 1, 0, 0, 0, 1});
+    a.zero_grad();
+    min(a).backward();
+    check_values(a.grad(), {0, 0, 0, 0, 1, 0});
+}
+
+TEST_CASE("reduce: max/min split the gradient evenly among ties") {
+    Tensor a = tensor({{1, 3, 3}, {2, 2, 2}}, float64).requires_grad_();
+    max(a, {1}).sum().backward();
+    check_values(a.grad(), {0, 0.5, 0.5, 1.0 / 3, 1.0 / 3, 1.0 / 3});
+    a.zero_grad();
+    max(a).backward();
+    check_values(a.grad(), {0, 0.5, 0.5, 0, 0, 0});
+    a.zero_grad();
+    min(a, {0}, true).backward(tensor({{2, 4, 6}}, float64));
+    check_values(a.grad(), {2, 0, 0, 0, 4, 6});
+    a.zero_grad();
+    min(a).backward();
+    check_values(a.grad(), {1, 0, 0, 0, 0, 0});
+    // Second order: the tie mask is a constant, so the Hessian is zero.
+    Tensor x = tensor({2, 2, 1}, float64).requires_grad_();
+    TensorList g = grad({max(x)}, {x}, {}, true, true);
+    check_values(g[0], {0.5, 0.5, 0});
+}
+
+TEST_CASE("reduce: var with correction") {
+    Tensor a = tensor({1, 2, 3, 4}, float64);
+    CHECK(var(a).item() == doctest::Approx(5.0 / 3));
+    CHECK(var(a, 0).item() == doctest::Approx(1.25));
+    CHECK(var(a, 2).item() == doctest::Approx(2.5));
+    Tensor b = tensor({{1, 3}, {2, 6}, {0, 0}}, float32);
+    check_values(var(b, Dims{1}), {2, 8, 0});
+    check_values(var(b, Dims{0}, 0), {2.0 / 3, 6});
+    CHECK(var(b, Dims{0}, 1, true).shape() == Shape{1, 2});
+    CHECK(var(b, Dims{0, 1}).item() == doctest::Approx(5.2));
+    CHECK(var(b).dtype() == float32);
+    CHECK(var(tensor(4.0), Dims{0}, 0).item() == 0.0);
+    // Large offset: the two-pass formula keeps precision.
+    CHECK(var(tensor({1e8 + 1, 1e8 + 2, 1e8 + 3}, float64)).item() == doctest::Approx(1.0));
+}
+
+TEST_CASE("reduce: var gradient is 2 (x - mean) / (N - correction)") {
+    Tensor a = tensor({1, 2, 3, 6}, float64).requires_grad_();
+    var(a).backward();
+    check_values(a.grad(), {2 * (1 - 3.0) / 3, 2 * (2 - 3.0) / 3, 0, 2 * (6 - 3.0) / 3});
+    a.zero_grad();
+    var(a, 0).backward();
+    check_values(a.grad(), {-1, -0.5, 0, 1.5});
+    CHECK_THROWS_WITH_AS(var(tensor({1.0})), doctest::Contains("var: 1 elements"), Error);
+}
+
+TEST_CASE("reduce: argmax and argmin") {
+    Tensor a = tensor({{1, 7, 7}, {9, -5, 9}}, float64);
+    Tensor i = argmax(a);
+    CHECK(i.dtype() == int64);
+    CHECK(i.shape() == Shape{});
+    CHECK(i.item<std::int64_t>() == 3);
+    CHECK(argmin(a).item<std::int64_t>() == 4);
+    check_values(argmax(a, 1), {1, 0});  // first index on ties
+    check_values(argmax(a, 0), {1, 0, 1});
+    check_values(argmin(a, -1), {0, 1});
+    CHECK(argmax(a, 1, true).shape() == Shape{2, 1});
+    CHECK(argmax(a, std::nullopt, true).shape() == Shape{1, 1});
+    CHECK(a.argmax().item<std::int64_t>() == 3);
+    check_values(a.argmax(0, true), {1, 0, 1});
+    CHECK(argmax(tensor(5.0)).item<std::int64_t>() == 0);
+    CHECK(argmax(tensor(5.0), 0).shape() == Shape{});
+    check_values(argmin(tensor({{3, 1, 2}}, int64), 1), {1});
+    // 3-d, middle dim
+    Tensor b = arange(24, float64).reshape({2, 3, 4});
+    check_values(argmax(b, 1), {2, 2, 2, 2, 2, 2, 2, 2});
+    check_values(argmin(b, 2), {0, 0, 0, 0, 0, 0});
+    // NaN counts as the extreme, as in torch.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    CHECK(argmax(tensor({1, nan, 3}, float64)).item<std::int64_t>() == 1);
+    CHECK(argmin(tensor({1, nan, -3}, float64)).item<std::int64_t>() == 1);
+    Tensor x = rand64({3});
+    CHECK_FALSE(argmax(x).requires_grad());
+}
+
+TEST_CASE("reduce: sum_to and expand values") {
+    Tensor a = tensor({{1, 2, 3}, {4, 5, 6}});
+    check_values(sum_to(a, {3}), {5, 7, 9});
+    check_values(sum_to(a, {2, 1}), {6, 15});
+    CHECK(sum_to(a, {}).item() == 21.0);
+    CHECK(sum_to(a, {1, 1}).shape() == Shape{1, 1});
+    check_values(expand(tensor({1, 2}), {2, 2}), {1, 2, 1, 2});
+    check_values(expand(tensor({1, 2}).reshape({2, 1}), {2, 3}), {1, 1, 1, 2, 2, 2});
+    CHECK(expand(tensor(1.0), {2, 1, 3}).shape() == Shape{2, 1, 3});
+    Tensor x = rand64({2, 1});
+    expand(x, {3, 2, 4}).sum().backward();
+    check_values(x.grad(), {12, 12});
+}
+
+TEST_CASE("reduce: error messages") {
+    CHECK_THROWS_WITH_AS(sum(ones({2, 3}), {0, -2}),
+                         "sum: dim 0 appears more than once in the list of dims [0, -2]", Error);
+    CHECK_THROWS_WITH_AS(max(ones({2, 3}), {5}),
+                         "max: dim 5 is out of range for a tensor of 2 dims", Error);
+    CHECK_THROWS_WITH_AS(min(ones({2, 0}), {1}), doctest::Contains("min: cannot reduce over zero"),
+                         Error);
+    CHECK_THROWS_WITH_AS(var(ones({2}, int64)), doctest::Contains("var: argument 'input'"), Error);
+    CHECK_THROWS_WITH_AS(argmax(ones({3, 0}), 1), doctest::Contains("argmax: dim 1 has size 0"),
+                         Error);
+}
+
+}  // namespace xg::testing

@@ -1,0 +1,342 @@
+// The Tensor handle: factories, data access, autograd state, formatting; OpInfos for the
+// differentiable cast to() and clone().
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "tests/op_registry.hpp"
+
+namespace xg::testing {
+namespace {
+
+using Samples = std::vector<Sample>;
+using Errors = std::vector<ErrorCase>;
+
+XG_REGISTER_OP_INFO(to_info,
+                    {"to",
+                     [] {
+                         // Through float32 the values are rounded to ~6e-8, so the finite
+                         // difference needs a larger step and a looser tolerance.
+                         GradcheckOptions loose;
+                         loose.eps = 1e-3;
+                         loose.atol = 1e-4;
+                         loose.rtol = 1e-2;
+                         Tensor labels = tensor({{0, 1, 2}, {2, 1, 0}}, int64);
+                         return Samples{
+                             {"float64 -> float32 -> float64",
+                              {rand64({2, 3})},
+                              [](const TensorList& x) { return x[0].to(float32).to(float64); },
+                              loose},
+                             {"0-d through float32",
+                              {rand64({})},
+                              [](const TensorList& x) {
+                                  return (x[0].to(float32) * 3.0f).to(float64);
+                              },
+                              loose},
+                             {"mixed with an int64 constant cast to float64",
+                              {rand64({2, 3}), labels},
+                              [](const TensorList& x) { return x[0] * x[1].to(float64); }},
+                             {"float64 to float64 is the identity",
+                              {rand64({3})},
+                              [](const TensorList& x) { return exp(x[0]).to(float64); }},
+                         };
+                     },
+                     [] {
+                         return Errors{
+                             {"requires grad, to int64", [] { rand64({3}).to(int64); },
+                              "integers carry no gradient"},
+                             {"undefined tensor", [] { Tensor().to(float32); }, "undefined"},
+                         };
+                     }});
+
+XG_REGISTER_OP_INFO(
+    clone_info,
+    {"clone",
+     [] {
+         return Samples{
+             {"[2,3]", {rand64({2, 3})}, [](const TensorList& x) { return x[0].clone(); }},
+             {"0-d", {rand64({})}, [](const TensorList& x) { return x[0].clone(); }},
+             {"of a non-leaf",
+              {rand64({3})},
+              [](const TensorList& x) { return (x[0] * x[0]).clone(); }},
+         };
+     },
+     [] {
+         return Errors{{"undefined tensor", [] { Tensor().clone(); }, "undefined"}};
+     }});
+
+void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6) {
+    auto v = t.to_vector();
+    REQUIRE(v.size() == expected.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        CAPTURE(i);
+        CHECK(v[i] == doctest::Approx(expected[i]).epsilon(eps));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("tensor: zeros, ones, full") {
+    Tensor z = zeros({2, 3});
+    CHECK(z.dtype() == float32);
+    CHECK(z.shape() == Shape{2, 3});
+    check_values(z, {0, 0, 0, 0, 0, 0});
+    Tensor o = ones({4}, float64);
+    CHECK(o.dtype() == float64);
+    check_values(o, {1, 1, 1, 1});
+    Tensor f = full({2, 2}, -1.5, float64);
+    check_values(f, {-1.5, -1.5, -1.5, -1.5});
+    Tensor fi = full({3}, 7, int64);
+    CHECK(fi.dtype() == int64);
+    CHECK(fi.data<std::int64_t>()(2) == 7);
+    CHECK(zeros({}).dim() == 0);
+    CHECK(zeros({}).numel() == 1);
+    CHECK(zeros({0, 3}).numel() == 0);
+    check_values(ones_like(f), {1, 1, 1, 1});
+    CHECK(zeros_like(fi).dtype() == int64);
+    CHECK(full_like(o, 2.0).to_vector()[3] == 2.0);
+    CHECK(scalar_tensor(3.0, float64).shape() == Shape{});
+}
+
+TEST_CASE("tensor: arange, both overloads") {
+    Tensor a = arange(5);
+    CHECK(a.dtype() == float32);
+    check_values(a, {0, 1, 2, 3, 4});
+    Tensor b = arange(1, 2, 0.25, float64);
+    check_values(b, {1, 1.25, 1.5, 1.75});
+    Tensor c = arange(5, 0, -2, int64);
+    CHECK(c.dtype() == int64);
+    check_values(c, {5, 3, 1});
+    CHECK(arange(3, int64).data<std::int64_t>()(2) == 2);
+    CHECK(arange(0).numel() == 0);
+    CHECK(arange(0, 1, 0.1).numel() == 10);
+    CHECK_THROWS_WITH_AS(arange(0, 1, 0), "arange: step must be nonzero", Error);
+    CHECK_THROWS_WITH_AS(arange(0, 1, -1), doctest::Contains("arange: cannot go from 0 to 1"),
+                         Error);
+}
+
+TEST_CASE("tensor: randn and rand with manual_seed") {
+    manual_seed(42);
+    Tensor a = randn({3, 4});
+    Tensor u = rand({5}, float64);
+    manual_seed(42);
+    Tensor b = randn({3, 4});
+    Tensor v = rand({5}, float64);
+    CHECK(a.to_vector() == b.to_vector());
+    CHECK(u.to_vector() == v.to_vector());
+    manual_seed(43);
+    CHECK(randn({3, 4}).to_vector() != a.to_vector());
+    for (double x : u.to_vector()) CHECK((x >= 0.0 && x < 1.0));
+    CHECK(a.dtype() == float32);
+
+    manual_seed(0);
+    Tensor big = randn({100000}, float64);
+    auto xs = big.to_vector();
+    double m = 0.0, s2 = 0.0;
+    for (double x : xs) m += x;
+    m /= xs.size();
+    for (double x : xs) s2 += (x - m) * (x - m);
+    double sd = std::sqrt(s2 / (xs.size() - 1));
+    CHECK(std::abs(m) < 0.02);
+    CHECK(std::abs(sd - 1.0) < 0.02);
+    Tensor ubig = rand({100000}, float64);
+    CHECK(std::abs(mean(ubig).item() - 0.5) < 0.01);
+    CHECK_THROWS_WITH_AS(randn({2}, int64), doctest::Contains("randn:"), Error);
+}
+
+TEST_CASE("tensor: tensor() from nested lists of depth 0 to 4") {
+    Tensor t0 = tensor(2.5);
+    CHECK(t0.dim() == 0);
+    CHECK(t0.item() == 2.5);
+    Tensor t1 = tensor({1, 2, 3});
+    CHECK(t1.shape() == Shape{3});
+    CHECK(t1.dtype() == float32);
+    Tensor t2 = tensor({{1, 2, 3}, {4, 5, 6}}, float64);
+    CHECK(t2.shape() == Shape{2, 3});
+    CHECK(t2.dtype() == float64);
+    check_values(t2, {1, 2, 3, 4, 5, 6});
+    Tensor t3 = tensor({{{1, 2}}, {{3, 4}}}, int64);
+    CHECK(t3.shape() == Shape{2, 1, 2});
+    CHECK(t3.dtype() == int64);
+    CHECK(t3.data<std::int64_t>()(1, 0, 1) == 4);
+    Tensor t4 = tensor({{{{1, 2}, {3, 4}}, {{5, 6}, {7, 8}}}});
+    CHECK(t4.shape() == Shape{1, 2, 2, 2});
+    check_values(t4, {1, 2, 3, 4, 5, 6, 7, 8});
+    CHECK(tensor({{1, 2}}).shape() == Shape{1, 2});
+    CHECK(tensor({1}).shape() == Shape{1});
+    // A list whose innermost lists hold one element each ({{1}, {2}}) is ambiguous in C++
+    // (the {1} could be a scalar): write tensor({1, 2}).reshape({2, 1}).
+    CHECK(tensor({1, 2}).reshape({2, 1}).shape() == Shape{2, 1});
+    CHECK(tensor({2.7, -2.7}, int64).to_vector() == std::vector<double>{2, -2});  // truncates
+}
+
+TEST_CASE("tensor: from_array copies") {
+    xt::xarray<double> a = {{1.0, 2.0}, {3.0, 4.0}};
+    Tensor t = from_array(a);
+    CHECK(t.dtype() == float64);
+    CHECK(t.shape() == Shape{2, 2});
+    a(0, 0) = 100.0;
+    CHECK(t.data<double>()(0, 0) == 1.0);
+    xt::xarray<std::int64_t> i = {3, 4};
+    CHECK(from_array(i).dtype() == int64);
+    CHECK(from_array(xt::xarray<float>{1.5f}).dtype() == float32);
+}
+
+TEST_CASE("tensor: item") {
+    CHECK(tensor(3.5).item() == 3.5);
+    CHECK(tensor({7}, int64).item<std::int64_t>() == 7);
+    CHECK(tensor({2.5}).item<float>() == 2.5f);
+    CHECK_THROWS_WITH_AS(tensor({1, 2}).item(),
+                         "item: a tensor with 2 elements (shape [2]) has no single value", Error);
+    CHECK_THROWS_AS(zeros({0}).item(), Error);
+}
+
+TEST_CASE("tensor: to(dtype)") {
+    Tensor a = tensor({1.5, -2.5});
+    Tensor d = a.to(float64);
+    CHECK(d.dtype() == float64);
+    check_values(d, {1.5, -2.5});
+    CHECK(a.to(float32).is_same(a));  // same dtype: the tensor itself
+    Tensor i = a.to(int64);
+    CHECK(i.dtype() == int64);
+    CHECK(i.to_vector() == std::vector<double>{1, -2});
+    check_values(i.to(float32), {1, -2});
+    // The cast is differentiable and its gradient comes back in the source dtype.
+    Tensor x = tensor({1.0, 2.0}, float64).requires_grad_();
+    Tensor y = (x.to(float32) * 2.0).sum();
+    CHECK(y.dtype() == float32);
+    y.backward();
+    CHECK(x.grad().dtype() == float64);
+    check_values(x.grad(), {2, 2});
+    // Casting to int64 needs detach(); nothing is recorded by the refused call.
+    CHECK_THROWS_WITH_AS(x.to(int64), doctest::Contains("to: cannot cast"), Error);
+    CHECK(x.detach().to(int64).dtype() == int64);
+    {
+        NoGradGuard no_grad;  // nothing would be recorded, so the cast is allowed
+        CHECK(x.to(int64).dtype() == int64);
+    }
+}
+
+TEST_CASE("tensor: shape, numel, dim, size") {
+    Tensor t = zeros({4, 3, 2});
+    CHECK(t.shape() == Shape{4, 3, 2});
+    CHECK(t.numel() == 24);
+    CHECK(t.dim() == 3);
+    CHECK(t.size(0) == 4);
+    CHECK(t.size(-1) == 2);
+    CHECK(t.size(-3) == 4);
+    CHECK_THROWS_WITH_AS(t.size(3), "size: dim 3 is out of range for a tensor of 3 dims", Error);
+    CHECK_THROWS_AS(t.size(-4), Error);
+    Tensor u;
+    CHECK_FALSE(u.defined());
+    CHECK_THROWS_WITH_AS(u.shape(), doctest::Contains("undefined tensor"), Error);
+}
+
+TEST_CASE("tensor: requires_grad_ and is_leaf") {
+    Tensor a = ones({2}, float64);
+    CHECK_FALSE(a.requires_grad());
+    CHECK(a.is_leaf());
+    a.requires_grad_();
+    CHECK(a.requires_grad());
+    CHECK(a.is_leaf());
+    Tensor b = a * 2.0;
+    CHECK(b.requires_grad());
+    CHECK_FALSE(b.is_leaf());
+    CHECK(b.grad_fn() != nullptr);
+    CHECK_THROWS_WITH_AS(b.requires_grad_(false), doctest::Contains("requires_grad_: can only"),
+                         Error);
+    CHECK_THROWS_WITH_AS(ones({2}, int64).requires_grad_(),
+                         "requires_grad_: only floating-point tensors can require grad, got int64",
+                         Error);
+    a.requires_grad_(false);
+    CHECK_FALSE((a * 2.0).requires_grad());
+    {
+        Tensor c = ones({2}).requires_grad_();
+        NoGradGuard no_grad;
+        Tensor d = c * 2.0;
+        CHECK_FALSE(d.requires_grad());
+        CHECK(d.is_leaf());
+    }
+}
+
+TEST_CASE("tensor: detach shares data but not history") {
+    Tensor a = tensor({1.0, 2.0}, float64).requires_grad_();
+    Tensor b = a * 3.0;
+    Tensor d = b.detach();
+    CHECK(d.is_leaf());
+    CHECK_FALSE(d.requires_grad());
+    CHECK(d.grad_fn() == nullptr);
+    check_values(d, {3, 6});
+    auto v0 = b.version();
+    d.mutable_data<double>()(0) = 10.0;  // same storage
+    CHECK(b.data<double>()(0) == 10.0);
+    CHECK(b.version() == v0 + 1);
+    Tensor da = a.detach();
+    CHECK_FALSE(da.requires_grad());
+    da.mutable_data<double>()(1) = 5.0;
+    CHECK(a.data<double>()(1) == 5.0);
+}
+
+TEST_CASE("tensor: mutable_data on a leaf that requires grad") {
+    Tensor a = ones({3}, float64).requires_grad_();
+    CHECK_THROWS_WITH_AS(a.mutable_data<double>(), doctest::Contains("mutable_data: a leaf tensor"),
+                         Error);
+    CHECK(a.version() == 0);
+    {
+        NoGradGuard no_grad;
+        a.mutable_data<double>()(0) = 4.0;
+    }
+    CHECK(a.version() == 1);
+    CHECK(a.data<double>()(0) == 4.0);
+    Tensor plain = ones({3}, float64);
+    plain.mutable_data<double>()(2) = 0.0;  // no grad: always allowed
+    CHECK(plain.version() == 1);
+    CHECK_THROWS_WITH_AS(plain.mutable_data<float>(),
+                         "mutable_data: tensor has dtype float64, requested float32", Error);
+    CHECK_THROWS_WITH_AS(plain.data<std::int64_t>(),
+                         "data: tensor has dtype float64, requested int64", Error);
+}
+
+TEST_CASE("tensor: fmt formatting of Tensor, Shape and Dtype") {
+    CHECK(fmt::format("{}", Shape{4, 3}) == "[4, 3]");
+    CHECK(fmt::format("{}", Shape{}) == "[]");
+    CHECK(shape_str(Shape{2}) == "[2]");
+    CHECK(fmt::format("{}", float64) == "float64");
+    Tensor a = tensor({1, 2}, float64);
+    std::string s = fmt::format("{}", a);
+    CHECK(s.rfind("tensor(", 0) == 0);
+    CHECK(s.find("dtype=float64") != std::string::npos);
+    CHECK(s.find('1') != std::string::npos);
+    CHECK(s.find("grad") == std::string::npos);
+    a.requires_grad_();
+    CHECK(fmt::format("{}", a).find("requires_grad=true") != std::string::npos);
+    CHECK(fmt::format("{}", a + a).find("grad_fn=AddBackward") != std::string::npos);
+    CHECK(fmt::format("{}", Tensor()) == "tensor(undefined)");
+    CHECK(to_string(tensor(1.0, int64)).find("dtype=int64") != std::string::npos);
+}
+
+TEST_CASE("tensor: set_name") {
+    Tensor a = ones({2});
+    CHECK(a.name().empty());
+    Tensor& r = a.set_name("weight");
+    CHECK(&r == &a);
+    CHECK(a.name() == "weight");
+    Tensor b = a;  // a handle: same impl, same name
+    CHECK(b.name() == "weight");
+    CHECK(a.detach().name().empty());
+}
+
+TEST_CASE("tensor: clone copies data and keeps the gradient path") {
+    Tensor a = tensor({1.0, 2.0}, float64).requires_grad_();
+    Tensor c = a.clone();
+    CHECK_FALSE(c.is_leaf());
+    CHECK(c.grad_fn()->name() == "CloneBackward");
+    (c * c).sum().backward();
+    check_values(a.grad(), {2, 4});
+    Tensor p = tensor({1, 2}, int64);
+    Tensor q = p.clone();
+    q.mutable_data<std::int64_t>()(0) = 9;
+    CHECK(p.data<std::int64_t>()(0) == 1);
+}
+
+}  // namespace xg::testing
