@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "tests/parity.hpp"
@@ -18,13 +19,14 @@ struct Case {
 
 void run(const std::vector<Case>& cases) {
     for (const auto& c : cases) {
-        CAPTURE(c.name);
+        const std::string name = std::string("core_") + c.name;
+        CAPTURE(name);
         // A throwing case (e.g. a wrong output shape reaching grad) must not hide the others.
         try {
-            ParityResult r = check_parity(std::string("core_") + c.name, c.n_inputs, c.fn);
+            ParityResult r = check_parity(name, c.n_inputs, c.fn);
             CHECK_MESSAGE(r, r.log);
         } catch (const std::exception& e) {
-            FAIL_CHECK("core_" << c.name << " threw: " << e.what());
+            FAIL_CHECK(name << " threw: " << e.what());
         }
     }
 }
