@@ -92,7 +92,12 @@ void col2im(const T* cols, const ConvGeom& g, T* dx, std::size_t ld) {
         if (plane == std::size_t(-1)) return;
         const T* s = cols + row * ld + oh * g.ow;
         T* d = dx + plane;
-        for (std::size_t o = lo; o < hi; ++o) d[static_cast<idx>(o * g.sw) + off] += s[o];
+        if (g.sw == 1) {  // contiguous: lets the compiler vectorize the adds
+            T* dd = d + off;
+            for (std::size_t o = lo; o < hi; ++o) dd[o] += s[o];
+        } else {
+            for (std::size_t o = lo; o < hi; ++o) d[static_cast<idx>(o * g.sw) + off] += s[o];
+        }
     });
 }
 
