@@ -102,25 +102,37 @@ void col2im(const T* cols, const ConvGeom& g, T* dx, std::size_t ld) {
     });
 }
 
-// Column buffers for consecutive samples, rotating through about 4 MB (uninitialized: im2col
+// Column buffers for consecutive samples, rotating through up to 4 MB (uninitialized: im2col
 // and the gemm write every entry). Reusing one buffer for every sample was measured 16-28%
 // slower in the forward at the benchmark shapes: im2col then overwrites lines the other gemm
-// thread has just read (see docs/ops_conv_pool.md). Saving all columns instead costs kh*kw
-// times the input's memory; the ring keeps memory bounded.
+// thread has just read (see docs/ops_conv_pool.md). Saving all columns instead would cost
+// kh*kw times the input's memory. The 4 MB are kept per thread between calls: allocating them
+// per call cost up to 14 ms of page faults per call whenever malloc had returned the memory to
+// the OS. A single slot larger than that is allocated per call.
 template <class T>
 class ColumnRing {
   public:
+    static constexpr std::size_t budget = (std::size_t(4) << 20) / sizeof(T);  // elements
+
     ColumnRing(std::size_t slot_size, std::size_t n) : size_(slot_size) {
-        constexpr std::size_t budget = std::size_t(4) << 20;
-        std::size_t fit = budget / std::max<std::size_t>(1, slot_size * sizeof(T));
-        slots_ = std::max<std::size_t>(1, std::min(n, std::max<std::size_t>(2, fit)));
-        buf_.reset(new T[slots_ * size_]);
+        slots_ = std::max<std::size_t>(1, std::min(n, budget / std::max<std::size_t>(1, size_)));
+        if (slots_ * size_ <= budget) {
+            data_ = cached();
+        } else {
+            own_.reset(new T[size_]);
+            data_ = own_.get();
+        }
     }
-    T* slot(std::size_t i) { return buf_.get() + (i % slots_) * size_; }
+    T* slot(std::size_t i) { return data_ + (i % slots_) * size_; }
 
   private:
+    static T* cached() {
+        thread_local std::unique_ptr<T[]> buf(new T[budget]);
+        return buf.get();
+    }
     std::size_t size_, slots_;
-    std::unique_ptr<T[]> buf_;
+    T* data_ = nullptr;
+    std::unique_ptr<T[]> own_;
 };
 
 // y (n, f, l) = w (f, kg) x cols per sample and group, plus bias. The bias is written first and

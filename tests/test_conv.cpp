@@ -295,7 +295,7 @@ TEST_CASE("conv2d: im2col kernels match the naive loops on random settings") {
     }
 }
 
-TEST_CASE("conv2d: a batch larger than the column buffer ring (buffers are reused)") {
+TEST_CASE("conv2d: batches larger than the column buffer ring, and columns larger than it") {
     // 147 x 1600 float64 columns are 1.9 MB, so the 4 MB ring holds 2 of the 5 samples.
     manual_seed(11);
     Conv2dOptions o{{1, 1}, {3, 3}};
@@ -307,6 +307,10 @@ TEST_CASE("conv2d: a batch larger than the column buffer ring (buffers are reuse
     auto [dx, dw] = conv_backward_naive(x, w, dy, o);
     CHECK(max_abs_diff(g[0], dx) < 1e-12);
     CHECK(max_abs_diff(g[1], dw) < 1e-11);
+    // 147 x 4096 float64 columns do not fit the ring at all: one buffer per call.
+    Tensor x2 = rand64({2, 3, 64, 64}), w2 = rand64({1, 3, 7, 7});
+    CHECK(max_abs_diff(conv2d(x2, w2, Tensor(), o), detail::conv2d_naive(x2, w2, Tensor(), o)) <
+          1e-12);
 }
 
 TEST_CASE("conv_transpose2d: matches the naive scatter loops and is the adjoint of conv2d") {
