@@ -3,6 +3,8 @@
 //   cmake -S . -B build-bench -DXGRAD_BUILD_BENCH=ON
 //   cmake --build build-bench --target bench_conv
 //   ./build-bench/bench/bench_conv [runs per median] [rounds]
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -130,6 +132,14 @@ void settle() {
 int main(int argc, char** argv) {
     int reps = argc > 1 ? std::atoi(argv[1]) : 11;
     int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
+    // Keep freed memory in the process. On the VM this was written on, first-touch page faults
+    // are so costly that whether malloc had returned a buffer to the OS changed either
+    // library's timings by up to 3x, depending on the allocation history of the process.
+    bool keep_heap = !std::getenv("XGRAD_BENCH_DEFAULT_MALLOC");
+    if (keep_heap) {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    }
     const std::vector<ConvShape> shapes = {
         {"N16 1x28x28, 6 of 5x5", 16, 1, 28, 28, 6, 5, 0},
         {"N50 3x32x32, 32 of 7x7 pad 3", 50, 3, 32, 32, 32, 7, 3},
@@ -140,7 +150,8 @@ int main(int argc, char** argv) {
     torch::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
     std::printf(", libtorch %d", torch::get_num_threads());
 #endif
-    std::printf("; float32; median over %d rounds of the median of %d runs\n", rounds, reps);
+    std::printf("; float32; median over %d rounds of the median of %d runs; malloc %s\n", rounds,
+                reps, keep_heap ? "keeps freed memory" : "default");
     std::vector<double> sg;
     for (int r = 0; r < rounds; ++r) sg.push_back(sgemm_gflops(1024, reps));
     std::printf("plain sgemm 1024x1024x1024 via detail::gemm: %.1f GFLOP/s\n\n", median(sg));
