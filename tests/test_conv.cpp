@@ -289,9 +289,14 @@ TEST_CASE("conv2d: im2col kernels match the naive loops on random settings") {
         CHECK(max_abs_diff(g[0], dx) < 1e-12);
         CHECK(max_abs_diff(g[1], dw) < 1e-12);
         CHECK(max_abs_diff(g[2], sum(dy, {0, 2, 3})) < 1e-12);
-        // float32 runs the same kernels.
-        Tensor y32 = conv2d(x.to(float32), w.to(float32), b.to(float32), c.o);
+        // float32 runs the same kernels, both ways.
+        Tensor x32 = x.detach().to(float32).requires_grad_();
+        Tensor w32 = w.detach().to(float32).requires_grad_();
+        Tensor y32 = conv2d(x32, w32, b.detach().to(float32), c.o);
         CHECK(max_abs_diff(y32, y) < 1e-4);
+        auto g32 = grad({y32}, {x32, w32}, {dy.to(float32)});
+        CHECK(max_abs_diff(g32[0], dx) < 1e-4);
+        CHECK(max_abs_diff(g32[1], dw) < 1e-4);
     }
 }
 
