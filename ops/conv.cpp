@@ -39,9 +39,9 @@ std::pair<std::size_t, std::size_t> valid_range(idx off, const ConvGeom& g) {
     return {static_cast<std::size_t>(lo), static_cast<std::size_t>(hi)};
 }
 
-// Visits every (column row, output row) pair of one sample: f(dst row of the columns, input
-// row or nullptr when it falls in the padding, kernel column offset, [lo, hi)). im2col and
-// col2im are the same walk with the copy going in opposite directions.
+// Visits every (column row, output row) pair of one sample: f(column row, output row, offset
+// of the input row in x or size_t(-1) when it falls in the padding, kernel column offset,
+// [lo, hi) valid output columns). im2col and col2im are the same walk, copying both ways.
 template <class F>
 void walk_columns(const ConvGeom& g, F&& f) {
     for (std::size_t c = 0; c < g.c; ++c) {
