@@ -1,0 +1,486 @@
+#include "ops/conv.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include <xtensor/xbuilder.hpp>
+
+#include "core/dispatch.hpp"
+#include "core/node.hpp"
+#include "ops/matmul.hpp"
+
+namespace xg {
+
+namespace detail {
+
+// One convolution seen from conv2d's side: input (n, c, h, w) -> output (n, f, oh, ow).
+// conv_transpose2d uses it with the roles swapped (its output is the conv input).
+struct ConvGeom {
+    std::size_t n, c, h, w, f, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+    std::size_t cg() const { return c / groups; }
+    std::size_t fg() const { return f / groups; }
+    std::size_t kg() const { return cg() * kh * kw; }  // rows of one group's columns
+    std::size_t k() const { return c * kh * kw; }      // rows of all columns
+    std::size_t l() const { return oh * ow; }          // columns per sample
+};
+
+namespace {
+
+using idx = std::ptrdiff_t;
+
+// Output columns ow whose input column ow*sw + off lies in [0, w): [lo, hi).
+std::pair<std::size_t, std::size_t> valid_range(idx off, const ConvGeom& g) {
+    idx sw = static_cast<idx>(g.sw), w = static_cast<idx>(g.w), ow = static_cast<idx>(g.ow);
+    idx lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    idx hi = w - 1 - off >= 0 ? std::min(ow, (w - 1 - off) / sw + 1) : 0;
+    lo = std::min(lo, hi);
+    return {static_cast<std::size_t>(lo), static_cast<std::size_t>(hi)};
+}
+
+// Visits every (column row, output row) pair of one sample: f(column row, output row, offset
+// of the input row in x or size_t(-1) when it falls in the padding, kernel column offset,
+// [lo, hi) valid output columns). im2col and col2im are the same walk, copying both ways.
+template <class F>
+void walk_columns(const ConvGeom& g, F&& f) {
+    for (std::size_t c = 0; c < g.c; ++c) {
+        for (std::size_t i = 0; i < g.kh; ++i) {
+            for (std::size_t j = 0; j < g.kw; ++j) {
+                std::size_t row = (c * g.kh + i) * g.kw + j;
+                idx off = static_cast<idx>(j * g.dw) - static_cast<idx>(g.pw);
+                auto [lo, hi] = valid_range(off, g);
+                for (std::size_t oh = 0; oh < g.oh; ++oh) {
+                    idx ih = static_cast<idx>(oh * g.sh + i * g.dh) - static_cast<idx>(g.ph);
+                    bool in = ih >= 0 && ih < static_cast<idx>(g.h);
+                    std::size_t plane = (c * g.h + (in ? static_cast<std::size_t>(ih) : 0)) * g.w;
+                    f(row, oh, in ? plane : std::size_t(-1), off, lo, hi);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+// x: one sample (c, h, w) -> cols rows (c, i, j), columns (oh, ow), row stride ld.
+template <class T>
+void im2col(const T* x, const ConvGeom& g, T* cols, std::size_t ld) {
+    walk_columns(g, [&](std::size_t row, std::size_t oh, std::size_t plane, idx off, std::size_t lo,
+                        std::size_t hi) {
+        T* d = cols + row * ld + oh * g.ow;
+        if (plane == std::size_t(-1)) {
+            std::fill(d, d + g.ow, T(0));
+            return;
+        }
+        const T* s = x + plane;
+        std::fill(d, d + lo, T(0));
+        if (g.sw == 1) {
+            std::copy(s + (static_cast<idx>(lo) + off), s + (static_cast<idx>(hi) + off), d + lo);
+        } else {
+            for (std::size_t o = lo; o < hi; ++o) d[o] = s[static_cast<idx>(o * g.sw) + off];
+        }
+        std::fill(d + hi, d + g.ow, T(0));
+    });
+}
+
+// The adjoint of im2col: adds every column entry back into its input position (overlapping
+// windows accumulate). dx must be initialized by the caller.
+template <class T>
+void col2im(const T* cols, const ConvGeom& g, T* dx, std::size_t ld) {
+    walk_columns(g, [&](std::size_t row, std::size_t oh, std::size_t plane, idx off, std::size_t lo,
+                        std::size_t hi) {
+        if (plane == std::size_t(-1)) return;
+        const T* s = cols + row * ld + oh * g.ow;
+        T* d = dx + plane;
+        if (g.sw == 1) {  // contiguous: lets the compiler vectorize the adds
+            T* dd = d + off;
+            for (std::size_t o = lo; o < hi; ++o) dd[o] += s[o];
+        } else {
+            for (std::size_t o = lo; o < hi; ++o) d[static_cast<idx>(o * g.sw) + off] += s[o];
+        }
+    });
+}
+
+// Column buffers for consecutive samples, rotating through up to 4 MB (uninitialized: im2col
+// and the gemm write every entry). Reusing one buffer for every sample was measured 16-28%
+// slower in the forward at the benchmark shapes: im2col then overwrites lines the other gemm
+// thread has just read (see docs/ops_conv_pool.md). Saving all columns instead would cost
+// kh*kw times the input's memory. The 4 MB are kept per thread between calls: allocating them
+// per call cost up to 14 ms of page faults per call whenever malloc had returned the memory to
+// the OS. A single slot larger than that is allocated per call.
+template <class T>
+class ColumnRing {
+  public:
+    static constexpr std::size_t budget = (std::size_t(4) << 20) / sizeof(T);  // elements
+
+    ColumnRing(std::size_t slot_size, std::size_t n) : size_(slot_size) {
+        slots_ = std::max<std::size_t>(1, std::min(n, budget / std::max<std::size_t>(1, size_)));
+        if (slots_ * size_ <= budget) {
+            data_ = cached();
+        } else {
+            own_.reset(new T[size_]);
+            data_ = own_.get();
+        }
+    }
+    T* slot(std::size_t i) { return data_ + (i % slots_) * size_; }
+
+  private:
+    static T* cached() {
+        thread_local std::unique_ptr<T[]> buf(new T[budget]);
+        return buf.get();
+    }
+    std::size_t size_, slots_;
+    T* data_ = nullptr;
+    std::unique_ptr<T[]> own_;
+};
+
+// y (n, f, l) = w (f, kg) x cols per sample and group, plus bias. The bias is written first and
+// the gemm accumulates onto it (beta = 1).
+template <class T>
+void conv_forward(const T* x, const T* w, const T* b, T* y, const ConvGeom& g) {
+    std::size_t l = g.l(), kg = g.kg(), fg = g.fg();
+    ColumnRing<T> ring(g.k() * l, g.n);
+    for (std::size_t n = 0; n < g.n; ++n) {
+        T* cols = ring.slot(n);
+        im2col(x + n * g.c * g.h * g.w, g, cols, l);
+        T* yn = y + n * g.f * l;
+        for (std::size_t f = 0; f < g.f; ++f)
+            std::fill(yn + f * l, yn + (f + 1) * l, b ? b[f] : T(0));
+        for (std::size_t grp = 0; grp < g.groups; ++grp) {
+            gemm(false, false, fg, l, kg, T(1), w + grp * fg * kg, kg, cols + grp * kg * l, l, T(1),
+                 yn + grp * fg * l, l);
+        }
+    }
+}
+
+// Gradients of conv_forward: dx (if non-null; needs w) and dw (if non-null; needs x), one
+// sample at a time. dw is accumulated over the batch; the columns are recomputed from x
+// (saving them would cost kh*kw times the input's memory for about 8% of the time).
+template <class T>
+void conv_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, const ConvGeom& g) {
+    std::size_t l = g.l(), kg = g.kg(), fg = g.fg(), in_size = g.c * g.h * g.w;
+    ColumnRing<T> ring(g.k() * l, g.n);
+    if (dw) std::fill(dw, dw + g.f * kg, T(0));
+    if (dx) std::fill(dx, dx + g.n * in_size, T(0));
+    for (std::size_t n = 0; n < g.n; ++n) {
+        const T* dyn = dy + n * g.f * l;
+        T* cols = ring.slot(n);
+        if (dw) {
+            im2col(x + n * in_size, g, cols, l);
+            for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                gemm(false, true, fg, kg, l, T(1), dyn + grp * fg * l, l, cols + grp * kg * l, l,
+                     T(1), dw + grp * fg * kg, kg);
+            }
+        }
+        if (dx) {
+            for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                gemm(true, false, kg, l, fg, T(1), w + grp * fg * kg, kg, dyn + grp * fg * l, l,
+                     T(0), cols + grp * kg * l, l);
+            }
+            col2im(cols, g, dx + n * in_size, l);
+        }
+    }
+}
+
+// db[f] = sum of dy over batch and positions.
+template <class T>
+void bias_grad(const T* dy, T* db, std::size_t n, std::size_t f, std::size_t l) {
+    std::fill(db, db + f, T(0));
+    for (std::size_t s = 0; s < n; ++s) {
+        for (std::size_t c = 0; c < f; ++c) {
+            const T* p = dy + (s * f + c) * l;
+            T acc[8] = {};  // independent partial sums, so the loop vectorizes
+            std::size_t k = 0;
+            for (; k + 8 <= l; k += 8) {
+                for (std::size_t j = 0; j < 8; ++j) acc[j] += p[k + j];
+            }
+            for (; k < l; ++k) acc[0] += p[k];
+            for (std::size_t j = 0; j < 8; ++j) db[c] += acc[j];
+        }
+    }
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::ConvGeom;
+
+std::size_t as_size(std::int64_t v) {
+    return static_cast<std::size_t>(v);
+}
+
+// Checks shared by conv2d and conv_transpose2d: definedness, dtypes, ranks, options.
+void check_conv_common(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       Pair2 stride, Pair2 padding, Pair2 dilation, std::int64_t groups) {
+    detail::check_defined(op, x, "input");
+    detail::check_defined(op, weight, "weight");
+    detail::check_floating(op, x, "input");
+    detail::check_same_dtype(op, x, weight);
+    if (bias.defined()) detail::check_same_dtype(op, x, bias);
+    XG_CHECK(x.dim() == 4, "{}: expected a 4-D input (N, C, H, W), got shape {}", op, x.shape());
+    XG_CHECK(weight.dim() == 4, "{}: expected a 4-D weight, got shape {}", op, weight.shape());
+    XG_CHECK(stride.first > 0 && stride.second > 0, "{}: stride must be positive, got ({}, {})", op,
+             stride.first, stride.second);
+    XG_CHECK(dilation.first > 0 && dilation.second > 0,
+             "{}: dilation must be positive, got ({}, {})", op, dilation.first, dilation.second);
+    XG_CHECK(padding.first >= 0 && padding.second >= 0,
+             "{}: padding must be non-negative, got ({}, {})", op, padding.first, padding.second);
+    XG_CHECK(groups > 0, "{}: groups must be positive, got {}", op, groups);
+    for (auto d : weight.shape()) {
+        XG_CHECK(d > 0, "{}: weight has a zero-size dim (shape {})", op, weight.shape());
+    }
+    XG_CHECK(x.shape()[1] > 0 && x.shape()[2] > 0 && x.shape()[3] > 0,
+             "{}: input has a zero-size dim (shape {})", op, x.shape());
+}
+
+void check_bias(const char* op, const Tensor& bias, std::size_t channels) {
+    if (!bias.defined()) return;
+    XG_CHECK(bias.dim() == 1 && bias.shape()[0] == channels,
+             "{}: bias must be 1-D with {} elements (the output channels), got shape {}", op,
+             channels, bias.shape());
+}
+
+ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     const Conv2dOptions& o) {
+    const char* op = "conv2d";
+    check_conv_common(op, x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    const Shape &xs = x.shape(), &ws = weight.shape();
+    std::size_t groups = as_size(o.groups);
+    XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
+             xs[1]);
+    XG_CHECK(ws[1] * groups == xs[1], "{}: weight expects {} input channels, input has {}", op,
+             ws[1] * groups, xs[1]);
+    XG_CHECK(ws[0] % groups == 0,
+             "{}: groups {} must divide the output channels (weight.size(0) = {})", op, groups,
+             ws[0]);
+    check_bias(op, bias, ws[0]);
+    ConvGeom g{xs[0],
+               xs[1],
+               xs[2],
+               xs[3],
+               ws[0],
+               0,
+               0,
+               ws[2],
+               ws[3],
+               as_size(o.stride.first),
+               as_size(o.stride.second),
+               as_size(o.padding.first),
+               as_size(o.padding.second),
+               as_size(o.dilation.first),
+               as_size(o.dilation.second),
+               groups};
+    std::size_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
+    XG_CHECK(eh <= g.h + 2 * g.ph && ew <= g.w + 2 * g.pw,
+             "{}: kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{}", op, g.kh,
+             g.kw, eh, ew, g.h + 2 * g.ph, g.w + 2 * g.pw);
+    g.oh = (g.h + 2 * g.ph - eh) / g.sh + 1;
+    g.ow = (g.w + 2 * g.pw - ew) / g.sw + 1;
+    return g;
+}
+
+// The conv2d whose input gradient conv_transpose2d computes: its input is our output.
+ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                               const ConvTranspose2dOptions& o) {
+    const char* op = "conv_transpose2d";
+    check_conv_common(op, x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    const Shape &xs = x.shape(), &ws = weight.shape();
+    std::size_t groups = as_size(o.groups);
+    XG_CHECK(ws[0] == xs[1], "{}: weight expects {} input channels, input has {}", op, ws[0],
+             xs[1]);
+    XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
+             xs[1]);
+    auto [oph, opw] = o.output_padding;
+    XG_CHECK(oph >= 0 && opw >= 0 && (oph < o.stride.first || oph < o.dilation.first) &&
+                 (opw < o.stride.second || opw < o.dilation.second),
+             "{}: output_padding ({}, {}) must be non-negative and smaller than stride ({}, {}) "
+             "or dilation ({}, {})",
+             op, oph, opw, o.stride.first, o.stride.second, o.dilation.first, o.dilation.second);
+    check_bias(op, bias, ws[1] * groups);
+    auto out_size = [](std::int64_t in, std::int64_t s, std::int64_t p, std::int64_t d,
+                       std::int64_t k,
+                       std::int64_t op_) { return (in - 1) * s - 2 * p + d * (k - 1) + op_ + 1; };
+    std::int64_t oh = out_size(static_cast<std::int64_t>(xs[2]), o.stride.first, o.padding.first,
+                               o.dilation.first, static_cast<std::int64_t>(ws[2]), oph);
+    std::int64_t ow = out_size(static_cast<std::int64_t>(xs[3]), o.stride.second, o.padding.second,
+                               o.dilation.second, static_cast<std::int64_t>(ws[3]), opw);
+    XG_CHECK(oh > 0 && ow > 0,
+             "{}: output size {}x{} is not positive (input {}x{}, padding ({}, {}) too large)", op,
+             oh, ow, xs[2], xs[3], o.padding.first, o.padding.second);
+    return ConvGeom{xs[0],
+                    ws[1] * groups,
+                    as_size(oh),
+                    as_size(ow),
+                    xs[1],
+                    xs[2],
+                    xs[3],
+                    ws[2],
+                    ws[3],
+                    as_size(o.stride.first),
+                    as_size(o.stride.second),
+                    as_size(o.padding.first),
+                    as_size(o.padding.second),
+                    as_size(o.dilation.first),
+                    as_size(o.dilation.second),
+                    groups};
+}
+
+template <class T>
+const T* ptr_or_null(const Tensor& t) {
+    return t.defined() ? t.data<T>().data() : nullptr;
+}
+
+// Runs the conv forward (in -> out) with the geometry's roles: in (n, c, h, w) to (n, f, oh, ow).
+Tensor run_forward(const Tensor& in, const Tensor& w, const Tensor& b, const ConvGeom& g) {
+    return detail::dispatch_float("conv2d", in.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        auto y = xt::xarray<T>::from_shape({g.n, g.f, g.oh, g.ow});
+        detail::conv_forward(in.data<T>().data(), w.data<T>().data(), ptr_or_null<T>(b), y.data(),
+                             g);
+        return Tensor(std::move(y));
+    });
+}
+
+// Gradients of run_forward with respect to its input (if need_in) and weight (if need_w).
+std::pair<Tensor, Tensor> run_backward(const Tensor& in, const Tensor& w, const Tensor& dy,
+                                       const ConvGeom& g, bool need_in, bool need_w) {
+    return detail::dispatch_float("conv2d", dy.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> din, dw;
+        if (need_in) din = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
+        if (need_w) dw = xt::xarray<T>::from_shape({g.f, g.cg(), g.kh, g.kw});
+        detail::conv_backward(need_w ? in.data<T>().data() : nullptr,
+                              need_in ? w.data<T>().data() : nullptr, dy.data<T>().data(),
+                              need_in ? din.data() : nullptr, need_w ? dw.data() : nullptr, g);
+        return std::pair<Tensor, Tensor>{need_in ? Tensor(std::move(din)) : Tensor(),
+                                         need_w ? Tensor(std::move(dw)) : Tensor()};
+    });
+}
+
+// Sum of dy (n, c, h, w) over all dims but c.
+Tensor channel_sum(const Tensor& dy) {
+    return detail::dispatch_float("conv2d", dy.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const Shape& s = dy.shape();
+        auto db = xt::xarray<T>::from_shape({s[1]});
+        detail::bias_grad(dy.data<T>().data(), db.data(), s[0], s[1], s[2] * s[3]);
+        return Tensor(std::move(db));
+    });
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+              const Conv2dOptions& opts) {
+    ConvGeom g = conv2d_geom(x, weight, bias, opts);
+    Tensor out = run_forward(x, weight, bias, g);
+    if (auto node = record("Conv2dBackward", {x, weight, bias}, {out})) {
+        bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.requires_grad();
+        SavedTensor sx = gw ? x : Tensor(), sw = gx ? weight : Tensor();
+        node->set_once_differentiable();  // the rule runs raw gemm/col2im kernels
+        node->set_fn([sx, sw, g, gx, gw, gb](const TensorList& grads) {
+            auto [dx, dw] = run_backward(sx.unpack(), sw.unpack(), grads[0], g, gx, gw);
+            return TensorList{dx, dw, gb ? channel_sum(grads[0]) : Tensor()};
+        });
+    }
+    return out;
+}
+
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                        const ConvTranspose2dOptions& opts) {
+    ConvGeom g = conv_transpose2d_geom(x, weight, bias, opts);
+    // Forward: the input gradient of the conv2d (out -> x), bias added per channel.
+    Tensor out = run_backward(Tensor(), weight, x, g, true, false).first;
+    if (bias.defined()) {
+        detail::dispatch_float("conv_transpose2d", x.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            T* o = out.mutable_data<T>().data();
+            const T* b = bias.data<T>().data();
+            std::size_t l = g.h * g.w;
+            for (std::size_t s = 0; s < g.n * g.c; ++s) {
+                std::for_each(o + s * l, o + (s + 1) * l, [&](T& v) { v += b[s % g.c]; });
+            }
+        });
+    }
+    if (auto node = record("ConvTranspose2dBackward", {x, weight, bias}, {out})) {
+        bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.requires_grad();
+        SavedTensor sx = gw ? x : Tensor(), sw = gx ? weight : Tensor();
+        node->set_once_differentiable();
+        node->set_fn([sx, sw, g, gx, gw, gb](const TensorList& grads) {
+            // dx = conv2d(dy, w); dw = the conv2d weight gradient with dy as input, x as output.
+            Tensor dx = gx ? run_forward(grads[0], sw.unpack(), Tensor(), g) : Tensor();
+            Tensor dw = gw ? run_backward(grads[0], Tensor(), sx.unpack(), g, false, true).second
+                           : Tensor();
+            return TensorList{dx, dw, gb ? channel_sum(grads[0]) : Tensor()};
+        });
+    }
+    return out;
+}
+
+namespace detail {
+
+Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    const Conv2dOptions& opts) {
+    ConvGeom g = conv2d_geom(x, weight, bias, opts);
+    return dispatch_float("conv2d", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto &X = x.data<T>(), &W = weight.data<T>();
+        auto y = xt::xarray<T>::from_shape({g.n, g.f, g.oh, g.ow});
+        for (std::size_t n = 0; n < g.n; ++n)
+            for (std::size_t f = 0; f < g.f; ++f)
+                for (std::size_t oh = 0; oh < g.oh; ++oh)
+                    for (std::size_t ow = 0; ow < g.ow; ++ow) {
+                        T acc = bias.defined() ? bias.data<T>()(f) : T(0);
+                        std::size_t c0 = (f / g.fg()) * g.cg();
+                        for (std::size_t c = 0; c < g.cg(); ++c)
+                            for (std::size_t i = 0; i < g.kh; ++i)
+                                for (std::size_t j = 0; j < g.kw; ++j) {
+                                    idx ih = idx(oh * g.sh + i * g.dh) - idx(g.ph);
+                                    idx iw = idx(ow * g.sw + j * g.dw) - idx(g.pw);
+                                    if (ih < 0 || iw < 0 || ih >= idx(g.h) || iw >= idx(g.w))
+                                        continue;
+                                    acc += X(n, c0 + c, ih, iw) * W(f, c, i, j);
+                                }
+                        y(n, f, oh, ow) = acc;
+                    }
+        return Tensor(std::move(y));
+    });
+}
+
+// Scatters every input element through the kernel into the output.
+Tensor conv_transpose2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                              const ConvTranspose2dOptions& opts) {
+    ConvGeom g = conv_transpose2d_geom(x, weight, bias, opts);  // output is (n, c, h, w)
+    return dispatch_float("conv_transpose2d", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto &X = x.data<T>(), &W = weight.data<T>();
+        xt::xarray<T> y = xt::zeros<T>({g.n, g.c, g.h, g.w});
+        for (std::size_t n = 0; n < g.n; ++n)
+            for (std::size_t ci = 0; ci < g.f; ++ci)
+                for (std::size_t ih = 0; ih < g.oh; ++ih)
+                    for (std::size_t iw = 0; iw < g.ow; ++iw)
+                        for (std::size_t co = 0; co < g.cg(); ++co)
+                            for (std::size_t i = 0; i < g.kh; ++i)
+                                for (std::size_t j = 0; j < g.kw; ++j) {
+                                    idx oh = idx(ih * g.sh + i * g.dh) - idx(g.ph);
+                                    idx ow = idx(iw * g.sw + j * g.dw) - idx(g.pw);
+                                    if (oh < 0 || ow < 0 || oh >= idx(g.h) || ow >= idx(g.w))
+                                        continue;
+                                    std::size_t c = (ci / g.fg()) * g.cg() + co;
+                                    y(n, c, oh, ow) += X(n, ci, ih, iw) * W(ci, co, i, j);
+                                }
+        if (bias.defined()) {
+            for (std::size_t n = 0; n < g.n; ++n)
+                for (std::size_t c = 0; c < g.c; ++c)
+                    for (std::size_t k = 0; k < g.h * g.w; ++k)
+                        y.data()[(n * g.c + c) * g.h * g.w + k] += bias.data<T>()(c);
+        }
+        return Tensor(std::move(y));
+    });
+}
+
+}  // namespace detail
+
+}  // namespace xg

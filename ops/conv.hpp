@@ -1,0 +1,48 @@
+#pragma once
+// 2-D convolution on NCHW tensors with PyTorch's weight layouts: conv2d by im2col + one gemm per
+// group, and conv_transpose2d, its adjoint, sharing the same im2col/col2im kernels.
+#include <cstdint>
+#include <utility>
+
+#include "core/tensor.hpp"
+
+namespace xg {
+
+// (height, width). Also declared in ops/pool.hpp (the same alias).
+using Pair2 = std::pair<std::int64_t, std::int64_t>;
+
+struct Conv2dOptions {
+    Pair2 stride{1, 1};
+    Pair2 padding{0, 0};  // zeros added on both sides
+    Pair2 dilation{1, 1};
+    std::int64_t groups = 1;
+};
+
+struct ConvTranspose2dOptions {
+    Pair2 stride{1, 1};
+    Pair2 padding{0, 0};         // removed from both sides of the output
+    Pair2 output_padding{0, 0};  // added to one side; < stride or < dilation
+    Pair2 dilation{1, 1};
+    std::int64_t groups = 1;
+};
+
+// x (N, C, H, W), weight (F, C/groups, kh, kw), bias (F) or undefined -> (N, F, OH, OW) with
+// OH = (H + 2*pad_h - dil_h*(kh-1) - 1) / stride_h + 1 (same for W), as torch.nn.functional.conv2d.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              const Conv2dOptions& opts = {});
+
+// x (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw), bias (C_out) or undefined ->
+// (N, C_out, OH, OW) with OH = (H-1)*stride_h - 2*pad_h + dil_h*(kh-1) + out_pad_h + 1, as
+// torch.nn.functional.conv_transpose2d: the gradient of conv2d with respect to its input.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                        const ConvTranspose2dOptions& opts = {});
+
+namespace detail {
+// Naive loop references (the cs231n conv_forward_naive shape), no autograd, for the tests.
+Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    const Conv2dOptions& opts);
+Tensor conv_transpose2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                              const ConvTranspose2dOptions& opts);
+}  // namespace detail
+
+}  // namespace xg

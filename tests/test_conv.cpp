@@ -1,0 +1,416 @@
+// conv2d and conv_transpose2d: registry samples and error inputs, the im2col kernels against the
+// naive loops on randomized settings, and PyTorch parity.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "tests/op_registry.hpp"
+#include "tests/parity.hpp"
+
+namespace xg::testing {
+
+namespace {
+
+Tensor conv_fn(const TensorList& x, Conv2dOptions o) {
+    return conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), o);
+}
+
+Tensor convt_fn(const TensorList& x, ConvTranspose2dOptions o) {
+    return conv_transpose2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), o);
+}
+
+Sample conv_sample(std::string desc, TensorList in, Conv2dOptions o) {
+    return Sample{std::move(desc),
+                  std::move(in),
+                  [o](const TensorList& x) { return conv_fn(x, o); },
+                  {},
+                  false};
+}
+
+Sample convt_sample(std::string desc, TensorList in, ConvTranspose2dOptions o) {
+    return Sample{std::move(desc),
+                  std::move(in),
+                  [o](const TensorList& x) { return convt_fn(x, o); },
+                  {},
+                  false};
+}
+
+Tensor f64(const Shape& s) {
+    return rand(s, float64);
+}
+
+}  // namespace
+
+XG_REGISTER_OP_INFO(
+    conv2d_info,
+    {"conv2d",
+     [] {
+         return std::vector<Sample>{
+             conv_sample("odd sizes 1x3x5x7, bias",
+                         {rand64({1, 3, 5, 7}), rand64({2, 3, 3, 2}), rand64({2})}, {}),
+             conv_sample("stride 2 pad 1, non-square kernel",
+                         {rand64({2, 2, 5, 6}), rand64({3, 2, 3, 2}), rand64({3})},
+                         {{2, 2}, {1, 1}, {1, 1}, 1}),
+             conv_sample("dilation (2,1), stride (1,2), pad (1,0), no bias",
+                         {rand64({1, 2, 6, 5}), rand64({2, 2, 2, 3})}, {{1, 2}, {1, 0}, {2, 1}, 1}),
+             conv_sample("groups 2, batch 1, stride 2 pad 1",
+                         {rand64({1, 4, 5, 4}), rand64({4, 2, 3, 3}), rand64({4})},
+                         {{2, 2}, {1, 1}, {1, 1}, 2}),
+             conv_sample("depthwise groups 3, only weight needs grad",
+                         {f64({2, 3, 4, 4}), rand64({3, 1, 2, 2})}, {{1, 1}, {0, 1}, {1, 1}, 3}),
+         };
+     },
+     [] {
+         auto x = [] { return rand({2, 3, 5, 5}); };
+         auto w = [] { return rand({4, 3, 3, 3}); };
+         return std::vector<ErrorCase>{
+             {"3-D input",
+              [=] {
+                  conv2d(rand({3, 5, 5}), w());
+              },
+              "expected a 4-D input"},
+             {"2-D weight",
+              [=] {
+                  conv2d(x(), rand({4, 27}));
+              },
+              "expected a 4-D weight"},
+             {"channel mismatch",
+              [=] {
+                  conv2d(rand({2, 4, 5, 5}), w());
+              },
+              "weight expects 3 input channels, input has 4"},
+             {"groups do not divide channels",
+              [=] {
+                  conv2d(x(), rand({4, 1, 3, 3}), Tensor(), {{1, 1}, {0, 0}, {1, 1}, 2});
+              },
+              "groups 2 must divide the input channels 3"},
+             {"groups do not divide filters",
+              [=] {
+                  conv2d(rand({2, 4, 5, 5}), rand({3, 2, 3, 3}), Tensor(),
+                         {{1, 1}, {0, 0}, {1, 1}, 2});
+              },
+              "groups 2 must divide the output channels"},
+             {"stride 0",
+              [=] {
+                  conv2d(x(), w(), Tensor(), {{0, 1}});
+              },
+              "stride must be positive, got (0, 1)"},
+             {"dilation 0",
+              [=] {
+                  conv2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {1, 0}});
+              },
+              "dilation must be positive, got (1, 0)"},
+             {"negative padding",
+              [=] {
+                  conv2d(x(), w(), Tensor(), {{1, 1}, {-1, 0}});
+              },
+              "padding must be non-negative, got (-1, 0)"},
+             {"groups 0",
+              [=] {
+                  conv2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {1, 1}, 0});
+              },
+              "groups must be positive, got 0"},
+             {"kernel larger than padded input",
+              [=] {
+                  conv2d(rand({1, 3, 2, 4}), w());
+              },
+              "kernel 3x3 (dilated 3x3) is larger than the padded input 2x4"},
+             {"dilated kernel larger than input",
+              [=] {
+                  conv2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {3, 3}});
+              },
+              "(dilated 7x7) is larger than the padded input 5x5"},
+             {"bias size", [=] { conv2d(x(), w(), rand({5})); },
+              "bias must be 1-D with 4 elements"},
+             {"mixed dtypes",
+              [=] {
+                  conv2d(x(), rand({4, 3, 3, 3}, float64));
+              },
+              "same dtype"},
+             {"int64 input",
+              [=] {
+                  conv2d(zeros({2, 3, 5, 5}, int64), zeros({4, 3, 3, 3}, int64));
+              },
+              "must be float32 or float64, got int64"},
+             {"undefined weight", [=] { conv2d(x(), Tensor()); }, "undefined"},
+         };
+     },
+     4});
+
+XG_REGISTER_OP_INFO(
+    conv_transpose2d_info,
+    {"conv_transpose2d",
+     [] {
+         return std::vector<Sample>{
+             convt_sample("odd sizes, bias",
+                          {rand64({1, 2, 3, 5}), rand64({2, 3, 2, 3}), rand64({3})}, {}),
+             convt_sample("stride 2 pad 1 output_padding 1, non-square",
+                          {rand64({2, 2, 3, 3}), rand64({2, 2, 3, 2}), rand64({2})},
+                          {{2, 2}, {1, 0}, {1, 1}, {1, 1}, 1}),
+             convt_sample("dilation (2,1), output_padding < dilation, no bias",
+                          {rand64({1, 3, 3, 2}), rand64({3, 2, 2, 2})},
+                          {{1, 1}, {0, 0}, {1, 0}, {2, 1}, 1}),
+             convt_sample("groups 2, batch 1, stride (1,2)",
+                          {rand64({1, 4, 3, 3}), rand64({4, 1, 3, 3}), rand64({2})},
+                          {{1, 2}, {1, 1}, {0, 1}, {1, 1}, 2}),
+         };
+     },
+     [] {
+         auto x = [] { return rand({2, 3, 4, 4}); };
+         auto w = [] { return rand({3, 2, 3, 3}); };
+         return std::vector<ErrorCase>{
+             {"3-D input",
+              [=] {
+                  conv_transpose2d(rand({3, 4, 4}), w());
+              },
+              "expected a 4-D input"},
+             {"channel mismatch",
+              [=] {
+                  conv_transpose2d(rand({2, 4, 4, 4}), w());
+              },
+              "weight expects 3 input channels, input has 4"},
+             {"groups do not divide channels",
+              [=] {
+                  conv_transpose2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {0, 0}, {1, 1}, 2});
+              },
+              "groups 2 must divide the input channels 3"},
+             {"stride 0",
+              [=] {
+                  conv_transpose2d(x(), w(), Tensor(), {{1, 0}});
+              },
+              "stride must be positive, got (1, 0)"},
+             {"output_padding too large",
+              [=] {
+                  conv_transpose2d(x(), w(), Tensor(), {{2, 2}, {0, 0}, {2, 0}});
+              },
+              "output_padding (2, 0) must be non-negative and smaller than stride (2, 2)"},
+             {"padding eats the output",
+              [=] {
+                  conv_transpose2d(rand({1, 3, 1, 1}), w(), Tensor(), {{1, 1}, {2, 2}});
+              },
+              "output size -1x-1 is not positive"},
+             {"bias size", [=] { conv_transpose2d(x(), w(), rand({3})); },
+              "bias must be 1-D with 2 elements"},
+             {"mixed dtypes", [=] { conv_transpose2d(x(), w(), rand({2}, float64)); },
+              "same dtype"},
+             {"int64 input",
+              [=] {
+                  conv_transpose2d(zeros({2, 3, 4, 4}, int64), zeros({3, 2, 3, 3}, int64));
+              },
+              "must be float32 or float64, got int64"},
+         };
+     },
+     4});
+
+namespace {
+
+// The cs231n conv_backward_naive loops: dx and dw of <conv2d(x, w), dy>.
+std::pair<Tensor, Tensor> conv_backward_naive(const Tensor& x, const Tensor& w, const Tensor& dy,
+                                              const Conv2dOptions& o) {
+    const auto &X = x.data<double>(), &W = w.data<double>(), &D = dy.data<double>();
+    xt::xarray<double> dx = xt::zeros<double>(x.shape()), dw = xt::zeros<double>(w.shape());
+    std::size_t F = w.shape()[0], Cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+    std::size_t Fg = F / static_cast<std::size_t>(o.groups);
+    for (std::size_t n = 0; n < dy.shape()[0]; ++n)
+        for (std::size_t f = 0; f < F; ++f)
+            for (std::size_t oh = 0; oh < dy.shape()[2]; ++oh)
+                for (std::size_t ow = 0; ow < dy.shape()[3]; ++ow)
+                    for (std::size_t c = 0; c < Cg; ++c)
+                        for (std::size_t i = 0; i < kh; ++i)
+                            for (std::size_t j = 0; j < kw; ++j) {
+                                auto ih = static_cast<std::int64_t>(oh) * o.stride.first -
+                                          o.padding.first +
+                                          static_cast<std::int64_t>(i) * o.dilation.first;
+                                auto iw = static_cast<std::int64_t>(ow) * o.stride.second -
+                                          o.padding.second +
+                                          static_cast<std::int64_t>(j) * o.dilation.second;
+                                if (ih < 0 || iw < 0 ||
+                                    ih >= static_cast<std::int64_t>(x.shape()[2]) ||
+                                    iw >= static_cast<std::int64_t>(x.shape()[3]))
+                                    continue;
+                                std::size_t ci = (f / Fg) * Cg + c;
+                                double g = D(n, f, oh, ow);
+                                dx(n, ci, ih, iw) += g * W(f, c, i, j);
+                                dw(f, c, i, j) += g * X(n, ci, ih, iw);
+                            }
+    return {Tensor(dx), Tensor(dw)};
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+    REQUIRE(a.shape() == b.shape());
+    auto x = a.to_vector(), y = b.to_vector();
+    double m = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
+    return m;
+}
+
+struct RandomConv {
+    Shape x, w;
+    Conv2dOptions o;
+};
+
+// A random valid conv2d setting with tiny sizes.
+RandomConv random_conv(std::mt19937& rng) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    for (;;) {
+        std::int64_t groups = pick(1, 3), cg = pick(1, 3), fg = pick(1, 3);
+        std::int64_t kh = pick(1, 4), kw = pick(1, 4), h = pick(1, 9), w = pick(1, 9);
+        Conv2dOptions o{
+            {pick(1, 3), pick(1, 3)}, {pick(0, 2), pick(0, 2)}, {pick(1, 2), pick(1, 2)}, groups};
+        if (o.dilation.first * (kh - 1) + 1 > h + 2 * o.padding.first) continue;
+        if (o.dilation.second * (kw - 1) + 1 > w + 2 * o.padding.second) continue;
+        auto u = [](std::int64_t v) { return static_cast<std::size_t>(v); };
+        return {
+            {u(pick(1, 3)), u(groups * cg), u(h), u(w)}, {u(groups * fg), u(cg), u(kh), u(kw)}, o};
+    }
+}
+
+std::string describe(const RandomConv& c) {
+    return fmt::format("x {} w {} stride ({}, {}) pad ({}, {}) dil ({}, {}) groups {}", c.x, c.w,
+                       c.o.stride.first, c.o.stride.second, c.o.padding.first, c.o.padding.second,
+                       c.o.dilation.first, c.o.dilation.second, c.o.groups);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: im2col kernels match the naive loops on random settings") {
+    std::mt19937 rng(1234);
+    manual_seed(7);
+    for (int t = 0; t < 40; ++t) {
+        RandomConv c = random_conv(rng);
+        CAPTURE(describe(c));
+        Tensor x = rand64(c.x), w = rand64(c.w), b = rand64({c.w[0]});
+        Tensor y = conv2d(x, w, b, c.o);
+        CHECK(max_abs_diff(y, detail::conv2d_naive(x, w, b, c.o)) < 1e-12);
+        Tensor dy = rand(y.shape(), float64);
+        auto g = grad({y}, {x, w, b}, {dy});
+        auto [dx, dw] = conv_backward_naive(x, w, dy, c.o);
+        CHECK(max_abs_diff(g[0], dx) < 1e-12);
+        CHECK(max_abs_diff(g[1], dw) < 1e-12);
+        CHECK(max_abs_diff(g[2], sum(dy, {0, 2, 3})) < 1e-12);
+        // float32 runs the same kernels, both ways.
+        Tensor x32 = x.detach().to(float32).requires_grad_();
+        Tensor w32 = w.detach().to(float32).requires_grad_();
+        Tensor y32 = conv2d(x32, w32, b.detach().to(float32), c.o);
+        CHECK(max_abs_diff(y32, y) < 1e-4);
+        auto g32 = grad({y32}, {x32, w32}, {dy.to(float32)});
+        CHECK(max_abs_diff(g32[0], dx) < 1e-4);
+        CHECK(max_abs_diff(g32[1], dw) < 1e-4);
+    }
+}
+
+TEST_CASE("conv2d: batches larger than the column buffer ring, and columns larger than it") {
+    // 147 x 1600 float64 columns are 1.9 MB, so the 4 MB ring holds 2 of the 5 samples.
+    manual_seed(11);
+    Conv2dOptions o{{1, 1}, {3, 3}};
+    Tensor x = rand64({5, 3, 40, 40}), w = rand64({2, 3, 7, 7}), b = rand64({2});
+    Tensor y = conv2d(x, w, b, o);
+    CHECK(max_abs_diff(y, detail::conv2d_naive(x, w, b, o)) < 1e-12);
+    Tensor dy = rand(y.shape(), float64);
+    auto g = grad({y}, {x, w}, {dy});
+    auto [dx, dw] = conv_backward_naive(x, w, dy, o);
+    CHECK(max_abs_diff(g[0], dx) < 1e-12);
+    CHECK(max_abs_diff(g[1], dw) < 1e-11);
+    // 147 x 4096 float64 columns do not fit the ring at all: one buffer per call.
+    Tensor x2 = rand64({2, 3, 64, 64}), w2 = rand64({1, 3, 7, 7});
+    CHECK(max_abs_diff(conv2d(x2, w2, Tensor(), o), detail::conv2d_naive(x2, w2, Tensor(), o)) <
+          1e-12);
+}
+
+TEST_CASE("conv_transpose2d: matches the naive scatter loops and is the adjoint of conv2d") {
+    std::mt19937 rng(99);
+    manual_seed(8);
+    for (int t = 0; t < 30; ++t) {
+        RandomConv c = random_conv(rng);
+        CAPTURE(describe(c));
+        // conv2d maps x -> y; conv_transpose2d with the same weight maps y-shaped -> x-shaped,
+        // with output_padding making up what the strided conv dropped.
+        Tensor x0 = rand64(c.x), w = rand64(c.w);
+        Tensor y0 = conv2d(x0, w, Tensor(), c.o);
+        auto extra = [](std::size_t in, std::size_t out, std::int64_t s, std::int64_t p,
+                        std::int64_t d, std::size_t k) {
+            return static_cast<std::int64_t>(in) -
+                   ((static_cast<std::int64_t>(out) - 1) * s - 2 * p +
+                    d * (static_cast<std::int64_t>(k) - 1) + 1);
+        };
+        Pair2 op{extra(c.x[2], y0.shape()[2], c.o.stride.first, c.o.padding.first,
+                       c.o.dilation.first, c.w[2]),
+                 extra(c.x[3], y0.shape()[3], c.o.stride.second, c.o.padding.second,
+                       c.o.dilation.second, c.w[3])};
+        bool ok = (op.first < c.o.stride.first || op.first < c.o.dilation.first) &&
+                  (op.second < c.o.stride.second || op.second < c.o.dilation.second);
+        if (!ok) continue;  // PyTorch refuses such output_padding too
+        ConvTranspose2dOptions to{c.o.stride, c.o.padding, op, c.o.dilation, c.o.groups};
+        // The transposed weight layout (C_in, C_out/groups, kh, kw) is conv2d's (F, C/groups).
+        Tensor y = rand64(y0.shape()), b = rand64({c.x[1]});
+        Tensor z = conv_transpose2d(y, w, b, to);
+        REQUIRE(z.shape() == x0.shape());
+        CHECK(max_abs_diff(z, detail::conv_transpose2d_naive(y, w, b, to)) < 1e-12);
+        // Adjoint: <conv2d(x), y> == <x, conv_transpose2d(y)> (without bias).
+        Tensor zt = conv_transpose2d(y, w, Tensor(), to);
+        double lhs = sum(mul(y0, y)).item(), rhs = sum(mul(x0, zt)).item();
+        CHECK(std::abs(lhs - rhs) < 1e-10 * std::max(1.0, std::abs(lhs)));
+        // Its gradients, the other two conv kernels, by finite differences.
+        if (t % 3 == 0) {
+            auto r = gradcheck(
+                [to](const TensorList& a) { return conv_transpose2d(a[0], a[1], a[2], to); },
+                {y, w, b});
+            CHECK_MESSAGE(r.ok, r.log);
+        }
+    }
+}
+
+TEST_CASE("conv2d: 1x1 kernel is a matmul over channels; shapes follow PyTorch's formula") {
+    Tensor x = rand({2, 3, 4, 5}), w = rand({6, 3, 1, 1});
+    Tensor y = conv2d(x, w);
+    CHECK(y.shape() == Shape{2, 6, 4, 5});
+    CHECK(conv2d(rand({1, 1, 28, 28}), rand({6, 1, 5, 5})).shape() == Shape{1, 6, 24, 24});
+    CHECK(conv2d(rand({1, 3, 32, 32}), rand({8, 3, 7, 7}), Tensor(), {{1, 1}, {3, 3}}).shape() ==
+          Shape{1, 8, 32, 32});
+    CHECK(conv2d(rand({1, 1, 7, 6}), rand({1, 1, 3, 2}), Tensor(), {{2, 3}, {1, 0}, {1, 2}})
+              .shape() == Shape{1, 1, 4, 2});
+    CHECK(
+        conv_transpose2d(rand({1, 2, 3, 4}), rand({2, 5, 3, 3}), Tensor(), {{2, 2}, {1, 1}, {1, 0}})
+            .shape() == Shape{1, 5, 6, 7});
+    CHECK(conv2d(rand({0, 3, 5, 5}), rand({2, 3, 3, 3})).shape() == Shape{0, 2, 3, 3});
+}
+
+TEST_CASE("conv2d: once-differentiable, second derivatives are refused clearly") {
+    Tensor x = rand64({1, 1, 4, 4}), w = rand64({1, 1, 2, 2});
+    Tensor y = conv2d(x, w);
+    CHECK(y.grad_fn()->name() == "Conv2dBackward");
+    CHECK(y.grad_fn()->once_differentiable());
+    auto g = grad({sum(mul(y, y))}, {x}, {}, {}, true);
+    CHECK_THROWS_AS(backward({sum(g[0])}), Error);
+}
+
+TEST_CASE("conv2d: parity with PyTorch") {
+    Conv2dOptions sp{{2, 1}, {1, 2}};
+    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
+    Conv2dOptions dw{{2, 2}, {1, 1}, {1, 1}, 3};
+    auto run = [](Conv2dOptions o) { return [o](const TensorList& x) { return conv_fn(x, o); }; };
+    for (auto [name, n, o] :
+         {std::tuple{"conv2d_basic", 3, Conv2dOptions{}}, std::tuple{"conv2d_stride_pad", 3, sp},
+          std::tuple{"conv2d_dilation_groups", 3, dg},
+          std::tuple{"conv2d_nobias_depthwise", 2, dw}}) {
+        auto r = check_parity(name, static_cast<std::size_t>(n), run(o));
+        CHECK_MESSAGE(r.ok, r.log);
+    }
+}
+
+TEST_CASE("conv_transpose2d: parity with PyTorch") {
+    ConvTranspose2dOptions so{{2, 3}, {1, 0}, {1, 2}};
+    ConvTranspose2dOptions dg{{1, 1}, {1, 0}, {1, 0}, {2, 1}, 2};
+    auto run = [](ConvTranspose2dOptions o) {
+        return [o](const TensorList& x) { return convt_fn(x, o); };
+    };
+    for (auto [name, n, o] : {std::tuple{"conv_transpose2d_basic", 3, ConvTranspose2dOptions{}},
+                              std::tuple{"conv_transpose2d_stride_outpad", 3, so},
+                              std::tuple{"conv_transpose2d_dilation_groups", 2, dg}}) {
+        auto r = check_parity(name, static_cast<std::size_t>(n), run(o));
+        CHECK_MESSAGE(r.ok, r.log);
+    }
+}
+
+}  // namespace xg::testing
