@@ -186,6 +186,7 @@ GradcheckResult gradgradcheck(const TensorFn& fn, const TensorList& inputs,
         if (t.defined() && t.requires_grad()) ws.push_back(random_like(t, gen));
     }
     auto first_order = [&, n = inputs.size()](const TensorList& xs) {
+        EnableGradGuard enable;  // gradcheck evaluates it under no_grad for the numeric part
         TensorList in(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(n));
         TensorList req;
         for (const auto& t : in) {
