@@ -12,6 +12,7 @@
 #include "core/tensor.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/matmul.hpp"
+#include "ops/norm.hpp"
 #include "ops/op_list.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
