@@ -10,6 +10,7 @@
 #include "core/node.hpp"
 #include "core/random.hpp"
 #include "core/tensor.hpp"
+#include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/matmul.hpp"
 #include "ops/norm.hpp"
