@@ -12,6 +12,7 @@
 #include "core/tensor.hpp"
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/loss.hpp"
 #include "ops/matmul.hpp"
 #include "ops/norm.hpp"
 #include "ops/op_list.hpp"
