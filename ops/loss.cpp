@@ -1,0 +1,448 @@
+#include "ops/loss.hpp"
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
+#include "core/dispatch.hpp"
+#include "core/node.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
+
+namespace xg {
+
+namespace detail {
+namespace {
+
+using Dims64 = std::vector<std::int64_t>;
+
+Dims64 dims_of(const Shape& s) {
+    return {s.begin(), s.end()};
+}
+
+// ---- softmax ----
+
+// x seen as (outer, n, inner) around the softmax dim.
+struct DimView {
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+
+DimView dim_view(const Shape& s, std::size_t dim) {
+    DimView v;
+    for (std::size_t i = 0; i < dim; ++i) v.outer *= s[i];
+    v.n = s[dim];
+    for (std::size_t i = dim + 1; i < s.size(); ++i) v.inner *= s[i];
+    return v;
+}
+
+// Max-subtracted softmax, or log-softmax as x - max - log(sum(exp(x - max))).
+template <class T>
+void softmax_kernel(const T* x, T* y, const DimView& v, bool log) {
+    if (v.n == 0) return;
+    for (std::size_t o = 0; o < v.outer; ++o) {
+        for (std::size_t i = 0; i < v.inner; ++i) {
+            const std::size_t base = o * v.n * v.inner + i, st = v.inner;
+            T mx = x[base];
+            for (std::size_t d = 1; d < v.n; ++d) mx = std::max(mx, x[base + d * st]);
+            double total = 0.0;
+            for (std::size_t d = 0; d < v.n; ++d) {
+                const T e = std::exp(x[base + d * st] - mx);
+                if (!log) y[base + d * st] = e;
+                total += e;
+            }
+            if (log) {
+                const T lse = static_cast<T>(std::log(total));
+                for (std::size_t d = 0; d < v.n; ++d)
+                    y[base + d * st] = (x[base + d * st] - mx) - lse;
+            } else {
+                for (std::size_t d = 0; d < v.n; ++d)
+                    y[base + d * st] = static_cast<T>(y[base + d * st] / total);
+            }
+        }
+    }
+}
+
+Tensor softmax_forward(const char* op, const Tensor& x, std::size_t dim, bool log) {
+    return dispatch_float(op, x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+        softmax_kernel(x.data<T>().data(), y.data(), dim_view(x.shape(), dim), log);
+        return Tensor(std::move(y));
+    });
+}
+
+// ---- shared by the losses ----
+
+void check_class_target(const char* op, const Tensor& x, const Tensor& target,
+                        const Tensor& weight) {
+    check_defined(op, x, "input");
+    check_defined(op, target, "target");
+    check_floating(op, x, "input");
+    XG_CHECK(x.dim() == 2, "{}: input must be 2-D (N, C), got shape {}", op, x.shape());
+    XG_CHECK(target.dtype() == int64, "{}: target must hold int64 class indices, got dtype {}", op,
+             target.dtype());
+    const std::size_t n = x.size(0), c = x.size(1);
+    XG_CHECK(target.dim() == 1 && target.size(0) == n,
+             "{}: target must have shape [{}] to match input shape {}, got {}", op, n, x.shape(),
+             target.shape());
+    XG_CHECK(c > 0, "{}: input has no classes (shape {})", op, x.shape());
+    const auto& y = target.data<std::int64_t>();
+    for (std::size_t i = 0; i < n; ++i) {
+        XG_CHECK(y(i) >= 0 && y(i) < static_cast<std::int64_t>(c),
+                 "{}: target[{}] = {} is out of range for {} classes (expected 0 <= label < {})",
+                 op, i, y(i), c, c);
+    }
+    if (!weight.defined()) return;
+    XG_CHECK(weight.dtype() == x.dtype(), "{}: weight has dtype {} but input has dtype {}", op,
+             weight.dtype(), x.dtype());
+    XG_CHECK(weight.shape() == Shape{c}, "{}: weight must have shape [{}] (one per class), got {}",
+             op, c, weight.shape());
+    XG_CHECK(!weight.requires_grad(),
+             "{}: weight must not require grad (class weights are constants)", op);
+}
+
+// Two same-shape, same-dtype floating tensors (regression losses).
+void check_pair(const char* op, const Tensor& x, const Tensor& y) {
+    check_defined(op, x, "input");
+    check_defined(op, y, "target");
+    check_floating(op, x, "input");
+    check_floating(op, y, "target");
+    check_same_dtype(op, x, y);
+    XG_CHECK(x.shape() == y.shape(), "{}: target shape {} differs from input shape {}", op,
+             y.shape(), x.shape());
+}
+
+// An optional constant that broadcasts to the input (bce weight, pos_weight).
+void check_broadcast_weight(const char* op, const Tensor& w, const char* arg, const Tensor& x) {
+    if (!w.defined()) return;
+    XG_CHECK(w.dtype() == x.dtype(), "{}: {} has dtype {} but input has dtype {}", op, arg,
+             w.dtype(), x.dtype());
+    XG_CHECK(is_broadcastable_to(w.shape(), x.shape()),
+             "{}: {} of shape {} does not broadcast to the input shape {}", op, arg, w.shape(),
+             x.shape());
+    XG_CHECK(!w.requires_grad(), "{}: {} must not require grad (it is a constant)", op, arg);
+}
+
+std::vector<double> class_weights(const Tensor& w, std::size_t c) {
+    if (!w.defined()) return std::vector<double>(c, 1.0);
+    return w.to_vector();
+}
+
+// The per-element losses reduced as asked: mean divides by `den`.
+template <class T>
+Tensor reduce_loss(xt::xarray<T>&& per, Reduction r, double den) {
+    if (r == Reduction::none) return Tensor(std::move(per));
+    double s = 0.0;
+    for (const T& v : per) s += v;
+    xt::xarray<T> out = xt::xarray<T>::from_shape(Shape{});
+    out.data()[0] = static_cast<T>(r == Reduction::mean ? s / den : s);
+    return Tensor(std::move(out));
+}
+
+// The upstream gradient of a reduced loss, shaped to broadcast against its per-element terms
+// (`none_shape` is the shape the unreduced gradient takes there).
+Tensor grad_scale(const Tensor& g, Reduction r, double den, const Dims64& none_shape) {
+    if (r == Reduction::none) return reshape(g, none_shape);
+    if (r == Reduction::mean) return div(g, den);
+    return g;
+}
+
+// Constants of the class-index losses' gradients. For target distribution
+//   dist[i][j] = (1 - eps) * w[y_i] * [j == y_i] + eps / C * w[j],  coef[i] = sum_j dist[i][j],
+// cross_entropy's gradient is g * (softmax(x) * coef - dist), nll_loss's is -g * dist (eps 0).
+std::pair<Tensor, Tensor> class_dist(const Tensor& target, const Tensor& weight, double eps,
+                                     std::size_t c, Dtype dtype) {
+    const auto& y = target.data<std::int64_t>();
+    const std::size_t n = target.size(0);
+    std::vector<double> w = class_weights(weight, c);
+    double wsum = 0.0;
+    for (double v : w) wsum += v;
+    return dispatch_float("cross_entropy", dtype, [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> dist = xt::xarray<T>::from_shape({n, c}),
+                      coef = xt::xarray<T>::from_shape({n, 1});
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto yi = static_cast<std::size_t>(y(i));
+            for (std::size_t j = 0; j < c; ++j) dist(i, j) = static_cast<T>(eps / c * w[j]);
+            dist(i, yi) += static_cast<T>((1.0 - eps) * w[yi]);
+            coef(i, 0) = static_cast<T>((1.0 - eps) * w[yi] + eps / c * wsum);
+        }
+        return std::pair<Tensor, Tensor>{Tensor(std::move(coef)), Tensor(std::move(dist))};
+    });
+}
+
+// log(1 + exp(x)) computed stably, differentiable (d/dx = sigmoid(x)); used by the BCE rule.
+Tensor softplus(const Tensor& x) {
+    Tensor out = dispatch_float("softplus", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto& a = x.data<T>();
+        return Tensor(xt::xarray<T>(xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(a, T(0))));
+    });
+    if (auto node = record("SoftplusBackward", {x}, {out})) {
+        SavedTensor sx = x;
+        node->set_fn(
+            [sx](const TensorList& g) { return TensorList{mul(g[0], sigmoid(sx.unpack()))}; });
+    }
+    return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+// ---- softmax / log_softmax ----
+
+Tensor softmax(const Tensor& x, std::int64_t dim) {
+    detail::check_defined("softmax", x, "input");
+    XG_CHECK(x.dim() > 0, "softmax: input must have at least 1 dim, got a 0-d tensor");
+    const std::size_t d = detail::wrap_dim("softmax", dim, x.dim());
+    Tensor out = detail::softmax_forward("softmax", x, d, false);
+    if (auto node = record("SoftmaxBackward", {x}, {out})) {
+        SavedTensor so = out;
+        const auto sd = static_cast<std::int64_t>(d);
+        node->set_fn([so, sd](const TensorList& g) {  // dx = y * (g - sum(g * y))
+            Tensor y = so.unpack();
+            return TensorList{mul(y, sub(g[0], sum(mul(g[0], y), {sd}, true)))};
+        });
+    }
+    return out;
+}
+
+Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+    detail::check_defined("log_softmax", x, "input");
+    XG_CHECK(x.dim() > 0, "log_softmax: input must have at least 1 dim, got a 0-d tensor");
+    const std::size_t d = detail::wrap_dim("log_softmax", dim, x.dim());
+    Tensor out = detail::softmax_forward("log_softmax", x, d, true);
+    if (auto node = record("LogSoftmaxBackward", {x}, {out})) {
+        SavedTensor so = out;
+        const auto sd = static_cast<std::int64_t>(d);
+        node->set_fn([so, sd](const TensorList& g) {  // dx = g - exp(y) * sum(g)
+            return TensorList{sub(g[0], mul(exp(so.unpack()), sum(g[0], {sd}, true)))};
+        });
+    }
+    return out;
+}
+
+// ---- class-index losses ----
+
+Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o) {
+    const char* op = "cross_entropy";
+    detail::check_class_target(op, x, target, o.weight);
+    const double eps = o.label_smoothing;
+    XG_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got {}",
+             eps);
+    const std::size_t n = x.size(0), c = x.size(1);
+    const std::vector<double> w = detail::class_weights(o.weight, c);
+    double den = 0.0;
+    Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> logp = xt::xarray<T>::from_shape(x.shape());
+        detail::softmax_kernel(x.data<T>().data(), logp.data(), {n, c, 1}, true);
+        const auto& y = target.data<std::int64_t>();
+        xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto yi = static_cast<std::size_t>(y(i));
+            den += w[yi];
+            double l = -(1.0 - eps) * w[yi] * logp(i, yi);
+            if (eps > 0.0) {
+                double s = 0.0;
+                for (std::size_t j = 0; j < c; ++j) s += w[j] * logp(i, j);
+                l -= eps / static_cast<double>(c) * s;
+            }
+            per(i) = static_cast<T>(l);
+        }
+        return detail::reduce_loss(std::move(per), o.reduction, den);
+    });
+    if (auto node = record("CrossEntropyBackward", {x}, {out})) {
+        SavedTensor sx = x, st = target;
+        node->set_fn(
+            [sx, st, wt = o.weight, eps, red = o.reduction, den, n, c](const TensorList& g) {
+                Tensor xs = sx.unpack();
+                auto [coef, dist] = detail::class_dist(st.unpack(), wt, eps, c, xs.dtype());
+                Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
+                return TensorList{mul(gs, sub(mul(softmax(xs, 1), coef), dist))};
+            });
+    }
+    return out;
+}
+
+Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) {
+    const char* op = "nll_loss";
+    detail::check_class_target(op, x, target, o.weight);
+    const std::size_t n = x.size(0), c = x.size(1);
+    const std::vector<double> w = detail::class_weights(o.weight, c);
+    double den = 0.0;
+    Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto& lp = x.data<T>();
+        const auto& y = target.data<std::int64_t>();
+        xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto yi = static_cast<std::size_t>(y(i));
+            den += w[yi];
+            per(i) = static_cast<T>(-w[yi] * lp(i, yi));
+        }
+        return detail::reduce_loss(std::move(per), o.reduction, den);
+    });
+    if (auto node = record("NllLossBackward", {x}, {out})) {
+        SavedTensor st = target;
+        Dtype dt = x.dtype();
+        node->set_fn([st, wt = o.weight, red = o.reduction, den, n, c, dt](const TensorList& g) {
+            Tensor dist = detail::class_dist(st.unpack(), wt, 0.0, c, dt).second;
+            Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
+            return TensorList{neg(mul(gs, dist))};
+        });
+    }
+    return out;
+}
+
+Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o) {
+    const char* op = "multi_margin_loss";
+    detail::check_class_target(op, x, target, o.weight);
+    XG_CHECK(o.p == 1 || o.p == 2, "multi_margin_loss: p must be 1 or 2, got {}", o.p);
+    const std::size_t n = x.size(0), c = x.size(1);
+    const std::vector<double> w = detail::class_weights(o.weight, c);
+    const double margin = o.margin;
+    const int p = o.p;
+    // active(i, j): the hinge of class j is open for sample i; its gradient scale w[y] / C.
+    auto active = [=](const Tensor& xt_, const Tensor& tg) {
+        return detail::dispatch_float(op, xt_.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const auto& a = xt_.data<T>();
+            const auto& y = tg.data<std::int64_t>();
+            xt::xarray<T> m = xt::zeros<T>({n, c}), hot = m;
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto yi = static_cast<std::size_t>(y(i));
+                hot(i, yi) = T(1);
+                for (std::size_t j = 0; j < c; ++j) {
+                    if (j != yi && margin - a(i, yi) + a(i, j) > 0) m(i, j) = T(w[yi] / c);
+                }
+            }
+            return std::pair<Tensor, Tensor>{Tensor(std::move(m)), Tensor(std::move(hot))};
+        });
+    };
+    Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto& a = x.data<T>();
+        const auto& y = target.data<std::int64_t>();
+        xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto yi = static_cast<std::size_t>(y(i));
+            double s = 0.0;
+            for (std::size_t j = 0; j < c; ++j) {
+                const double z = margin - a(i, yi) + a(i, j);
+                if (j != yi && z > 0) s += w[yi] * (p == 1 ? z : z * z);
+            }
+            per(i) = static_cast<T>(s / static_cast<double>(c));
+        }
+        return detail::reduce_loss(std::move(per), o.reduction, static_cast<double>(n));
+    });
+    if (auto node = record("MultiMarginLossBackward", {x}, {out})) {
+        SavedTensor sx = x, st = target;
+        node->set_fn([sx, st, active, p, margin, red = o.reduction, n](const TensorList& g) {
+            Tensor xs = sx.unpack();
+            auto [scale, hot] = active(xs, st.unpack());
+            Tensor dz = scale;  // d loss_i / d z_ij, z = margin - x[y] + x[j]
+            if (p == 2)
+                dz = mul(scale, mul(add(sub(xs, sum(mul(xs, hot), {1}, true)), margin), 2.0));
+            Tensor gs = detail::grad_scale(g[0], red, static_cast<double>(n),
+                                           {static_cast<std::int64_t>(n), 1});
+            return TensorList{mul(gs, sub(dz, mul(hot, sum(dz, {1}, true))))};
+        });
+    }
+    return out;
+}
+
+// ---- regression losses ----
+
+Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
+    detail::check_pair("mse_loss", x, y);
+    const double n = static_cast<double>(x.numel());
+    Tensor out = detail::dispatch_float("mse_loss", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> d = x.data<T>() - y.data<T>();
+        return detail::reduce_loss(xt::xarray<T>(d * d), r, n);
+    });
+    if (auto node = record("MseLossBackward", {x, y}, {out})) {
+        SavedTensor sx = x, sy = y;
+        bool gx = x.requires_grad(), gy = y.requires_grad();
+        node->set_fn([sx, sy, gx, gy, r, n](const TensorList& g) {
+            Tensor xs = sx.unpack();
+            Tensor gs = detail::grad_scale(g[0], r, n, detail::dims_of(xs.shape()));
+            Tensor dx = mul(mul(sub(xs, sy.unpack()), gs), 2.0);
+            return TensorList{gx ? dx : Tensor(), gy ? neg(dx) : Tensor()};
+        });
+    }
+    return out;
+}
+
+Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
+    detail::check_pair("l1_loss", x, y);
+    const double n = static_cast<double>(x.numel());
+    Tensor out = detail::dispatch_float("l1_loss", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        return detail::reduce_loss(xt::xarray<T>(xt::abs(x.data<T>() - y.data<T>())), r, n);
+    });
+    if (auto node = record("L1LossBackward", {x, y}, {out})) {
+        SavedTensor sx = x, sy = y;
+        bool gx = x.requires_grad(), gy = y.requires_grad();
+        node->set_fn([sx, sy, gx, gy, r, n](const TensorList& g) {
+            Tensor xs = sx.unpack();
+            Tensor s = sign(sub(xs.detach(), sy.unpack().detach()));  // constant, like abs
+            Tensor dx = mul(detail::grad_scale(g[0], r, n, detail::dims_of(xs.shape())), s);
+            return TensorList{gx ? dx : Tensor(), gy ? neg(dx) : Tensor()};
+        });
+    }
+    return out;
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
+                                        const BceWithLogitsOptions& o) {
+    const char* op = "binary_cross_entropy_with_logits";
+    detail::check_pair(op, x, y);
+    detail::check_broadcast_weight(op, o.weight, "weight", x);
+    detail::check_broadcast_weight(op, o.pos_weight, "pos_weight", x);
+    const double n = static_cast<double>(x.numel());
+    Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const auto& a = x.data<T>();
+        const auto& t = y.data<T>();
+        xt::xarray<T> sp = xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(-a, T(0));
+        xt::xarray<T> per = (T(1) - t) * a;
+        if (o.pos_weight.defined()) {
+            per += ((o.pos_weight.data<T>() - T(1)) * t + T(1)) * sp;
+        } else {
+            per += sp;
+        }
+        if (o.weight.defined()) per *= o.weight.data<T>();
+        return detail::reduce_loss(std::move(per), o.reduction, n);
+    });
+    if (auto node = record("BinaryCrossEntropyWithLogitsBackward", {x, y}, {out})) {
+        SavedTensor sx = x, sy = y;
+        bool gx = x.requires_grad(), gy = y.requires_grad();
+        node->set_fn([sx, sy, gx, gy, o, n](const TensorList& g) {
+            Tensor xs = sx.unpack(), ys = sy.unpack();
+            Tensor gs = detail::grad_scale(g[0], o.reduction, n, detail::dims_of(xs.shape()));
+            if (o.weight.defined()) gs = mul(gs, o.weight);
+            Tensor pw1 = o.pos_weight.defined() ? sub(o.pos_weight, 1.0) : Tensor();
+            Tensor dx, dy;
+            if (gx) {  // (1 - y) - (1 + (pw - 1) y) * sigmoid(-x)
+                Tensor s = sigmoid(neg(xs));
+                if (pw1.defined()) s = mul(add(mul(pw1, ys), 1.0), s);
+                dx = mul(gs, sub(rsub(1.0, ys), s));
+            }
+            if (gy) {  // -x + (pw - 1) * softplus(-x)
+                Tensor t = neg(xs);
+                if (pw1.defined()) t = add(t, mul(pw1, detail::softplus(neg(xs))));
+                dy = mul(gs, t);
+            }
+            return TensorList{dx, dy};
+        });
+    }
+    return out;
+}
+
+}  // namespace xg

@@ -1,0 +1,623 @@
+// softmax, log_softmax and the losses: registry samples and errors, fused vs composed, huge and
+// equal logits, and PyTorch parity.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "tests/fused_check.hpp"
+#include "tests/op_registry.hpp"
+#include "tests/parity.hpp"
+
+namespace xg::testing {
+
+namespace {
+
+Tensor labels(std::vector<std::int64_t> v) {
+    xt::xarray<std::int64_t> a = xt::xarray<std::int64_t>::from_shape({v.size()});
+    std::copy(v.begin(), v.end(), a.begin());
+    return Tensor(std::move(a));
+}
+
+Tensor one_hot(const Tensor& y, std::size_t c) {
+    Tensor h = zeros({y.size(0), c}, float64);
+    auto& a = h.mutable_data<double>();
+    for (std::size_t i = 0; i < y.size(0); ++i) a(i, y.data<std::int64_t>()(i)) = 1.0;
+    return h;
+}
+
+Tensor consts(const Shape& s, double lo, double hi) {
+    return rand64(s, lo, hi).detach();
+}
+
+CrossEntropyOptions ce_opts(Reduction r, double ls = 0.0, Tensor w = {}) {
+    CrossEntropyOptions o;
+    o.reduction = r;
+    o.label_smoothing = ls;
+    o.weight = std::move(w);
+    return o;
+}
+
+// The error cases every class-index loss shares.
+template <class F>
+std::vector<ErrorCase> class_target_errors(F call) {
+    auto x = [] { return rand(Shape{3, 4}, float64); };
+    return {
+        {"label too large",
+         [=] {
+             call(x(), labels({0, 4, 1}), Tensor());
+         },
+         "target[1] = 4 is out of range for 4 classes"},
+        {"negative label",
+         [=] {
+             call(x(), labels({0, 1, -1}), Tensor());
+         },
+         "target[2] = -1 is out of range"},
+        {"1-D input", [=] { call(rand(Shape{4}, float64), labels({0}), Tensor()); },
+         "input must be 2-D (N, C), got shape [4]"},
+        {"mismatched N",
+         [=] {
+             call(x(), labels({0, 1}), Tensor());
+         },
+         "target must have shape [3] to match input shape [3, 4], got [2]"},
+        {"float target", [=] { call(x(), zeros({3}, float64), Tensor()); },
+         "target must hold int64 class indices, got dtype float64"},
+        {"weight of the wrong size",
+         [=] {
+             call(x(), labels({0, 1, 2}), ones({3}, float64));
+         },
+         "weight must have shape [4] (one per class), got [3]"},
+        {"mixed float dtypes",
+         [=] {
+             call(x(), labels({0, 1, 2}), ones({4}, float32));
+         },
+         "weight has dtype float32 but input has dtype float64"},
+        {"int64 input",
+         [=] {
+             call(arange(12, int64).reshape({3, 4}), labels({0, 1, 2}), Tensor());
+         },
+         "float32 or float64"},
+    };
+}
+
+}  // namespace
+
+// ---- registry ----
+
+XG_REGISTER_OP_INFO(softmax_info, {"softmax",
+                                   [] {
+                                       return std::vector<Sample>{
+                                           {"(3, 5) dim 1",
+                                            {rand64({3, 5}, -3, 3)},
+                                            [](const TensorList& x) { return softmax(x[0], 1); }},
+                                           {"(2, 3, 4) dim 1",
+                                            {rand64({2, 3, 4}, -3, 3)},
+                                            [](const TensorList& x) { return softmax(x[0], 1); }},
+                                           {"(2, 3, 4) dim 0",
+                                            {rand64({2, 3, 4}, -3, 3)},
+                                            [](const TensorList& x) { return softmax(x[0], 0); }},
+                                           {"1-D (7) dim -1",
+                                            {rand64({7}, -3, 3)},
+                                            [](const TensorList& x) { return softmax(x[0], -1); }},
+                                           {"batch of 1 (1, 4)",
+                                            {rand64({1, 4}, -3, 3)},
+                                            [](const TensorList& x) { return softmax(x[0], -1); }},
+                                       };
+                                   },
+                                   [] {
+                                       return std::vector<ErrorCase>{
+                                           {"dim out of range",
+                                            [] {
+                                                softmax(rand(Shape{2, 3}), 2);
+                                            },
+                                            "dim 2 is out of range"},
+                                           {"int64 input", [] { softmax(arange(3, int64), 0); },
+                                            "floating-point"},
+                                           {"0-d input", [] { softmax(scalar_tensor(1.0), 0); },
+                                            "at least 1 dim"},
+                                       };
+                                   },
+                                   4});
+
+XG_REGISTER_OP_INFO(log_softmax_info,
+                    {"log_softmax",
+                     [] {
+                         return std::vector<Sample>{
+                             {"(3, 5) dim 1",
+                              {rand64({3, 5}, -3, 3)},
+                              [](const TensorList& x) { return log_softmax(x[0], 1); }},
+                             {"(2, 3, 4) dim 2",
+                              {rand64({2, 3, 4}, -3, 3)},
+                              [](const TensorList& x) { return log_softmax(x[0], 2); }},
+                             {"(2, 3, 4) dim 0",
+                              {rand64({2, 3, 4}, -3, 3)},
+                              [](const TensorList& x) { return log_softmax(x[0], 0); }},
+                             {"1-D (5) dim 0",
+                              {rand64({5}, -3, 3)},
+                              [](const TensorList& x) { return log_softmax(x[0], 0); }},
+                         };
+                     },
+                     [] {
+                         return std::vector<ErrorCase>{
+                             {"dim out of range",
+                              [] {
+                                  log_softmax(rand(Shape{2, 3}), -3);
+                              },
+                              "dim -3 is out of range"},
+                             {"int64 input", [] { log_softmax(arange(3, int64), 0); },
+                              "floating-point"},
+                         };
+                     },
+                     4});
+
+XG_REGISTER_OP_INFO(
+    cross_entropy_info,
+    {"cross_entropy",
+     [] {
+         Tensor w7 = consts({7}, 0.2, 2), w4 = consts({4}, 0.2, 2), w3 = consts({3}, 0.2, 2);
+         auto ce = [](Tensor y, CrossEntropyOptions o) {
+             return [y, o](const TensorList& x) { return cross_entropy(x[0], y, o); };
+         };
+         return std::vector<Sample>{
+             {"(4, 5) mean", {rand64({4, 5}, -2, 2)}, ce(labels({0, 4, 2, 2}), {})},
+             {"(3, 7) sum, weights",
+              {rand64({3, 7}, -2, 2)},
+              ce(labels({6, 0, 3}), ce_opts(Reduction::sum, 0, w7))},
+             {"(5, 4) none, smoothing 0.2, weights",
+              {rand64({5, 4}, -2, 2)},
+              ce(labels({1, 3, 0, 1, 2}), ce_opts(Reduction::none, 0.2, w4))},
+             {"batch of 1 (1, 3) mean, smoothing 0.1",
+              {rand64({1, 3}, -2, 2)},
+              ce(labels({2}), ce_opts(Reduction::mean, 0.1))},
+             {"(6, 3) mean, smoothing 0.3, weights",
+              {rand64({6, 3}, -2, 2)},
+              ce(labels({0, 1, 2, 2, 1, 0}), ce_opts(Reduction::mean, 0.3, w3))},
+         };
+     },
+     [] {
+         auto errs = class_target_errors([](Tensor x, Tensor y, Tensor w) {
+             cross_entropy(x, y, ce_opts(Reduction::mean, 0.0, w));
+         });
+         errs.push_back({"label_smoothing 1.5",
+                         [] {
+                             cross_entropy(rand(Shape{2, 3}, float64), labels({0, 1}),
+                                           ce_opts(Reduction::mean, 1.5));
+                         },
+                         "label_smoothing must be in [0, 1], got 1.5"});
+         errs.push_back({"weight requiring grad",
+                         [] {
+                             cross_entropy(
+                                 rand(Shape{2, 3}, float64), labels({0, 1}),
+                                 ce_opts(Reduction::mean, 0, ones({3}, float64).requires_grad_()));
+                         },
+                         "weight must not require grad"});
+         return errs;
+     },
+     4});
+
+XG_REGISTER_OP_INFO(nll_loss_info,
+                    {"nll_loss",
+                     [] {
+                         Tensor w6 = consts({6}, 0.2, 2), w4 = consts({4}, 0.2, 2);
+                         auto nll = [](Tensor y, Reduction r, Tensor w) {
+                             return [y, r, w](const TensorList& x) {
+                                 return nll_loss(x[0], y, {r, w});
+                             };
+                         };
+                         return std::vector<Sample>{
+                             {"(4, 5) mean",
+                              {rand64({4, 5}, -3, 0)},
+                              nll(labels({1, 0, 4, 4}), Reduction::mean, {})},
+                             {"(3, 6) sum, weights",
+                              {rand64({3, 6}, -3, 0)},
+                              nll(labels({5, 2, 0}), Reduction::sum, w6)},
+                             {"(5, 3) none",
+                              {rand64({5, 3}, -3, 0)},
+                              nll(labels({0, 1, 2, 0, 1}), Reduction::none, {})},
+                             {"batch of 1 (1, 4) mean, weights",
+                              {rand64({1, 4}, -3, 0)},
+                              nll(labels({3}), Reduction::mean, w4)},
+                         };
+                     },
+                     [] {
+                         return class_target_errors([](Tensor x, Tensor y, Tensor w) {
+                             nll_loss(x, y, {Reduction::mean, w});
+                         });
+                     },
+                     4});
+
+XG_REGISTER_OP_INFO(multi_margin_loss_info,
+                    {"multi_margin_loss",
+                     [] {
+                         Tensor w4 = consts({4}, 0.2, 2);
+                         auto mm = [](Tensor y, MultiMarginOptions o) {
+                             return [y, o](const TensorList& x) {
+                                 return multi_margin_loss(x[0], y, o);
+                             };
+                         };
+                         return std::vector<Sample>{
+                             {"(4, 5) mean", {rand64({4, 5})}, mm(labels({0, 3, 4, 1}), {})},
+                             {"(3, 4) sum, weights",
+                              {rand64({3, 4})},
+                              mm(labels({3, 3, 0}), {Reduction::sum, 1, 1.0, w4})},
+                             {"(5, 3) none, p 2",
+                              {rand64({5, 3})},
+                              mm(labels({2, 0, 1, 1, 0}), {Reduction::none, 2, 1.0, {}})},
+                             {"batch of 1 (1, 6) mean, margin 0.5",
+                              {rand64({1, 6})},
+                              mm(labels({4}), {Reduction::mean, 1, 0.5, {}})},
+                             {"(4, 4) mean, p 2, weights",
+                              {rand64({4, 4})},
+                              mm(labels({0, 1, 2, 3}), {Reduction::mean, 2, 1.0, w4})},
+                         };
+                     },
+                     [] {
+                         auto errs = class_target_errors([](Tensor x, Tensor y, Tensor w) {
+                             multi_margin_loss(x, y, {Reduction::mean, 1, 1.0, w});
+                         });
+                         errs.push_back({"p 3",
+                                         [] {
+                                             multi_margin_loss(rand(Shape{2, 3}, float64),
+                                                               labels({0, 1}),
+                                                               {Reduction::mean, 3, 1.0, {}});
+                                         },
+                                         "p must be 1 or 2, got 3"});
+                         return errs;
+                     },
+                     4});
+
+namespace {
+
+// Regression-loss samples: both input and target require grad.
+std::vector<Sample> pair_samples(Tensor (*f)(const Tensor&, const Tensor&, Reduction)) {
+    auto s = [f](Reduction r) { return [f, r](const TensorList& x) { return f(x[0], x[1], r); }; };
+    return {
+        {"(3, 4) mean", {rand64({3, 4}), rand64({3, 4})}, s(Reduction::mean)},
+        {"1-D (5) sum", {rand64({5}), rand64({5})}, s(Reduction::sum)},
+        {"(2, 3, 2) none", {rand64({2, 3, 2}), rand64({2, 3, 2})}, s(Reduction::none)},
+        {"(1, 1) mean", {rand64({1, 1}), rand64({1, 1})}, s(Reduction::mean)},
+        {"(3, 3) mean, constant target",
+         {rand64({3, 3}), consts({3, 3}, -1, 1)},
+         s(Reduction::mean)},
+    };
+}
+
+template <class F>
+std::vector<ErrorCase> pair_errors(F f) {
+    return {
+        {"shape mismatch",
+         [=] {
+             f(rand(Shape{2, 3}, float64), rand(Shape{3, 2}, float64));
+         },
+         "target shape [3, 2] differs from input shape [2, 3]"},
+        {"mixed float dtypes",
+         [=] {
+             f(rand(Shape{2, 3}, float64), rand(Shape{2, 3}));
+         },
+         "same dtype, got float64 and float32"},
+        {"int64 target", [=] { f(rand(Shape{3}, float64), arange(3, int64)); },
+         "'target' must be float32 or float64"},
+    };
+}
+
+}  // namespace
+
+XG_REGISTER_OP_INFO(mse_loss_info,
+                    {"mse_loss", [] { return pair_samples(mse_loss); },
+                     [] { return pair_errors([](Tensor x, Tensor y) { mse_loss(x, y); }); }, 4});
+
+XG_REGISTER_OP_INFO(l1_loss_info,
+                    {"l1_loss", [] { return pair_samples(l1_loss); },
+                     [] { return pair_errors([](Tensor x, Tensor y) { l1_loss(x, y); }); }, 4});
+
+XG_REGISTER_OP_INFO(
+    bce_info,
+    {"binary_cross_entropy_with_logits",
+     [] {
+         auto bce = [](BceWithLogitsOptions o) {
+             return [o](const TensorList& x) {
+                 return binary_cross_entropy_with_logits(x[0], x[1], o);
+             };
+         };
+         Tensor pw = consts({5}, 0.5, 3), w = consts({2, 3}, 0.2, 1.5), pw3 = consts({3}, 0.5, 3);
+         return std::vector<Sample>{
+             {"(4, 3) mean", {rand64({4, 3}, -3, 3), rand64({4, 3}, 0, 1)}, bce({})},
+             {"(3, 5) sum, pos_weight (5)",
+              {rand64({3, 5}, -3, 3), rand64({3, 5}, 0, 1)},
+              bce({Reduction::sum, {}, pw})},
+             {"(2, 3) none, weight and pos_weight",
+              {rand64({2, 3}, -3, 3), rand64({2, 3}, 0, 1)},
+              bce({Reduction::none, w, pw3})},
+             {"1-D (7) mean, constant 0/1 target",
+              {rand64({7}, -3, 3), ge(consts({7}, 0, 1), 0.5)},
+              bce({})},
+             {"batch of 1 (1, 3) mean, pos_weight",
+              {rand64({1, 3}, -3, 3), rand64({1, 3}, 0, 1)},
+              bce({Reduction::mean, {}, pw3})},
+         };
+     },
+     [] {
+         auto errs =
+             pair_errors([](Tensor x, Tensor y) { binary_cross_entropy_with_logits(x, y); });
+         errs.push_back({"pos_weight that does not broadcast",
+                         [] {
+                             binary_cross_entropy_with_logits(
+                                 rand(Shape{2, 3}, float64), rand(Shape{2, 3}, float64),
+                                 {Reduction::mean, {}, ones({4}, float64)});
+                         },
+                         "pos_weight of shape [4] does not broadcast to the input shape [2, 3]"});
+         errs.push_back({"weight of another dtype",
+                         [] {
+                             binary_cross_entropy_with_logits(rand(Shape{2, 3}, float64),
+                                                              rand(Shape{2, 3}, float64),
+                                                              {Reduction::mean, ones({3}), {}});
+                         },
+                         "weight has dtype float32 but input has dtype float64"});
+         return errs;
+     },
+     4});
+
+// ---- the same functions composed of primitive ops ----
+
+namespace {
+
+// Shift-free forms: exact enough for the moderate logits these tests use.
+Tensor log_softmax_composed(const Tensor& x, std::int64_t d) {
+    return sub(x, log(sum(exp(x), {d}, true)));
+}
+
+Tensor softmax_composed(const Tensor& x, std::int64_t d) {
+    Tensor e = exp(x);
+    return div(e, sum(e, {d}, true));
+}
+
+Tensor reduce(const Tensor& per, Reduction r, const Tensor& den) {
+    if (r == Reduction::none) return per;
+    if (r == Reduction::sum) return sum(per);
+    return div(sum(per), den);
+}
+
+// PyTorch's definition: (1 - eps) * nll_loss(logp, y, w) + eps / C * smooth, both normalized by
+// the summed target weights under mean.
+Tensor ce_composed(const Tensor& x, const Tensor& y, const CrossEntropyOptions& o) {
+    const std::size_t c = x.size(1);
+    Tensor w = o.weight.defined() ? o.weight : ones({c}, float64);
+    Tensor hot = one_hot(y, c), logp = log_softmax_composed(x, 1);
+    Tensor wy = sum(mul(hot, w), {1});
+    Tensor nll = neg(mul(sum(mul(hot, logp), {1}), wy));
+    Tensor smooth = neg(sum(mul(logp, w), {1}));
+    Tensor per = add(mul(nll, 1.0 - o.label_smoothing), mul(smooth, o.label_smoothing / c));
+    return reduce(per, o.reduction, sum(wy));
+}
+
+Tensor bce_composed(const Tensor& x, const Tensor& y, const BceWithLogitsOptions& o) {
+    Tensor sp = add(relu(neg(x)), log(add(exp(neg(abs(x))), 1.0)));
+    Tensor lw = o.pos_weight.defined() ? add(mul(sub(o.pos_weight, 1.0), y), 1.0) : ones_like(x);
+    Tensor per = add(mul(rsub(1.0, y), x), mul(lw, sp));
+    if (o.weight.defined()) per = mul(per, o.weight);
+    return reduce(per, o.reduction, scalar_tensor(static_cast<double>(x.numel()), float64));
+}
+
+Tensor mm_composed(const Tensor& x, const Tensor& y, const MultiMarginOptions& o) {
+    const std::size_t c = x.size(1);
+    Tensor hot = one_hot(y, c);
+    Tensor w = o.weight.defined() ? o.weight : ones({c}, float64);
+    Tensor z = relu(add(sub(x, sum(mul(x, hot), {1}, true)), o.margin));
+    if (o.p == 2) z = mul(z, z);
+    Tensor per = div(mul(sum(mul(z, rsub(1.0, hot)), {1}), sum(mul(hot, w), {1})), double(c));
+    return reduce(per, o.reduction, scalar_tensor(static_cast<double>(x.size(0)), float64));
+}
+
+}  // namespace
+
+TEST_CASE("softmax, log_softmax: fused matches the composed function") {
+    manual_seed(1);
+    TensorList in = {rand64({3, 4, 5}, -4, 4)};
+    for (std::int64_t d : {0, 1, 2, -1}) {
+        CAPTURE(d);
+        check_fused_vs_composed([d](const TensorList& x) { return softmax(x[0], d); },
+                                [d](const TensorList& x) { return softmax_composed(x[0], d); }, in);
+        check_fused_vs_composed([d](const TensorList& x) { return log_softmax(x[0], d); },
+                                [d](const TensorList& x) { return log_softmax_composed(x[0], d); },
+                                in);
+    }
+}
+
+TEST_CASE("cross_entropy and nll_loss: fused matches the composed function") {
+    manual_seed(2);
+    Tensor y = labels({0, 3, 2, 2, 4, 1});
+    Tensor w = consts({5}, 0.2, 2);
+    TensorList in = {rand64({6, 5}, -3, 3)};
+    for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
+        for (double ls : {0.0, 0.25}) {
+            for (Tensor wt : {Tensor(), w}) {
+                CAPTURE(static_cast<int>(r));
+                CAPTURE(ls);
+                CrossEntropyOptions o = ce_opts(r, ls, wt);
+                check_fused_vs_composed(
+                    [&](const TensorList& x) { return cross_entropy(x[0], y, o); },
+                    [&](const TensorList& x) { return ce_composed(x[0], y, o); }, in);
+                // nll_loss of log_softmax is cross_entropy without smoothing.
+                if (ls == 0.0) {
+                    check_fused_vs_composed(
+                        [&](const TensorList& x) {
+                            return nll_loss(log_softmax(x[0], 1), y, {r, wt});
+                        },
+                        [&](const TensorList& x) { return ce_composed(x[0], y, o); }, in);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("bce_with_logits, multi_margin, mse, l1: fused matches the composed function") {
+    manual_seed(3);
+    TensorList in = {rand64({4, 3}, -4, 4), rand64({4, 3}, 0, 1)};
+    Tensor pw = consts({3}, 0.5, 3), w = consts({4, 3}, 0.2, 1.5);
+    for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
+        for (auto o : {BceWithLogitsOptions{r, {}, {}}, BceWithLogitsOptions{r, w, pw}}) {
+            check_fused_vs_composed(
+                [&](const TensorList& x) {
+                    return binary_cross_entropy_with_logits(x[0], x[1], o);
+                },
+                [&](const TensorList& x) { return bce_composed(x[0], x[1], o); }, in);
+        }
+        check_fused_vs_composed([&](const TensorList& x) { return mse_loss(x[0], x[1], r); },
+                                [&](const TensorList& x) {
+                                    return reduce(pow(sub(x[0], x[1]), 2.0), r,
+                                                  scalar_tensor(12.0, float64));
+                                },
+                                in);
+        check_fused_vs_composed([&](const TensorList& x) { return l1_loss(x[0], x[1], r); },
+                                [&](const TensorList& x) {
+                                    return reduce(abs(sub(x[0], x[1])), r,
+                                                  scalar_tensor(12.0, float64));
+                                },
+                                in);
+        Tensor y = labels({0, 2, 1, 2});
+        for (auto o : {MultiMarginOptions{r, 1, 1.0, {}}, MultiMarginOptions{r, 2, 0.7, pw}}) {
+            check_fused_vs_composed(
+                [&](const TensorList& x) { return multi_margin_loss(x[0], y, o); },
+                [&](const TensorList& x) { return mm_composed(x[0], y, o); }, {in[0]});
+        }
+    }
+}
+
+// ---- numerical edge cases ----
+
+TEST_CASE("cross_entropy: equal logits give exactly log(C)") {
+    for (Dtype dt : {float32, float64}) {
+        for (std::size_t c : {2, 3, 7, 10, 1000}) {
+            CAPTURE(c);
+            Tensor x = full({4, c}, 0.375, dt);
+            Tensor y = labels({0, 1, 1, 0});
+            const double want =
+                dt == float32 ? static_cast<float>(std::log(double(c))) : std::log(double(c));
+            for (double v : cross_entropy(x, y, ce_opts(Reduction::none)).to_vector())
+                CHECK(v == want);
+            // The mean of two equal terms is exact too.
+            CHECK(cross_entropy(full({2, c}, -3.5, dt), labels({1, 0})).item<double>() == want);
+            // log_softmax itself is exactly -log(C) everywhere.
+            for (double v : log_softmax(x, 1).to_vector()) CHECK(v == -want);
+        }
+    }
+}
+
+TEST_CASE("cross_entropy, softmax, bce: logits of +-1e4 give finite losses and gradients") {
+    for (Dtype dt : {float32, float64}) {
+        Tensor x = tensor({{1e4, -1e4, 0}, {-1e4, 1e4, 1e4}}, dt).requires_grad_();
+        Tensor y = labels({1, 0});
+        Tensor loss = cross_entropy(x, y);
+        // Sample 0: -log p[1] = 2e4; sample 1: -log p[0] = 2e4 + log 2.
+        CHECK(loss.item<double>() == doctest::Approx((4e4 + std::log(2.0)) / 2).epsilon(1e-6));
+        for (double v : grad({loss}, {x})[0].to_vector()) CHECK(std::isfinite(v));
+        Tensor s = softmax(x, 1);
+        CHECK(s.to_vector()[0] == 1.0);
+        CHECK(s.to_vector()[4] == doctest::Approx(0.5));
+        Tensor ls = log_softmax(x, 1);
+        for (double v : ls.to_vector()) CHECK(std::isfinite(v));
+        for (double v : grad({sum(ls)}, {x})[0].to_vector()) CHECK(std::isfinite(v));
+
+        Tensor bx = tensor({1e4, -1e4, 1e4, -1e4}, dt).requires_grad_();
+        Tensor by = tensor({0, 1, 1, 0}, dt);
+        Tensor bl = binary_cross_entropy_with_logits(bx, by, {Reduction::none});
+        auto bv = bl.to_vector();
+        CHECK(bv[0] == doctest::Approx(1e4));
+        CHECK(bv[1] == doctest::Approx(1e4));
+        CHECK(bv[2] == 0.0);
+        CHECK(bv[3] == 0.0);
+        auto bg = grad({sum(bl)}, {bx})[0].to_vector();
+        CHECK(bg == std::vector<double>{1, -1, 0, 0});
+        Tensor mm = multi_margin_loss(x, y);
+        CHECK(std::isfinite(mm.item<double>()));
+    }
+}
+
+TEST_CASE("multi_margin_loss: cs231n's svm_loss is the PyTorch loss times C") {
+    // svm_loss: sum over samples and wrong classes of max(0, s_j - s_y + 1), divided by N.
+    Tensor x = tensor({{3.2, 5.1, -1.7}, {1.3, 4.9, 2.0}, {2.2, 2.5, -3.1}}, float64);
+    Tensor y = labels({0, 1, 2});
+    // cs231n's lecture example: per-image losses 2.9, 0 and 6.3 + 6.6 = 12.9.
+    const double svm = (2.9 + 0.0 + 12.9) / 3.0;
+    CHECK(multi_margin_loss(x, y).item<double>() * 3 == doctest::Approx(svm).epsilon(1e-12));
+}
+
+// ---- PyTorch parity ----
+
+TEST_CASE("softmax, log_softmax: PyTorch parity") {
+    auto r = check_parity("softmax_2d", 1, [](const TensorList& x) { return softmax(x[0], 1); });
+    CHECK_MESSAGE(r.ok, r.log);
+    r = check_parity("softmax_3d_dim1", 1, [](const TensorList& x) { return softmax(x[0], 1); });
+    CHECK_MESSAGE(r.ok, r.log);
+    r = check_parity("log_softmax_2d", 1,
+                     [](const TensorList& x) { return log_softmax(x[0], -1); });
+    CHECK_MESSAGE(r.ok, r.log);
+    r = check_parity("log_softmax_3d_dim0", 1,
+                     [](const TensorList& x) { return log_softmax(x[0], 0); });
+    CHECK_MESSAGE(r.ok, r.log);
+}
+
+TEST_CASE("class-index losses: PyTorch parity") {
+    const std::pair<const char*, Reduction> reds[] = {
+        {"mean", Reduction::mean}, {"sum", Reduction::sum}, {"none", Reduction::none}};
+    for (auto [suffix, r] : reds) {
+        const std::string s = suffix;
+        CAPTURE(s);
+        auto p = check_parity("ce_" + s, 2, [r = r](const TensorList& x) {
+            return cross_entropy(x[0], x[1], ce_opts(r));
+        });
+        CHECK_MESSAGE(p.ok, p.log);
+        Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
+        p = check_parity("ce_weight_smooth_" + s, 2, [&, r = r](const TensorList& x) {
+            return cross_entropy(x[0], x[1], ce_opts(r, 0.2, w));
+        });
+        CHECK_MESSAGE(p.ok, p.log);
+        p = check_parity("nll_weight_" + s, 2, [&, r = r](const TensorList& x) {
+            return nll_loss(x[0], x[1], {r, w});
+        });
+        CHECK_MESSAGE(p.ok, p.log);
+        p = check_parity("mm_weight_" + s, 2, [&, r = r](const TensorList& x) {
+            return multi_margin_loss(x[0], x[1], {r, 1, 1.0, w});
+        });
+        CHECK_MESSAGE(p.ok, p.log);
+    }
+    Tensor w = load_fixture("ce_weight_mean", "w");
+    auto p = check_parity("ce_weight_mean", 2, [&](const TensorList& x) {
+        return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.0, w));
+    });
+    CHECK_MESSAGE(p.ok, p.log);
+    p = check_parity("ce_smooth_mean", 2, [](const TensorList& x) {
+        return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.1));
+    });
+    CHECK_MESSAGE(p.ok, p.log);
+    p = check_parity("mm_p2_margin_mean", 2, [](const TensorList& x) {
+        return multi_margin_loss(x[0], x[1], {Reduction::mean, 2, 0.5, {}});
+    });
+    CHECK_MESSAGE(p.ok, p.log);
+}
+
+TEST_CASE("regression losses and bce_with_logits: PyTorch parity") {
+    const std::pair<const char*, Reduction> reds[] = {
+        {"mean", Reduction::mean}, {"sum", Reduction::sum}, {"none", Reduction::none}};
+    for (auto [suffix, r] : reds) {
+        const std::string s = suffix;
+        CAPTURE(s);
+        auto p = check_parity("mse_" + s, 2,
+                              [r = r](const TensorList& x) { return mse_loss(x[0], x[1], r); });
+        CHECK_MESSAGE(p.ok, p.log);
+        p = check_parity("l1_" + s, 2,
+                         [r = r](const TensorList& x) { return l1_loss(x[0], x[1], r); });
+        CHECK_MESSAGE(p.ok, p.log);
+        const std::string name = "bce_weights_" + s;
+        Tensor pw = load_fixture(name, "pw"), w = load_fixture(name, "w");
+        p = check_parity(name, 2, [&, r = r](const TensorList& x) {
+            return binary_cross_entropy_with_logits(x[0], x[1], {r, w, pw});
+        });
+        CHECK_MESSAGE(p.ok, p.log);
+    }
+    auto p = check_parity("bce_mean", 2, [](const TensorList& x) {
+        return binary_cross_entropy_with_logits(x[0], x[1]);
+    });
+    CHECK_MESSAGE(p.ok, p.log);
+}
+
+}  // namespace xg::testing
