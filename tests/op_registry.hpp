@@ -37,7 +37,7 @@ struct OpInfo {
     std::string name;  // as in op_list(); error messages must start with "<name>:"
     std::function<std::vector<Sample>()> samples;
     std::function<std::vector<ErrorCase>()> errors;
-    std::size_t min_samples = 3;
+    std::size_t min_samples = 4;
 };
 
 std::vector<OpInfo>& registry();

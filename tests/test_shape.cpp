@@ -53,6 +53,7 @@ std::vector<Sample> view_samples() {
     un(s, "[2,3] -> [6]", {2, 3}, [](const Tensor& a) { return view(a, {6}); });
     un(s, "[6] -> [3,-1]", {6}, [](const Tensor& a) { return view(a, {3, -1}); });
     un(s, "[1,4] -> [2,2,1]", {1, 4}, [](const Tensor& a) { return a.view({2, 2, 1}); });
+    un(s, "0-d -> [1,1]", {}, [](const Tensor& a) { return view(a, {1, 1}); });
     return s;
 }
 
@@ -69,6 +70,7 @@ std::vector<Sample> flatten_samples() {
     un(s, "[2,3,2] all", {2, 3, 2}, [](const Tensor& a) { return flatten(a); });
     un(s, "[2,3,2] from 1", {2, 3, 2}, [](const Tensor& a) { return flatten(a, 1); });
     un(s, "[2,1,3,2] dims 1..-2", {2, 1, 3, 2}, [](const Tensor& a) { return a.flatten(1, -2); });
+    un(s, "[3] already flat", {3}, [](const Tensor& a) { return flatten(a); });
     return s;
 }
 

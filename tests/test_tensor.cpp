@@ -59,6 +59,9 @@ XG_REGISTER_OP_INFO(
              {"of a non-leaf",
               {rand64({3})},
               [](const TensorList& x) { return (x[0] * x[0]).clone(); }},
+             {"[2,1,3] with a size-1 dim",
+              {rand64({2, 1, 3})},
+              [](const TensorList& x) { return x[0].clone(); }},
          };
      },
      [] {
