@@ -22,9 +22,10 @@ test: build
 
 bench:
 	bash scripts/install_deps.sh bench
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
-	cmake --build $(BUILD) -j $(JOBS) --target bench_ops
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_BENCH=ON $(CMAKE_FLAGS) > /dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target bench_ops bench_conv
 	./$(BUILD)/bench/bench_ops
+	./$(BUILD)/bench/bench_conv
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
