@@ -51,6 +51,9 @@ Tensor rand64(const Shape& shape, double lo = -1.0, double hi = 1.0);
 // Same, bounded away from zero (for log, sqrt, div, pow): values in [lo, hi] with lo > 0.
 Tensor pos64(const Shape& shape, double lo = 0.5, double hi = 2.0);
 
+// CHECKs t's elements (row-major) against expected, relative tolerance eps.
+void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6);
+
 }  // namespace xg::testing
 
 #define XG_REGISTER_OP_INFO(var, ...) \

@@ -406,15 +406,6 @@ XG_COMPARE_INFO(ge);
 
 // ---- forward values ----
 
-void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6) {
-    auto v = t.to_vector();
-    REQUIRE(v.size() == expected.size());
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        CAPTURE(i);
-        CHECK(v[i] == doctest::Approx(expected[i]).epsilon(eps));
-    }
-}
-
 }  // namespace
 
 TEST_CASE("elementwise: arithmetic forward values with broadcasting") {

@@ -19,6 +19,15 @@ Tensor rand64(const Shape& shape, double lo, double hi) {
 
 Tensor pos64(const Shape& shape, double lo, double hi) { return rand64(shape, lo, hi); }
 
+void check_values(const Tensor& t, const std::vector<double>& expected, double eps) {
+    auto v = t.to_vector();
+    REQUIRE(v.size() == expected.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        CAPTURE(i);
+        CHECK(v[i] == doctest::Approx(expected[i]).epsilon(eps));
+    }
+}
+
 namespace {
 const OpInfo* find(const std::string& name) {
     for (const auto& info : registry()) {

@@ -68,15 +68,6 @@ XG_REGISTER_OP_INFO(
          return Errors{{"undefined tensor", [] { Tensor().clone(); }, "undefined"}};
      }});
 
-void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6) {
-    auto v = t.to_vector();
-    REQUIRE(v.size() == expected.size());
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        CAPTURE(i);
-        CHECK(v[i] == doctest::Approx(expected[i]).epsilon(eps));
-    }
-}
-
 }  // namespace
 
 TEST_CASE("tensor: zeros, ones, full") {
