@@ -53,6 +53,8 @@ Tensor pos64(const Shape& shape, double lo = 0.5, double hi = 2.0);
 
 // CHECKs t's elements (row-major) against expected, relative tolerance eps.
 void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6);
+// The largest |a - b| over all elements; REQUIREs equal shapes.
+double max_abs_diff(const Tensor& a, const Tensor& b);
 
 }  // namespace xg::testing
 

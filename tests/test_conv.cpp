@@ -237,14 +237,6 @@ std::pair<Tensor, Tensor> conv_backward_naive(const Tensor& x, const Tensor& w, 
     return {Tensor(dx), Tensor(dw)};
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape() == b.shape());
-    auto x = a.to_vector(), y = b.to_vector();
-    double m = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-    return m;
-}
-
 struct RandomConv {
     Shape x, w;
     Conv2dOptions o;

@@ -254,14 +254,6 @@ Tensor adaptive_naive(const Tensor& x, std::size_t OH, std::size_t OW) {
     return Tensor(std::move(y));
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape() == b.shape());
-    auto x = a.to_vector(), y = b.to_vector();
-    double m = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-    return m;
-}
-
 }  // namespace
 
 TEST_CASE("pooling: kernels match the naive window loops on random settings") {

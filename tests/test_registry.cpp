@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "tests/op_registry.hpp"
 
@@ -26,6 +27,14 @@ void check_values(const Tensor& t, const std::vector<double>& expected, double e
         CAPTURE(i);
         CHECK(v[i] == doctest::Approx(expected[i]).epsilon(eps));
     }
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+    REQUIRE(a.shape() == b.shape());
+    auto x = a.to_vector(), y = b.to_vector();
+    double m = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
+    return m;
 }
 
 namespace {
