@@ -12,21 +12,27 @@ namespace xg::detail {
 template <class F>
 decltype(auto) dispatch_float(const char* op, Dtype dtype, F&& f) {
     switch (dtype) {
-        case Dtype::float32: return f(float{});
-        case Dtype::float64: return f(double{});
-        default: break;
+        case Dtype::float32:
+            return f(float{});
+        case Dtype::float64:
+            return f(double{});
+        default:
+            break;
     }
-    throw Error(fmt::format("{}: expected a floating-point tensor (float32 or float64), got {}",
-                            op, dtype));
+    throw Error(fmt::format("{}: expected a floating-point tensor (float32 or float64), got {}", op,
+                            dtype));
 }
 
 // Calls f(T{}) for any dtype, int64 included.
 template <class F>
 decltype(auto) dispatch_all(Dtype dtype, F&& f) {
     switch (dtype) {
-        case Dtype::float32: return f(float{});
-        case Dtype::float64: return f(double{});
-        default: return f(std::int64_t{});
+        case Dtype::float32:
+            return f(float{});
+        case Dtype::float64:
+            return f(double{});
+        default:
+            return f(std::int64_t{});
     }
 }
 

@@ -15,17 +15,25 @@ inline constexpr Dtype float64 = Dtype::float64;
 inline constexpr Dtype int64 = Dtype::int64;
 
 const char* dtype_name(Dtype d);
-inline bool is_floating(Dtype d) { return d != Dtype::int64; }
+inline bool is_floating(Dtype d) {
+    return d != Dtype::int64;
+}
 
 // The C++ type stored for a dtype, and back.
 template <class T>
 constexpr Dtype dtype_of();
 template <>
-constexpr Dtype dtype_of<float>() { return Dtype::float32; }
+constexpr Dtype dtype_of<float>() {
+    return Dtype::float32;
+}
 template <>
-constexpr Dtype dtype_of<double>() { return Dtype::float64; }
+constexpr Dtype dtype_of<double>() {
+    return Dtype::float64;
+}
 template <>
-constexpr Dtype dtype_of<std::int64_t>() { return Dtype::int64; }
+constexpr Dtype dtype_of<std::int64_t>() {
+    return Dtype::int64;
+}
 
 // Same type as xt::xarray<T>::shape_type, so shapes move between xgrad and xtensor for free.
 using Shape = xt::dynamic_shape<std::size_t>;

@@ -93,9 +93,10 @@ Tensor delayed_error(const std::string& name, const Tensor& g, const std::vector
     auto node = std::make_shared<FunctionNode>("DelayedError", edges, std::move(meta));
     node->output_meta().push_back({g.shape(), g.dtype()});
     node->set_fn([name](const TensorList&) -> TensorList {
-        throw Error(fmt::format("{} is once-differentiable: its backward computes on raw arrays "
-                                "and cannot be differentiated again (create_graph)",
-                                name));
+        throw Error(
+            fmt::format("{} is once-differentiable: its backward computes on raw arrays "
+                        "and cannot be differentiated again (create_graph)",
+                        name));
     });
     Tensor out = g.detach();
     out.impl()->grad_fn = node;
@@ -186,7 +187,8 @@ void execute(const std::vector<Edge>& roots, const TensorList& root_grads, bool 
             if (!keep_graph) n->release();
             validate_outputs(n, grads);
             for (auto& g : grads) {
-                if (g.defined() && !error_edges.empty()) g = delayed_error(n->name(), g, error_edges);
+                if (g.defined() && !error_edges.empty())
+                    g = delayed_error(n->name(), g, error_edges);
             }
         }
         const auto& edges = n->next_edges();
@@ -240,9 +242,8 @@ void backward(const TensorList& outputs, const TensorList& grad_outputs,
     execute(roots, seeds, retain_graph.value_or(create_graph), create_graph, {}, nullptr);
 }
 
-TensorList grad(const TensorList& outputs, const TensorList& inputs,
-                const TensorList& grad_outputs, std::optional<bool> retain_graph,
-                bool create_graph, bool allow_unused) {
+TensorList grad(const TensorList& outputs, const TensorList& inputs, const TensorList& grad_outputs,
+                std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
     std::vector<Edge> roots;
     TensorList seeds;
     make_roots("grad", outputs, grad_outputs, roots, seeds);

@@ -9,7 +9,7 @@ namespace xg {
 
 // Thrown for every invalid argument or misuse of the tape. The message names the op.
 class Error : public std::invalid_argument {
-public:
+  public:
     explicit Error(const std::string& what) : std::invalid_argument(what) {}
 };
 
@@ -17,7 +17,7 @@ public:
 
 // XG_CHECK(cond, "op: format {}", args...): throws xg::Error when cond is false. Never compiled
 // out, unlike assert.
-#define XG_CHECK(cond, ...)                                     \
-    do {                                                        \
+#define XG_CHECK(cond, ...)                                       \
+    do {                                                          \
         if (!(cond)) throw ::xg::Error(fmt::format(__VA_ARGS__)); \
     } while (0)

@@ -29,7 +29,7 @@
 namespace xg {
 
 class AutogradContext {
-public:
+  public:
     void save_for_backward(TensorList to_save) { to_save_ = std::move(to_save); }
     TensorList get_saved_variables() const;
     bool needs_input_grad(std::size_t i) const {
@@ -42,7 +42,7 @@ public:
     void finish(std::vector<bool> needs_input_grad);
     bool is_once_differentiable() const { return once_differentiable_; }
 
-private:
+  private:
     TensorList to_save_;
     std::vector<SavedTensor> saved_;
     std::vector<bool> needs_input_grad_;
@@ -61,8 +61,12 @@ void collect_tensors(TensorList& out, const A& a, const Rest&... rest) {
     if constexpr (std::is_same_v<std::decay_t<A>, Tensor>) out.push_back(a);
     collect_tensors(out, rest...);
 }
-inline TensorList as_list(const Tensor& t) { return {t}; }
-inline TensorList as_list(const TensorList& t) { return t; }
+inline TensorList as_list(const Tensor& t) {
+    return {t};
+}
+inline TensorList as_list(const TensorList& t) {
+    return t;
+}
 // An output that is an input (or another output) gets its own handle, so recording it does
 // not rewrite the input's history.
 void make_outputs_distinct(const TensorList& inputs, TensorList& outputs);

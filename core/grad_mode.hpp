@@ -10,7 +10,7 @@ struct GradMode {
 
 // Sets grad mode for a scope and restores the previous mode on exit.
 class AutoGradMode {
-public:
+  public:
     explicit AutoGradMode(bool enabled) : prev_(GradMode::is_enabled()) {
         GradMode::set_enabled(enabled);
     }
@@ -18,7 +18,7 @@ public:
     AutoGradMode(const AutoGradMode&) = delete;
     AutoGradMode& operator=(const AutoGradMode&) = delete;
 
-private:
+  private:
     bool prev_;
 };
 

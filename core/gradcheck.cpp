@@ -49,7 +49,9 @@ Tensor eval_no_grad(const TensorFn& fn, const TensorList& xs) {
 }
 
 // <f(x), v> as double, or element j of f(x) when v is undefined... kept as the full vector.
-std::vector<double> flat(const Tensor& t) { return t.to_vector(); }
+std::vector<double> flat(const Tensor& t) {
+    return t.to_vector();
+}
 
 }  // namespace
 
@@ -68,9 +70,9 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
         if (in.requires_grad()) {
             XG_CHECK(is_floating(in.dtype()), "gradcheck: input {} has dtype {}", i, in.dtype());
             if (in.dtype() != float64) {
-                res.log += fmt::format(
-                    "warning: input {} is {}; gradcheck is only reliable in float64\n", i,
-                    in.dtype());
+                res.log +=
+                    fmt::format("warning: input {} is {}; gradcheck is only reliable in float64\n",
+                                i, in.dtype());
             }
             x.requires_grad_();
             req.push_back(i);
@@ -84,8 +86,9 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
     Tensor out = fn(xs);
     XG_CHECK(out.defined() && is_floating(out.dtype()),
              "gradcheck: the function must return a floating-point tensor");
-    XG_CHECK(out.requires_grad(), "gradcheck: the output does not depend on any input that "
-                                  "requires grad (no graph was recorded)");
+    XG_CHECK(out.requires_grad(),
+             "gradcheck: the output does not depend on any input that "
+             "requires grad (no graph was recorded)");
     const std::size_t n_out = out.numel();
     const bool full = n_out <= opt.full_jacobian_max_outputs;
     Generator gen(opt.seed);
@@ -163,8 +166,9 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
     }
     if (max_abs == 0.0 && !opt.allow_all_zero) {
         res.ok = false;
-        res.log += "gradcheck refused: every analytic and numeric gradient is exactly zero, so "
-                   "the check proves nothing (set allow_all_zero if that is intended)\n";
+        res.log +=
+            "gradcheck refused: every analytic and numeric gradient is exactly zero, so "
+            "the check proves nothing (set allow_all_zero if that is intended)\n";
         return res;
     }
     res.ok = true;
@@ -210,8 +214,8 @@ double rel_error(const Tensor& x, const Tensor& y) {
     auto a = x.to_vector(), b = y.to_vector();
     double worst = 0.0;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        worst = std::max(worst, std::abs(a[i] - b[i]) /
-                                    std::max(1e-8, std::abs(a[i]) + std::abs(b[i])));
+        worst = std::max(worst,
+                         std::abs(a[i] - b[i]) / std::max(1e-8, std::abs(a[i]) + std::abs(b[i])));
     }
     return worst;
 }
@@ -232,8 +236,8 @@ Tensor eval_numerical_gradient(const std::function<double(const Tensor&)>& f, co
     return g;
 }
 
-Tensor eval_numerical_gradient_array(const std::function<Tensor(const Tensor&)>& f,
-                                     const Tensor& x, const Tensor& df, double h) {
+Tensor eval_numerical_gradient_array(const std::function<Tensor(const Tensor&)>& f, const Tensor& x,
+                                     const Tensor& df, double h) {
     auto dfv = df.to_vector();
     return eval_numerical_gradient(
         [&](const Tensor& xx) {
@@ -268,8 +272,9 @@ GradcheckResult grad_check_sparse(const std::function<double(const Tensor&)>& f,
         set(xw, i, x0);
         const double num = (fp - fm) / (2 * h), ana = get(analytic_grad, i);
         const double rel = std::abs(num - ana) / std::max(1e-8, std::abs(num) + std::abs(ana));
-        res.log += fmt::format("element {}: numerical {:.8g} analytic {:.8g}, relative error {:.3g}\n",
-                               index_str(x.shape(), i), num, ana, rel);
+        res.log +=
+            fmt::format("element {}: numerical {:.8g} analytic {:.8g}, relative error {:.3g}\n",
+                        index_str(x.shape(), i), num, ana, rel);
         if (!(rel <= tol)) res.ok = false;
     }
     return res;

@@ -45,12 +45,12 @@ double rel_error(const Tensor& x, const Tensor& y);
 Tensor eval_numerical_gradient(const std::function<double(const Tensor&)>& f, const Tensor& x,
                                double h = 1e-5);
 // Numeric vector-Jacobian product for a tensor-valued f: d<f(x), df>/dx.
-Tensor eval_numerical_gradient_array(const std::function<Tensor(const Tensor&)>& f,
-                                     const Tensor& x, const Tensor& df, double h = 1e-5);
+Tensor eval_numerical_gradient_array(const std::function<Tensor(const Tensor&)>& f, const Tensor& x,
+                                     const Tensor& df, double h = 1e-5);
 // Samples k entries of x and compares analytic_grad there with central differences; returns
 // the worst relative error and logs each sample.
 GradcheckResult grad_check_sparse(const std::function<double(const Tensor&)>& f, const Tensor& x,
-                                  const Tensor& analytic_grad, std::size_t k = 10,
-                                  double h = 1e-5, double tol = 1e-6, std::uint64_t seed = 0);
+                                  const Tensor& analytic_grad, std::size_t k = 10, double h = 1e-5,
+                                  double tol = 1e-6, std::uint64_t seed = 0);
 
 }  // namespace xg

@@ -44,10 +44,10 @@ std::string to_dot(const Tensor& root) {
         std::size_t id = ids[n];
         if (auto* acc = dynamic_cast<const AccumulateGrad*>(n)) {
             const auto& name = acc->variable()->name;
-            out += fmt::format("  n{} [shape=ellipse, style=filled, fillcolor=lightblue, "
-                               "label=\"{}{}\"];\n",
-                               id, escape(name.empty() ? "leaf" : name),
-                               meta_str(acc->output_meta()));
+            out += fmt::format(
+                "  n{} [shape=ellipse, style=filled, fillcolor=lightblue, "
+                "label=\"{}{}\"];\n",
+                id, escape(name.empty() ? "leaf" : name), meta_str(acc->output_meta()));
         } else {
             out += fmt::format("  n{} [shape=box, label=\"{}{}\"];\n", id, escape(n->name()),
                                meta_str(n->output_meta()));

@@ -73,7 +73,9 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
     output_meta_ = input_meta_;
 }
 
-std::vector<TensorHook>* AccumulateGrad::hooks(std::uint32_t) { return &variable_->hooks; }
+std::vector<TensorHook>* AccumulateGrad::hooks(std::uint32_t) {
+    return &variable_->hooks;
+}
 
 TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     Tensor g = std::move(grad_outputs[0]);

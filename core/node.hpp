@@ -25,7 +25,7 @@ struct TensorMeta {
 };
 
 class Node {
-public:
+  public:
     Node(std::string name, std::vector<Edge> next_edges, std::vector<TensorMeta> input_meta);
     virtual ~Node();  // tears long graphs down iteratively (see node.cpp)
     Node(const Node&) = delete;
@@ -48,7 +48,7 @@ public:
     bool once_differentiable() const { return once_differentiable_; }
     void set_once_differentiable() { once_differentiable_ = true; }
 
-protected:
+  protected:
     std::string name_;
     std::vector<Edge> next_edges_;
     std::vector<TensorMeta> input_meta_;   // shape/dtype of each forward input
@@ -63,7 +63,7 @@ using BackwardFn = std::function<TensorList(const TensorList& grad_outputs)>;
 // A node whose backward rule is a closure. The closure holds the saved tensors; release()
 // destroys it, after which apply() throws the "backward twice" error.
 class FunctionNode : public Node {
-public:
+  public:
     using Node::Node;
     ~FunctionNode() override;
     void set_fn(BackwardFn fn) { fn_ = std::move(fn); }
@@ -71,20 +71,20 @@ public:
     void release() override;
     bool released() const override { return released_; }
 
-private:
+  private:
     BackwardFn fn_;
     bool released_ = false;
 };
 
 // Sink for a leaf: adds the incoming gradient into the leaf's .grad.
 class AccumulateGrad : public Node {
-public:
+  public:
     explicit AccumulateGrad(std::shared_ptr<TensorImpl> variable);
     TensorList apply(TensorList&& grad_outputs) override;
     std::vector<TensorHook>* hooks(std::uint32_t nr) override;
     const std::shared_ptr<TensorImpl>& variable() const { return variable_; }
 
-private:
+  private:
     std::shared_ptr<TensorImpl> variable_;
 };
 
@@ -93,13 +93,13 @@ private:
 // rebuilds the tensor with its history (so rules compose under create_graph) and throws if the
 // data was modified in place since it was saved.
 class SavedTensor {
-public:
+  public:
     SavedTensor() = default;
     SavedTensor(const Tensor& t);  // NOLINT: implicit so closures can capture Tensors directly
     Tensor unpack() const;
     bool defined() const { return data_.defined(); }
 
-private:
+  private:
     Tensor data_;
     std::weak_ptr<Node> grad_fn_;
     std::uint32_t output_nr_ = 0;
@@ -117,7 +117,8 @@ bool any_requires_grad(const TensorList& inputs);
 // `name` with edges to the inputs, makes the outputs its outputs (requires_grad, grad_fn) and
 // returns it so the caller can set its backward closure; otherwise returns null.
 //   if (auto node = record("ExpBackward", {a}, {y}))
-//       node->set_fn([y = SavedTensor(y)](const TensorList& g) { return TensorList{g[0] * y.unpack()}; });
+//       node->set_fn([y = SavedTensor(y)](const TensorList& g) { return TensorList{g[0] *
+//       y.unpack()}; });
 std::shared_ptr<FunctionNode> record(const char* name, const TensorList& inputs,
                                      const TensorList& outputs);
 

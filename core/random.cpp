@@ -13,7 +13,9 @@ void Generator::manual_seed(std::uint64_t seed) {
     has_spare_ = false;
 }
 
-double Generator::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+double Generator::uniform() {
+    return static_cast<double>(engine_() >> 11) * 0x1.0p-53;
+}
 
 double Generator::normal() {
     if (has_spare_) {
@@ -50,6 +52,8 @@ Generator& default_generator() {
     return gen;
 }
 
-void manual_seed(std::uint64_t seed) { default_generator().manual_seed(seed); }
+void manual_seed(std::uint64_t seed) {
+    default_generator().manual_seed(seed);
+}
 
 }  // namespace xg

@@ -9,17 +9,17 @@
 namespace xg {
 
 class Generator {
-public:
+  public:
     explicit Generator(std::uint64_t seed = 5489u) { manual_seed(seed); }
     void manual_seed(std::uint64_t seed);
     std::uint64_t seed() const { return seed_; }
     std::uint64_t next_u64() { return engine_(); }
-    double uniform();  // [0, 1), 53 random bits
-    double normal();   // N(0, 1), Box-Muller
+    double uniform();           // [0, 1), 53 random bits
+    double normal();            // N(0, 1), Box-Muller
     std::string state() const;  // full state, for checkpoints
     void set_state(const std::string& s);
 
-private:
+  private:
     std::mt19937_64 engine_;
     std::uint64_t seed_ = 0;
     bool has_spare_ = false;

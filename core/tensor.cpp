@@ -16,9 +16,12 @@ namespace xg {
 
 const char* dtype_name(Dtype d) {
     switch (d) {
-        case Dtype::float32: return "float32";
-        case Dtype::float64: return "float64";
-        case Dtype::int64: return "int64";
+        case Dtype::float32:
+            return "float32";
+        case Dtype::float64:
+            return "float64";
+        case Dtype::int64:
+            return "int64";
     }
     return "unknown";
 }
@@ -29,7 +32,9 @@ std::size_t shape_numel(const Shape& s) {
     return n;
 }
 
-std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+std::string shape_str(const Shape& s) {
+    return fmt::format("[{}]", fmt::join(s, ", "));
+}
 
 namespace {
 template <class T>
@@ -49,7 +54,9 @@ const TensorImpl& Tensor::checked() const {
     return *impl_;
 }
 
-Dtype Tensor::dtype() const { return static_cast<Dtype>(checked().storage->array.index()); }
+Dtype Tensor::dtype() const {
+    return static_cast<Dtype>(checked().storage->array.index());
+}
 
 const Shape& Tensor::shape() const {
     return std::visit([](const auto& a) -> const Shape& { return a.shape(); },
@@ -134,7 +141,9 @@ Tensor Tensor::clone() const {
     return out;
 }
 
-bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor::requires_grad() const {
+    return impl_ && impl_->requires_grad;
+}
 
 Tensor& Tensor::requires_grad_(bool on) {
     checked();
@@ -146,7 +155,9 @@ Tensor& Tensor::requires_grad_(bool on) {
     return *this;
 }
 
-Tensor Tensor::grad() const { return checked().grad ? Tensor(impl_->grad) : Tensor(); }
+Tensor Tensor::grad() const {
+    return checked().grad ? Tensor(impl_->grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& g) {
     checked();
@@ -158,11 +169,19 @@ void Tensor::set_grad(const Tensor& g) {
     impl_->grad = g.impl_ptr();
 }
 
-void Tensor::zero_grad() { checked(), impl_->grad.reset(); }
+void Tensor::zero_grad() {
+    checked(), impl_->grad.reset();
+}
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
-std::uint32_t Tensor::output_nr() const { return checked().output_nr; }
-bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+    return checked().grad_fn;
+}
+std::uint32_t Tensor::output_nr() const {
+    return checked().output_nr;
+}
+bool Tensor::is_leaf() const {
+    return checked().grad_fn == nullptr;
+}
 
 Tensor Tensor::detach() const {
     auto impl = std::make_shared<TensorImpl>();
@@ -203,7 +222,9 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
     xg::backward({*this}, {gradient}, retain_graph, create_graph);
 }
 
-std::uint64_t Tensor::version() const { return checked().storage->version; }
+std::uint64_t Tensor::version() const {
+    return checked().storage->version;
+}
 
 Tensor& Tensor::set_name(std::string name) {
     checked();
@@ -211,7 +232,9 @@ Tensor& Tensor::set_name(std::string name) {
     return *this;
 }
 
-const std::string& Tensor::name() const { return checked().name; }
+const std::string& Tensor::name() const {
+    return checked().name;
+}
 
 // ---- factories ----
 
@@ -224,14 +247,28 @@ Tensor full(const Shape& shape, double value, Dtype dtype) {
     });
 }
 
-Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
-Tensor zeros_like(const Tensor& t) { return full(t.shape(), 0.0, t.dtype()); }
-Tensor ones_like(const Tensor& t) { return full(t.shape(), 1.0, t.dtype()); }
-Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype()); }
-Tensor scalar_tensor(double value, Dtype dtype) { return full(Shape{}, value, dtype); }
+Tensor zeros(const Shape& shape, Dtype dtype) {
+    return full(shape, 0.0, dtype);
+}
+Tensor ones(const Shape& shape, Dtype dtype) {
+    return full(shape, 1.0, dtype);
+}
+Tensor zeros_like(const Tensor& t) {
+    return full(t.shape(), 0.0, t.dtype());
+}
+Tensor ones_like(const Tensor& t) {
+    return full(t.shape(), 1.0, t.dtype());
+}
+Tensor full_like(const Tensor& t, double value) {
+    return full(t.shape(), value, t.dtype());
+}
+Tensor scalar_tensor(double value, Dtype dtype) {
+    return full(Shape{}, value, dtype);
+}
 
-Tensor arange(double end, Dtype dtype) { return arange(0.0, end, 1.0, dtype); }
+Tensor arange(double end, Dtype dtype) {
+    return arange(0.0, end, 1.0, dtype);
+}
 
 Tensor arange(double start, double end, double step, Dtype dtype) {
     XG_CHECK(step != 0.0, "arange: step must be nonzero");
@@ -278,11 +315,21 @@ Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
 }
 }  // namespace
 
-Tensor tensor(xt::nested_initializer_list_t<double, 0> v, Dtype d) { return from_nested<0>(v, d); }
-Tensor tensor(xt::nested_initializer_list_t<double, 1> v, Dtype d) { return from_nested<1>(v, d); }
-Tensor tensor(xt::nested_initializer_list_t<double, 2> v, Dtype d) { return from_nested<2>(v, d); }
-Tensor tensor(xt::nested_initializer_list_t<double, 3> v, Dtype d) { return from_nested<3>(v, d); }
-Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype d) { return from_nested<4>(v, d); }
+Tensor tensor(xt::nested_initializer_list_t<double, 0> v, Dtype d) {
+    return from_nested<0>(v, d);
+}
+Tensor tensor(xt::nested_initializer_list_t<double, 1> v, Dtype d) {
+    return from_nested<1>(v, d);
+}
+Tensor tensor(xt::nested_initializer_list_t<double, 2> v, Dtype d) {
+    return from_nested<2>(v, d);
+}
+Tensor tensor(xt::nested_initializer_list_t<double, 3> v, Dtype d) {
+    return from_nested<3>(v, d);
+}
+Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype d) {
+    return from_nested<4>(v, d);
+}
 
 std::string to_string(const Tensor& t) {
     if (!t.defined()) return "tensor(undefined)";

@@ -43,7 +43,7 @@ struct TensorImpl {
 };
 
 class Tensor {
-public:
+  public:
     Tensor() = default;  // undefined tensor, like a default torch::Tensor
     explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
     explicit Tensor(xt::xarray<float> a);
@@ -114,7 +114,7 @@ public:
     const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
     bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
 
-private:
+  private:
     const TensorImpl& checked() const;
     std::shared_ptr<TensorImpl> impl_;
 };

@@ -10,8 +10,7 @@ int main() {
     fmt::print("loss = {}\ndloss/dw =\n{}\n", loss.item(), w.grad());
 
     auto r = xg::gradcheck(
-        [](const xg::TensorList& in) { return xg::tanh(xg::matmul(in[0], in[1])).sum(); },
-        {x, w});
+        [](const xg::TensorList& in) { return xg::tanh(xg::matmul(in[0], in[1])).sum(); }, {x, w});
     fmt::print("gradcheck: {}\n", r.ok ? "passed" : r.log);
     return r.ok ? 0 : 1;
 }

@@ -39,7 +39,9 @@ Shape keepdim_shape(const Shape& in, const std::vector<std::size_t>& axes) {
     return out;
 }
 
-std::vector<std::int64_t> to_dims(const Shape& s) { return {s.begin(), s.end()}; }
+std::vector<std::int64_t> to_dims(const Shape& s) {
+    return {s.begin(), s.end()};
+}
 Dims to_dims_of(const std::vector<std::size_t>& axes) {
     return {axes.begin(), axes.end()};
 }
@@ -94,7 +96,9 @@ Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t
 
 }  // namespace
 
-Tensor sum(const Tensor& a) { return sum(a, {}, false); }
+Tensor sum(const Tensor& a) {
+    return sum(a, {}, false);
+}
 
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
     detail::check_defined("sum", a, "input");
@@ -109,7 +113,9 @@ Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
     return out;
 }
 
-Tensor mean(const Tensor& a) { return mean(a, {}, false); }
+Tensor mean(const Tensor& a) {
+    return mean(a, {}, false);
+}
 
 Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
     detail::check_defined("mean", a, "input");
@@ -314,11 +320,15 @@ Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const {
     return xg::argmax(*this, dim, keepdim);
 }
 
-Tensor Tensor::sum() const { return xg::sum(*this); }
+Tensor Tensor::sum() const {
+    return xg::sum(*this);
+}
 Tensor Tensor::sum(std::vector<std::int64_t> dims, bool keepdim) const {
     return xg::sum(*this, dims, keepdim);
 }
-Tensor Tensor::mean() const { return xg::mean(*this); }
+Tensor Tensor::mean() const {
+    return xg::mean(*this);
+}
 Tensor Tensor::mean(std::vector<std::int64_t> dims, bool keepdim) const {
     return xg::mean(*this, dims, keepdim);
 }

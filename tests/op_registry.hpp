@@ -58,5 +58,7 @@ double max_abs_diff(const Tensor& a, const Tensor& b);
 
 }  // namespace xg::testing
 
-#define XG_REGISTER_OP_INFO(var, ...) \
-    static ::xg::testing::Register var { ::xg::testing::OpInfo __VA_ARGS__ }
+#define XG_REGISTER_OP_INFO(var, ...)     \
+    static ::xg::testing::Register var {  \
+        ::xg::testing::OpInfo __VA_ARGS__ \
+    }

@@ -15,9 +15,10 @@ Tensor load_fixture(const std::string& name, const std::string& part) {
     char header[128] = {};
     probe.read(header, sizeof(header));
     std::string h(header, sizeof(header));
-    if (h.find("'<i8'") != std::string::npos) return Tensor(xt::xarray<std::int64_t>(xt::load_npy<std::int64_t>(path)));
-    XG_CHECK(h.find("'<f8'") != std::string::npos,
-             "load_fixture: {} is neither float64 nor int64", path);
+    if (h.find("'<i8'") != std::string::npos)
+        return Tensor(xt::xarray<std::int64_t>(xt::load_npy<std::int64_t>(path)));
+    XG_CHECK(h.find("'<f8'") != std::string::npos, "load_fixture: {} is neither float64 nor int64",
+             path);
     return Tensor(xt::xarray<double>(xt::load_npy<double>(path)));
 }
 
@@ -29,8 +30,8 @@ std::string compare(const std::string& what, const Tensor& got, const Tensor& wa
     auto a = got.to_vector(), b = want.to_vector();
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (!(std::abs(a[i] - b[i]) <= atol + rtol * std::abs(b[i])))
-            return fmt::format("{}: element {} is {:.12g}, PyTorch gives {:.12g}\n", what, i,
-                               a[i], b[i]);
+            return fmt::format("{}: element {} is {:.12g}, PyTorch gives {:.12g}\n", what, i, a[i],
+                               b[i]);
     }
     return "";
 }

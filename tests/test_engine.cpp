@@ -23,7 +23,9 @@ std::string error_of(const std::function<void()>& f) {
     return "";
 }
 
-std::vector<double> vec(const Tensor& t) { return t.to_vector(); }
+std::vector<double> vec(const Tensor& t) {
+    return t.to_vector();
+}
 }  // namespace
 
 TEST_CASE("engine: diamond graph sums both paths") {
@@ -86,8 +88,9 @@ TEST_CASE("engine: backward on a non-scalar needs a gradient") {
     CHECK(vec(x.grad()) == std::vector<double>{2.0, 20.0});
     CHECK(error_of([&] { (x * 2.0).backward(tensor({1.0}, float64)); }).find("[1]") !=
           std::string::npos);
-    CHECK(error_of([&] { (x * 2.0).backward(tensor({1.0, 2.0})); }).find("float32") !=
-          std::string::npos);
+    CHECK(error_of([&] {
+              (x * 2.0).backward(tensor({1.0, 2.0}));
+          }).find("float32") != std::string::npos);
 }
 
 TEST_CASE("engine: backward on a tensor without history is an error") {
@@ -140,8 +143,9 @@ TEST_CASE("engine: tensor hooks see and may replace the gradient") {
     h.sum().backward();
     CHECK(seen == std::vector<double>{1.0, 1.0, 30.0});
     CHECK(vec(x.grad()) == std::vector<double>{30.0, 30.0});
-    CHECK(error_of([] { tensor({1.0}).register_hook([](const Tensor& g) { return g; }); })
-              .find("register_hook") == 0);
+    CHECK(error_of([] {
+              tensor({1.0}).register_hook([](const Tensor& g) { return g; });
+          }).find("register_hook") == 0);
 }
 
 TEST_CASE("engine: retain_grad keeps a non-leaf gradient") {
@@ -175,9 +179,7 @@ struct BadCount : Function<BadCount> {
 struct BadShape : Function<BadShape> {
     static constexpr const char* name = "BadShapeBackward";
     static Tensor forward(AutogradContext*, const Tensor& x) { return x * 2.0; }
-    static TensorList backward(AutogradContext*, const TensorList&) {
-        return {ones({5}, float64)};
-    }
+    static TensorList backward(AutogradContext*, const TensorList&) { return {ones({5}, float64)}; }
 };
 
 struct SaveOutput : Function<SaveOutput> {

@@ -21,7 +21,9 @@ struct WrongGrad : Function<WrongGrad> {
     }
 };
 
-Tensor x64() { return tensor({0.5, -1.0, 2.0}, float64).requires_grad_(); }
+Tensor x64() {
+    return tensor({0.5, -1.0, 2.0}, float64).requires_grad_();
+}
 }  // namespace
 
 TEST_CASE("gradcheck: passes a correct rule, full Jacobian and random-projection modes") {
@@ -48,9 +50,8 @@ TEST_CASE("gradcheck: a wrong rule fails and the log names input, element and va
     CHECK(r.log.find("relative error") != std::string::npos);
     GradcheckOptions vjp;
     vjp.full_jacobian_max_outputs = 0;
-    CHECK_FALSE(gradcheck([](const TensorList& in) { return WrongGrad::apply(in[0]); }, {x64()},
-                          vjp)
-                    .ok);
+    CHECK_FALSE(
+        gradcheck([](const TensorList& in) { return WrongGrad::apply(in[0]); }, {x64()}, vjp).ok);
 }
 
 TEST_CASE("gradcheck: refuses vacuous passes") {
@@ -89,8 +90,8 @@ TEST_CASE("gradcheck: errors on misuse") {
 TEST_CASE("gradgradcheck: second derivatives of smooth ops") {
     manual_seed(2);
     auto a = randn({2, 3}, float64).requires_grad_();
-    auto r = gradgradcheck([](const TensorList& in) { return tanh(in[0]) * exp(in[0] * 0.3); },
-                           {a});
+    auto r =
+        gradgradcheck([](const TensorList& in) { return tanh(in[0]) * exp(in[0] * 0.3); }, {a});
     CHECK_MESSAGE(r, r.log);
     auto b = randn({3}, float64).requires_grad_();
     auto r2 = gradgradcheck(

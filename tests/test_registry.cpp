@@ -18,7 +18,9 @@ Tensor rand64(const Shape& shape, double lo, double hi) {
     return add(mul(rand(shape, float64), hi - lo), lo).detach().requires_grad_();
 }
 
-Tensor pos64(const Shape& shape, double lo, double hi) { return rand64(shape, lo, hi); }
+Tensor pos64(const Shape& shape, double lo, double hi) {
+    return rand64(shape, lo, hi);
+}
 
 void check_values(const Tensor& t, const std::vector<double>& expected, double eps) {
     auto v = t.to_vector();
@@ -53,9 +55,9 @@ TEST_CASE("registry: every op in op_list has an OpInfo, and every OpInfo an op")
         REQUIRE_MESSAGE(info != nullptr, "op '" << op.name << "' has no OpInfo in tests/");
         manual_seed(0);
         if (op.differentiable) {
-            CHECK_MESSAGE(info->samples().size() >= info->min_samples,
-                          "op '" << op.name << "' needs at least " << info->min_samples
-                                 << " samples");
+            CHECK_MESSAGE(
+                info->samples().size() >= info->min_samples,
+                "op '" << op.name << "' needs at least " << info->min_samples << " samples");
         }
         CHECK_MESSAGE(!info->errors().empty(), "op '" << op.name << "' has no error inputs");
     }
