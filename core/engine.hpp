@@ -8,7 +8,9 @@ namespace xg {
 
 // Accumulates d(sum_i <outputs[i], grad_outputs[i]>)/d(leaf) into every leaf's .grad.
 // An empty grad_output is allowed for a one-element output (taken as 1). retain_graph defaults
-// to create_graph, as in PyTorch.
+// to create_graph, as in PyTorch. As there, backward with create_graph makes each leaf's .grad
+// hold a graph that refers back to the leaf: a reference cycle that lives until the leaf's
+// zero_grad() (or set_grad). xg::grad has no such cycle; prefer it for higher order.
 void backward(const TensorList& outputs, const TensorList& grad_outputs = {},
               std::optional<bool> retain_graph = {}, bool create_graph = false);
 

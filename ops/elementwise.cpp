@@ -5,9 +5,11 @@
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
+#include <xtensor/xvectorize.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
+#include "ops/vec_math.hpp"
 
 namespace xg {
 
@@ -15,14 +17,47 @@ namespace {
 
 using detail::dispatch_float;
 
-// Runs f on the input's array (as float or double) and materializes the result.
+// Elementwise loops over the raw contiguous buffers, which GCC vectorizes (xtensor's assignment
+// of dynamic-shape expressions steps through indices and does not). f takes and returns scalars.
+template <class T, class F>
+xt::xarray<T> map_unary(const xt::xarray<T>& a, F f) {
+    auto out = xt::xarray<T>::from_shape(a.shape());
+    const T* x = a.data();
+    T* y = out.data();
+    const std::size_t n = a.size();
+    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i]);
+    return out;
+}
+
+// Same shapes and one-element operands take flat loops; other broadcasts go through xtensor.
+template <class T, class F>
+xt::xarray<T> map_binary(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
+    const T* x = a.data();
+    const T* z = b.data();
+    if (a.shape() == b.shape()) {
+        auto out = xt::xarray<T>::from_shape(a.shape());
+        T* y = out.data();
+        for (std::size_t i = 0, n = a.size(); i < n; ++i) y[i] = f(x[i], z[i]);
+        return out;
+    }
+    if (b.size() == 1 && b.dimension() <= a.dimension()) {
+        const T s = z[0];
+        return map_unary(a, [&f, s](T v) { return f(v, s); });
+    }
+    if (a.size() == 1 && a.dimension() <= b.dimension()) {
+        const T s = x[0];
+        return map_unary(b, [&f, s](T v) { return f(s, v); });
+    }
+    auto g = [&f](T u, T v) -> T { return f(u, v); };
+    return xt::xarray<T>(xt::vectorize(g)(a, b));
+}
+
+// Runs f(T) on every element of a float tensor.
 template <class F>
 Tensor unary_kernel(const char* op, const Tensor& a, F&& f) {
     detail::check_defined(op, a, "input");
-    return dispatch_float(op, a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        return Tensor(xt::xarray<T>(f(a.data<T>(), T{})));
-    });
+    return dispatch_float(op, a.dtype(),
+                          [&](auto tag) { return Tensor(map_unary(a.data<decltype(tag)>(), f)); });
 }
 
 template <class F>
@@ -33,7 +68,7 @@ Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
     return dispatch_float(op, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return Tensor(xt::xarray<T>(f(a.data<T>(), b.data<T>())));
+        return Tensor(map_binary(a.data<T>(), b.data<T>(), f));
     });
 }
 
@@ -66,29 +101,30 @@ Tensor compare_scalar(const char* op, const Tensor& a, double s, F&& f) {
     });
 }
 
-
 }  // namespace
 
 // ---- binary arithmetic ----
 
 Tensor add(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_kernel("add", a, b, [](const auto& x, const auto& y) { return x + y; });
+    Tensor out = binary_kernel("add", a, b, [](auto x, auto y) { return x + y; });
     if (auto node = record("AddBackward", {a, b}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{g[0], g[0]}; });
     return out;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_kernel("sub", a, b, [](const auto& x, const auto& y) { return x - y; });
+    Tensor out = binary_kernel("sub", a, b, [](auto x, auto y) { return x - y; });
     if (auto node = record("SubBackward", {a, b}, {out})) {
         bool gb = b.requires_grad();
-        node->set_fn([gb](const TensorList& g) { return TensorList{g[0], gb ? neg(g[0]) : Tensor()}; });
+        node->set_fn([gb](const TensorList& g) {
+            return TensorList{g[0], gb ? neg(g[0]) : Tensor()};
+        });
     }
     return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_kernel("mul", a, b, [](const auto& x, const auto& y) { return x * y; });
+    Tensor out = binary_kernel("mul", a, b, [](auto x, auto y) { return x * y; });
     if (auto node = record("MulBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
         // Each input is saved only if the other one needs its gradient.
@@ -102,14 +138,15 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_kernel("div", a, b, [](const auto& x, const auto& y) { return x / y; });
+    Tensor out = binary_kernel("div", a, b, [](auto x, auto y) { return x / y; });
     if (auto node = record("DivBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
         SavedTensor sa = gb ? a : Tensor(), sb = b;
         node->set_fn([sa, sb, ga, gb](const TensorList& g) {
             Tensor bb = sb.unpack();
             Tensor gx = div(g[0], bb);  // d/da = g / b; d/db = -g * a / b^2 = -(g / b) * a / b
-            return TensorList{ga ? gx : Tensor(), gb ? neg(div(mul(gx, sa.unpack()), bb)) : Tensor()};
+            return TensorList{ga ? gx : Tensor(),
+                              gb ? neg(div(mul(gx, sa.unpack()), bb)) : Tensor()};
         });
     }
     return out;
@@ -118,21 +155,21 @@ Tensor div(const Tensor& a, const Tensor& b) {
 // ---- with a scalar operand ----
 
 Tensor add(const Tensor& a, double s) {
-    Tensor out = unary_kernel("add", a, [s](const auto& x, auto t) { return x + decltype(t)(s); });
+    Tensor out = unary_kernel("add", a, [s](auto x) { return x + decltype(x)(s); });
     if (auto node = record("AddBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;
 }
 
 Tensor sub(const Tensor& a, double s) {
-    Tensor out = unary_kernel("sub", a, [s](const auto& x, auto t) { return x - decltype(t)(s); });
+    Tensor out = unary_kernel("sub", a, [s](auto x) { return x - decltype(x)(s); });
     if (auto node = record("SubBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;
 }
 
 Tensor mul(const Tensor& a, double s) {
-    Tensor out = unary_kernel("mul", a, [s](const auto& x, auto t) { return x * decltype(t)(s); });
+    Tensor out = unary_kernel("mul", a, [s](auto x) { return x * decltype(x)(s); });
     if (auto node = record("MulBackward", {a}, {out}))
         node->set_fn([s](const TensorList& g) { return TensorList{mul(g[0], s)}; });
     return out;
@@ -140,21 +177,21 @@ Tensor mul(const Tensor& a, double s) {
 
 Tensor div(const Tensor& a, double s) {
     XG_CHECK(s != 0.0, "div: division of a tensor by the scalar 0");
-    Tensor out = unary_kernel("div", a, [s](const auto& x, auto t) { return x / decltype(t)(s); });
+    Tensor out = unary_kernel("div", a, [s](auto x) { return x / decltype(x)(s); });
     if (auto node = record("DivBackward", {a}, {out}))
         node->set_fn([s](const TensorList& g) { return TensorList{div(g[0], s)}; });
     return out;
 }
 
 Tensor rsub(double s, const Tensor& b) {
-    Tensor out = unary_kernel("sub", b, [s](const auto& x, auto t) { return decltype(t)(s) - x; });
+    Tensor out = unary_kernel("sub", b, [s](auto x) { return decltype(x)(s) - x; });
     if (auto node = record("SubBackward", {b}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
     return out;
 }
 
 Tensor rdiv(double s, const Tensor& b) {
-    Tensor out = unary_kernel("div", b, [s](const auto& x, auto t) { return decltype(t)(s) / x; });
+    Tensor out = unary_kernel("div", b, [s](auto x) { return decltype(x)(s) / x; });
     if (auto node = record("DivBackward", {b}, {out})) {
         SavedTensor sb = b, so = out;
         node->set_fn([sb, so](const TensorList& g) {  // d(s/b)/db = -(s/b) / b
@@ -167,15 +204,14 @@ Tensor rdiv(double s, const Tensor& b) {
 // ---- unary ----
 
 Tensor neg(const Tensor& a) {
-    Tensor out = unary_kernel("neg", a, [](const auto& x, auto) { return -x; });
+    Tensor out = unary_kernel("neg", a, [](auto x) { return -x; });
     if (auto node = record("NegBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
     return out;
 }
 
 Tensor pow(const Tensor& a, double p) {
-    Tensor out =
-        unary_kernel("pow", a, [p](const auto& x, auto t) { return xt::pow(x, decltype(t)(p)); });
+    Tensor out = unary_kernel("pow", a, [p](auto x) { return std::pow(x, decltype(x)(p)); });
     if (auto node = record("PowBackward", {a}, {out})) {
         SavedTensor sa = a;
         node->set_fn([sa, p](const TensorList& g) {
@@ -187,8 +223,7 @@ Tensor pow(const Tensor& a, double p) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& e) {
-    Tensor out =
-        binary_kernel("pow", a, e, [](const auto& x, const auto& y) { return xt::pow(x, y); });
+    Tensor out = binary_kernel("pow", a, e, [](auto x, auto y) { return std::pow(x, y); });
     if (auto node = record("PowBackward", {a, e}, {out})) {
         bool ga = a.requires_grad(), ge = e.requires_grad();
         SavedTensor sa = a, se = e, so = ge ? out : Tensor();
@@ -202,7 +237,7 @@ Tensor pow(const Tensor& a, const Tensor& e) {
 }
 
 Tensor exp(const Tensor& a) {
-    Tensor out = unary_kernel("exp", a, [](const auto& x, auto) { return xt::exp(x); });
+    Tensor out = unary_kernel("exp", a, [](auto x) { return detail::exp_of(x); });
     if (auto node = record("ExpBackward", {a}, {out})) {
         SavedTensor so = out;
         node->set_fn([so](const TensorList& g) { return TensorList{mul(g[0], so.unpack())}; });
@@ -211,7 +246,7 @@ Tensor exp(const Tensor& a) {
 }
 
 Tensor log(const Tensor& a) {
-    Tensor out = unary_kernel("log", a, [](const auto& x, auto) { return xt::log(x); });
+    Tensor out = unary_kernel("log", a, [](auto x) { return std::log(x); });
     if (auto node = record("LogBackward", {a}, {out})) {
         SavedTensor sa = a;
         node->set_fn([sa](const TensorList& g) { return TensorList{div(g[0], sa.unpack())}; });
@@ -220,18 +255,17 @@ Tensor log(const Tensor& a) {
 }
 
 Tensor sqrt(const Tensor& a) {
-    Tensor out = unary_kernel("sqrt", a, [](const auto& x, auto) { return xt::sqrt(x); });
+    Tensor out = unary_kernel("sqrt", a, [](auto x) { return std::sqrt(x); });
     if (auto node = record("SqrtBackward", {a}, {out})) {
         SavedTensor so = out;
-        node->set_fn([so](const TensorList& g) {
-            return TensorList{div(g[0], mul(so.unpack(), 2.0))};
-        });
+        node->set_fn(
+            [so](const TensorList& g) { return TensorList{div(g[0], mul(so.unpack(), 2.0))}; });
     }
     return out;
 }
 
 Tensor abs(const Tensor& a) {
-    Tensor out = unary_kernel("abs", a, [](const auto& x, auto) { return xt::abs(x); });
+    Tensor out = unary_kernel("abs", a, [](auto x) { return std::abs(x); });
     if (auto node = record("AbsBackward", {a}, {out})) {
         Tensor s = sign(a.detach());  // constant: the derivative of sign is 0 almost everywhere
         node->set_fn([s](const TensorList& g) { return TensorList{mul(g[0], s)}; });
@@ -240,7 +274,7 @@ Tensor abs(const Tensor& a) {
 }
 
 Tensor tanh(const Tensor& a) {
-    Tensor out = unary_kernel("tanh", a, [](const auto& x, auto) { return xt::tanh(x); });
+    Tensor out = unary_kernel("tanh", a, [](auto x) { return detail::tanh_of(x); });
     if (auto node = record("TanhBackward", {a}, {out})) {
         SavedTensor so = out;
         node->set_fn([so](const TensorList& g) {
@@ -252,10 +286,7 @@ Tensor tanh(const Tensor& a) {
 }
 
 Tensor sigmoid(const Tensor& a) {
-    Tensor out = unary_kernel("sigmoid", a, [](const auto& x, auto t) {
-        using T = decltype(t);
-        return T(1) / (T(1) + xt::exp(-x));  // exp overflow gives 1/inf = 0, not NaN
-    });
+    Tensor out = unary_kernel("sigmoid", a, [](auto x) { return detail::sigmoid_of(x); });
     if (auto node = record("SigmoidBackward", {a}, {out})) {
         SavedTensor so = out;
         node->set_fn([so](const TensorList& g) {
@@ -276,23 +307,19 @@ Tensor masked_grad(const char* name, const Tensor& a, const Tensor& out, Tensor 
 }  // namespace
 
 Tensor relu(const Tensor& a) {
-    Tensor out = unary_kernel("relu", a, [](const auto& x, auto t) {
-        return xt::maximum(x, decltype(t)(0));
-    });
+    // x > 0 ? x : 0 keeps NaN as NaN
+    Tensor out =
+        unary_kernel("relu", a, [](auto x) { return x > 0 || x != x ? x : decltype(x)(0); });
     if (!any_requires_grad({&a})) return out;
     return masked_grad("ReluBackward", a, out, gt(a.detach(), 0.0));
 }
 
 Tensor leaky_relu(const Tensor& a, double slope) {
-    Tensor out = unary_kernel("leaky_relu", a, [slope](const auto& x, auto t) {
-        using T = decltype(t);
-        return xt::where(x > T(0), x, x * T(slope));
-    });
+    Tensor out = unary_kernel("leaky_relu", a,
+                              [slope](auto x) { return x > 0 ? x : x * decltype(x)(slope); });
     if (!any_requires_grad({&a})) return out;
-    Tensor mask = unary_kernel("leaky_relu", a, [slope](const auto& x, auto t) {
-        using T = decltype(t);
-        return xt::where(x > T(0), T(1), T(slope));
-    });
+    Tensor mask = unary_kernel(
+        "leaky_relu", a, [slope](auto x) { return x > 0 ? decltype(x)(1) : decltype(x)(slope); });
     return masked_grad("LeakyReluBackward", a, out, mask);
 }
 
@@ -301,14 +328,14 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
     XG_CHECK(!(lo && hi) || *lo <= *hi, "clamp: min {} is greater than max {}", lo.value_or(0.0),
              hi.value_or(0.0));
     const double l = lo.value_or(-HUGE_VAL), h = hi.value_or(HUGE_VAL);
-    Tensor out = unary_kernel("clamp", a, [l, h](const auto& x, auto t) {
-        using T = decltype(t);
-        return xt::clip(x, T(l), T(h));
+    Tensor out = unary_kernel("clamp", a, [l, h](auto x) {
+        using T = decltype(x);
+        return x < T(l) ? T(l) : (x > T(h) ? T(h) : x);  // NaN stays NaN
     });
     if (!any_requires_grad({&a})) return out;
-    Tensor mask = unary_kernel("clamp", a, [l, h](const auto& x, auto t) {
-        using T = decltype(t);
-        return xt::cast<T>(x >= T(l) && x <= T(h));
+    Tensor mask = unary_kernel("clamp", a, [l, h](auto x) {
+        using T = decltype(x);
+        return x >= T(l) && x <= T(h) ? T(1) : T(0);
     });
     return masked_grad("ClampBackward", a, out, mask);
 }
@@ -368,25 +395,63 @@ XG_COMPARE(ge, x >= y)
 
 // ---- operators and Tensor methods ----
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, double b) { return div(a, b); }
-Tensor operator+(double a, const Tensor& b) { return add(b, a); }
-Tensor operator-(double a, const Tensor& b) { return rsub(a, b); }
-Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
-Tensor operator/(double a, const Tensor& b) { return rdiv(a, b); }
-Tensor operator-(const Tensor& a) { return neg(a); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+    return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+    return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+    return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+    return div(a, b);
+}
+Tensor operator+(const Tensor& a, double b) {
+    return add(a, b);
+}
+Tensor operator-(const Tensor& a, double b) {
+    return sub(a, b);
+}
+Tensor operator*(const Tensor& a, double b) {
+    return mul(a, b);
+}
+Tensor operator/(const Tensor& a, double b) {
+    return div(a, b);
+}
+Tensor operator+(double a, const Tensor& b) {
+    return add(b, a);
+}
+Tensor operator-(double a, const Tensor& b) {
+    return rsub(a, b);
+}
+Tensor operator*(double a, const Tensor& b) {
+    return mul(b, a);
+}
+Tensor operator/(double a, const Tensor& b) {
+    return rdiv(a, b);
+}
+Tensor operator-(const Tensor& a) {
+    return neg(a);
+}
 
-Tensor Tensor::pow(double e) const { return xg::pow(*this, e); }
-Tensor Tensor::exp() const { return xg::exp(*this); }
-Tensor Tensor::log() const { return xg::log(*this); }
-Tensor Tensor::tanh() const { return xg::tanh(*this); }
-Tensor Tensor::relu() const { return xg::relu(*this); }
-Tensor Tensor::sigmoid() const { return xg::sigmoid(*this); }
+Tensor Tensor::pow(double e) const {
+    return xg::pow(*this, e);
+}
+Tensor Tensor::exp() const {
+    return xg::exp(*this);
+}
+Tensor Tensor::log() const {
+    return xg::log(*this);
+}
+Tensor Tensor::tanh() const {
+    return xg::tanh(*this);
+}
+Tensor Tensor::relu() const {
+    return xg::relu(*this);
+}
+Tensor Tensor::sigmoid() const {
+    return xg::sigmoid(*this);
+}
 
 }  // namespace xg

@@ -153,6 +153,11 @@ Tensor expand(const Tensor& a, const Shape& shape) {
     if (a.shape() == shape) return a;
     Tensor out = detail::dispatch_float("expand", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
+        if (a.numel() == 1) {  // the gradient of a full reduction: a fill, not a broadcast walk
+            auto r = xt::xarray<T>::from_shape(shape);
+            std::fill(r.begin(), r.end(), a.data<T>().data()[0]);
+            return Tensor(std::move(r));
+        }
         return Tensor(xt::xarray<T>(xt::broadcast(a.data<T>(), shape)));
     });
     if (auto node = record("ExpandBackward", {a}, {out})) {
