@@ -222,10 +222,6 @@ Tensor min(const Tensor& a, const Dims& dims, bool keepdim) {
 
 // ---- var ----
 
-Tensor var(const Tensor& a, std::int64_t correction) {
-    return var(a, Dims{}, correction, false);
-}
-
 Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim) {
     detail::check_defined("var", a, "input");
     detail::check_floating("var", a, "input");

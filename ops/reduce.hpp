@@ -20,9 +20,11 @@ Tensor max(const Tensor& a);
 Tensor max(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor min(const Tensor& a);
 Tensor min(const Tensor& a, const Dims& dims, bool keepdim = false);
-// Variance with Bessel's correction by default (correction = 1), as torch.var.
-Tensor var(const Tensor& a, std::int64_t correction = 1);
-Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction = 1, bool keepdim = false);
+// Variance with Bessel's correction by default (correction = 1), as torch.var; no dims (`{}`)
+// means all elements: var(x), var(x, {1}), var(x, {}, 0). There is deliberately no
+// var(x, correction) overload: var(x, {1}) would silently pick it.
+Tensor var(const Tensor& a, const Dims& dims = {}, std::int64_t correction = 1,
+           bool keepdim = false);
 
 // No gradient: int64 indices of the maximum (first one on ties); over all elements if no dim.
 Tensor argmax(const Tensor& a, std::optional<std::int64_t> dim = {}, bool keepdim = false);

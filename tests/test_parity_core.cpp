@@ -88,7 +88,7 @@ std::vector<Case> max_var_cases() {
         {"amin_dim0", 1, [](L x) { return min(x[0], {0}); }},
         {"amin_dimneg1_keepdim", 1, [](L x) { return min(x[0], {-1}, true); }},
         {"var_all", 1, [](L x) { return var(x[0]); }},
-        {"var_all_c0", 1, [](L x) { return var(x[0], 0); }},
+        {"var_all_c0", 1, [](L x) { return var(x[0], {}, 0); }},
         {"var_dim1", 1, [](L x) { return var(x[0], {1}, 1); }},
         {"var_dim2_c0_keepdim", 1, [](L x) { return var(x[0], {2}, 0, true); }},
         {"var_dims01", 1,

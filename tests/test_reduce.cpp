@@ -123,7 +123,7 @@ XG_REGISTER_OP_INFO(
              {"all elements", {rand64({2, 3, 4})}, [](const TensorList& x) { return var(x[0]); }},
              {"all elements, correction 0",
               {rand64({5})},
-              [](const TensorList& x) { return var(x[0], 0); }},
+              [](const TensorList& x) { return var(x[0], {}, 0); }},
              {"dim 1", {rand64({2, 3, 4})}, s({1}, 1, false)},
              {"dims 0 and 2, keepdim", {rand64({2, 3, 4})}, s({0, 2}, 1, true)},
              {"negative dim -1, correction 0", {rand64({3, 4})}, s({-1}, 0, false)},
@@ -139,7 +139,8 @@ XG_REGISTER_OP_INFO(
                           var(f64({3, 2}), Dims{1}, 2);
                       },
                       "N - correction = 0"});
-         e.push_back({"empty input", [] { var(zeros({0}, float64), 0); }, "N - correction = 0"});
+         e.push_back(
+             {"empty input", [] { var(zeros({0}, float64), {}, 0); }, "N - correction = 0"});
          return e;
      }});
 
@@ -324,10 +325,11 @@ TEST_CASE("reduce: max/min split the gradient evenly among ties") {
 TEST_CASE("reduce: var with correction") {
     Tensor a = tensor({1, 2, 3, 4}, float64);
     CHECK(var(a).item() == doctest::Approx(5.0 / 3));
-    CHECK(var(a, 0).item() == doctest::Approx(1.25));
-    CHECK(var(a, 2).item() == doctest::Approx(2.5));
+    CHECK(var(a, {}, 0).item() == doctest::Approx(1.25));
+    CHECK(var(a, {}, 2).item() == doctest::Approx(2.5));
     Tensor b = tensor({{1, 3}, {2, 6}, {0, 0}}, float32);
     check_values(var(b, Dims{1}), {2, 8, 0});
+    check_values(var(b, {1}), {2, 8, 0});  // a braced dim list, not a correction
     check_values(var(b, Dims{0}, 0), {2.0 / 3, 6});
     CHECK(var(b, Dims{0}, 1, true).shape() == Shape{1, 2});
     CHECK(var(b, Dims{0, 1}).item() == doctest::Approx(5.2));
@@ -342,7 +344,7 @@ TEST_CASE("reduce: var gradient is 2 (x - mean) / (N - correction)") {
     var(a).backward();
     check_values(a.grad(), {2 * (1 - 3.0) / 3, 2 * (2 - 3.0) / 3, 0, 2 * (6 - 3.0) / 3});
     a.zero_grad();
-    var(a, 0).backward();
+    var(a, {}, 0).backward();
     check_values(a.grad(), {-1, -0.5, 0, 1.5});
     CHECK_THROWS_WITH_AS(var(tensor({1.0})), doctest::Contains("var: 1 elements"), Error);
 }
