@@ -19,13 +19,28 @@ using detail::dispatch_float;
 
 // Elementwise loops over the raw contiguous buffers, which GCC vectorizes (xtensor's assignment
 // of dynamic-shape expressions steps through indices and does not). f takes and returns scalars.
+// An AVX2 clone is picked at load time where the CPU has it (twice the SSE2 width); without FMA,
+// so every machine computes the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define XG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define XG_SIMD_CLONES
+#endif
+
+template <class T, class F>
+XG_SIMD_CLONES void unary_loop(const T* x, T* y, std::size_t n, F f) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+template <class T, class F>
+XG_SIMD_CLONES void binary_loop(const T* x, const T* z, T* y, std::size_t n, F f) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i], z[i]);
+}
+
 template <class T, class F>
 xt::xarray<T> map_unary(const xt::xarray<T>& a, F f) {
     auto out = xt::xarray<T>::from_shape(a.shape());
-    const T* x = a.data();
-    T* y = out.data();
-    const std::size_t n = a.size();
-    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i]);
+    unary_loop(a.data(), out.data(), a.size(), f);
     return out;
 }
 
@@ -36,8 +51,7 @@ xt::xarray<T> map_binary(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
     const T* z = b.data();
     if (a.shape() == b.shape()) {
         auto out = xt::xarray<T>::from_shape(a.shape());
-        T* y = out.data();
-        for (std::size_t i = 0, n = a.size(); i < n; ++i) y[i] = f(x[i], z[i]);
+        binary_loop(x, z, out.data(), a.size(), f);
         return out;
     }
     if (b.size() == 1 && b.dimension() <= a.dimension()) {

@@ -107,6 +107,25 @@ TEST_CASE("elementwise: float32 exp, tanh, sigmoid use the vector math, float64 
     }
 }
 
+TEST_CASE("elementwise: the vectorized loops give the scalar function's bits") {
+    // Long enough for the vector body (SSE2 or the AVX2 clone) rather than the scalar tail.
+    Tensor x = sub(mul(arange(20001, float32), 0.002), 20.0);  // -20 .. 20
+    auto xs = x.to_vector();
+    auto e = exp(x).to_vector(), t = tanh(x).to_vector(), s = sigmoid(x).to_vector();
+    std::size_t differ = 0;
+    float first = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const float xf = static_cast<float>(xs[i]);
+        if (static_cast<float>(e[i]) != detail::exp_f(xf) ||
+            static_cast<float>(t[i]) != detail::tanh_f(xf) ||
+            static_cast<float>(s[i]) != detail::sigmoid_f(xf)) {
+            if (differ++ == 0) first = xf;
+        }
+    }
+    CHECK_MESSAGE(differ == 0, "vector and scalar results differ, first at x = " << first);
+    CHECK(xs.size() == 20001);
+}
+
 TEST_CASE("elementwise: flat loops, one-element operands and general broadcasting agree") {
     manual_seed(3);
     Tensor a = randn({3, 4}), b = randn({3, 4});
