@@ -1,10 +1,8 @@
 #include "core/tensor.hpp"
 
 #include <cmath>
-#include <sstream>
 
 #include <xtensor/xbuilder.hpp>
-#include <xtensor/xio.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/engine.hpp"
@@ -329,19 +327,6 @@ Tensor tensor(xt::nested_initializer_list_t<double, 3> v, Dtype d) {
 }
 Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype d) {
     return from_nested<4>(v, d);
-}
-
-std::string to_string(const Tensor& t) {
-    if (!t.defined()) return "tensor(undefined)";
-    std::ostringstream os;
-    std::visit([&](const auto& a) { os << a; }, t.impl()->storage->array);
-    std::string s = fmt::format("tensor({}, dtype={}", os.str(), t.dtype());
-    if (t.grad_fn()) {
-        s += fmt::format(", grad_fn={}", t.grad_fn()->name());
-    } else if (t.requires_grad()) {
-        s += ", requires_grad=true";
-    }
-    return s + ")";
 }
 
 }  // namespace xg

@@ -143,7 +143,9 @@ Tensor tensor(xt::nested_initializer_list_t<double, 2> v, Dtype dtype = float32)
 Tensor tensor(xt::nested_initializer_list_t<double, 3> v, Dtype dtype = float32);
 Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype dtype = float32);
 
-std::string to_string(const Tensor& t);  // "tensor([[1, 2]], dtype=float64, grad_fn=AddBackward)"
+// As PyTorch's repr, with braces: "tensor({{1.0000, 2.5000}}, dtype=float64, grad_fn=MulBackward)";
+// dtype is shown unless float32; more than 1000 elements print the first and last 3 per dim.
+std::string to_string(const Tensor& t);
 
 }  // namespace xg
 

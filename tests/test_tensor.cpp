@@ -309,6 +309,23 @@ TEST_CASE("tensor: fmt formatting of Tensor, Shape and Dtype") {
     CHECK(to_string(tensor(1.0, int64)).find("dtype=int64") != std::string::npos);
 }
 
+TEST_CASE("tensor: printing follows PyTorch's repr") {
+    CHECK(to_string(tensor({1.5, -2.25, 3.0})) == "tensor({ 1.5000, -2.2500,  3.0000})");
+    CHECK(to_string(tensor({1, 2, 3})) == "tensor({1., 2., 3.})");
+    CHECK(to_string(arange(3, int64)) == "tensor({0, 1, 2}, dtype=int64)");
+    CHECK(to_string(tensor(0.5, float64)) == "tensor(0.5000, dtype=float64)");
+    CHECK(to_string(tensor({{1, 2}, {3, 4}})) == "tensor({{1., 2.},\n        {3., 4.}})");
+    CHECK(to_string(reshape(arange(8), {2, 2, 2})) ==
+          "tensor({{{0., 1.},\n         {2., 3.}},\n\n        {{4., 5.},\n         {6., 7.}}})");
+    CHECK(to_string(tensor({1e-5, 1.0})) == "tensor({1.0000e-05, 1.0000e+00})");
+    CHECK(to_string(tensor({1.0, std::nan(""), -HUGE_VAL})) == "tensor({  1.,  nan, -inf})");
+    CHECK(to_string(zeros({2, 0})) == "tensor({}, size=[2, 0])");
+    std::string big = to_string(arange(2000));
+    CHECK(big == "tensor({   0.,    1.,    2., ..., 1997., 1998., 1999.})");
+    Tensor x = tensor({1.0}).requires_grad_();
+    CHECK(to_string(x * 2.0) == "tensor({2.}, grad_fn=MulBackward)");
+}
+
 TEST_CASE("tensor: set_name") {
     Tensor a = ones({2});
     CHECK(a.name().empty());
