@@ -23,9 +23,10 @@ test: build
 bench:
 	bash scripts/install_deps.sh bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_BENCH=ON $(CMAKE_FLAGS) > /dev/null
-	cmake --build $(BUILD) -j $(JOBS) --target bench_ops bench_conv
+	cmake --build $(BUILD) -j $(JOBS) --target bench_ops bench_conv bench_layers
 	./$(BUILD)/bench/bench_ops
 	./$(BUILD)/bench/bench_conv
+	./$(BUILD)/bench/bench_layers
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

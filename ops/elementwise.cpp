@@ -5,7 +5,6 @@
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
-#include <xtensor/xvectorize.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
@@ -44,6 +43,77 @@ xt::xarray<T> map_unary(const xt::xarray<T>& a, F f) {
     return out;
 }
 
+// General broadcasting: a walk over the output whose innermost run is one flat loop. Adjacent
+// dims merge when both operands step through them alike, so (N, C, H, W) * (1, C, 1, 1) runs
+// N*C loops of H*W elements.
+template <class T, class F>
+xt::xarray<T> map_broadcast(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
+    const std::size_t nd = std::max(a.dimension(), b.dimension());
+    auto size_of = [nd](const xt::xarray<T>& t, std::size_t d) {
+        std::size_t lead = nd - t.dimension();
+        return d < lead ? std::size_t{1} : t.shape()[d - lead];
+    };
+    Shape out(nd);
+    std::vector<std::size_t> stride_a(nd), stride_b(nd);
+    for (std::size_t d = nd, acc_a = 1, acc_b = 1; d-- > 0;) {
+        const std::size_t da = size_of(a, d), db = size_of(b, d);
+        out[d] = da == 1 ? db : da;
+        stride_a[d] = da == 1 ? 0 : acc_a;
+        stride_b[d] = db == 1 ? 0 : acc_b;
+        acc_a *= da;
+        acc_b *= db;
+    }
+    auto result = xt::xarray<T>::from_shape(out);
+    if (result.size() == 0) return result;
+    std::vector<std::size_t> len, sa, sb;  // merged dims, outermost first
+    for (std::size_t d = 0; d < nd; ++d) {
+        if (out[d] == 1) continue;
+        if (!len.empty() && sa.back() == stride_a[d] * out[d] &&
+            sb.back() == stride_b[d] * out[d]) {
+            len.back() *= out[d];
+            sa.back() = stride_a[d];
+            sb.back() = stride_b[d];
+        } else {
+            len.push_back(out[d]);
+            sa.push_back(stride_a[d]);
+            sb.push_back(stride_b[d]);
+        }
+    }
+    const T* x = a.data();
+    const T* z = b.data();
+    T* y = result.data();
+    if (len.empty()) {  // every dim is 1
+        y[0] = f(x[0], z[0]);
+        return result;
+    }
+    const std::size_t inner = len.back(), outer = result.size() / inner, k = len.size() - 1;
+    const bool step_a = sa.back() != 0, step_b = sb.back() != 0;  // stride 1 when stepping
+    std::vector<std::size_t> pos(k, 0);
+    std::size_t pa = 0, pb = 0;
+    for (std::size_t o = 0; o < outer; ++o, y += inner) {
+        if (step_a && step_b) {
+            binary_loop(x + pa, z + pb, y, inner, f);
+        } else if (step_a) {
+            const T s = z[pb];
+            unary_loop(x + pa, y, inner, [&f, s](T v) { return f(v, s); });
+        } else if (step_b) {
+            const T s = x[pa];
+            unary_loop(z + pb, y, inner, [&f, s](T v) { return f(s, v); });
+        } else {
+            std::fill(y, y + inner, f(x[pa], z[pb]));
+        }
+        for (std::size_t d = k; d-- > 0;) {  // next outer index, odometer style
+            pa += sa[d];
+            pb += sb[d];
+            if (++pos[d] < len[d]) break;
+            pa -= sa[d] * len[d];
+            pb -= sb[d] * len[d];
+            pos[d] = 0;
+        }
+    }
+    return result;
+}
+
 // Same shapes and one-element operands take flat loops; other broadcasts go through xtensor.
 template <class T, class F>
 xt::xarray<T> map_binary(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
@@ -62,8 +132,7 @@ xt::xarray<T> map_binary(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
         const T s = x[0];
         return map_unary(b, [&f, s](T v) { return f(s, v); });
     }
-    auto g = [&f](T u, T v) -> T { return f(u, v); };
-    return xt::xarray<T>(xt::vectorize(g)(a, b));
+    return map_broadcast(a, b, f);
 }
 
 // Runs f(T) on every element of a float tensor.
@@ -86,7 +155,7 @@ Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     });
 }
 
-// Comparisons: 0/1 in the dtype of the inputs, never recorded.
+// Comparisons: 0/1 in the dtype of the inputs, never recorded. f returns bool.
 template <class F>
 Tensor compare_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     detail::check_defined(op, a, "input");
@@ -95,7 +164,8 @@ Tensor compare_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
     return detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return Tensor(xt::xarray<T>(xt::cast<T>(f(a.data<T>(), b.data<T>()))));
+        return Tensor(
+            map_binary(a.data<T>(), b.data<T>(), [&f](T x, T y) { return f(x, y) ? T(1) : T(0); }));
     });
 }
 
@@ -108,10 +178,13 @@ Tensor compare_scalar(const char* op, const Tensor& a, double s, F&& f) {
         using T = decltype(tag);
         if constexpr (std::is_integral_v<T>) {
             if (s != std::floor(s) || std::abs(s) > 9.0e18) {
-                return Tensor(xt::xarray<T>(xt::cast<T>(f(xt::cast<double>(a.data<T>()), s))));
+                return Tensor(map_unary(a.data<T>(), [&f, s](T x) {
+                    return f(static_cast<double>(x), s) ? T(1) : T(0);
+                }));
             }
         }
-        return Tensor(xt::xarray<T>(xt::cast<T>(f(a.data<T>(), static_cast<T>(s)))));
+        const T st = static_cast<T>(s);
+        return Tensor(map_unary(a.data<T>(), [&f, st](T x) { return f(x, st) ? T(1) : T(0); }));
     });
 }
 
@@ -320,12 +393,30 @@ Tensor masked_grad(const char* name, const Tensor& a, const Tensor& out, Tensor 
 }
 }  // namespace
 
+namespace {
+// g where y > 0, else 0: relu's backward from its output (torch's threshold_backward), one pass
+// and no saved mask. Linear in g, so its own backward is itself with the same constant y.
+Tensor relu_backward(const Tensor& g, const Tensor& y) {
+    Tensor out =
+        binary_kernel("relu", g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); });
+    if (auto node = record("ReluBackwardBackward", {g}, {out})) {
+        node->set_fn([y](const TensorList& gg) { return TensorList{relu_backward(gg[0], y)}; });
+    }
+    return out;
+}
+}  // namespace
+
 Tensor relu(const Tensor& a) {
     // x > 0 ? x : 0 keeps NaN as NaN
     Tensor out =
         unary_kernel("relu", a, [](auto x) { return x > 0 || x != x ? x : decltype(x)(0); });
-    if (!any_requires_grad({&a})) return out;
-    return masked_grad("ReluBackward", a, out, gt(a.detach(), 0.0));
+    if (auto node = record("ReluBackward", {a}, {out})) {
+        SavedTensor so = out;
+        node->set_fn([so](const TensorList& g) {
+            return TensorList{relu_backward(g[0], so.unpack().detach())};
+        });
+    }
+    return out;
 }
 
 Tensor leaky_relu(const Tensor& a, double slope) {
@@ -391,16 +482,15 @@ Tensor sign(const Tensor& a) {
     });
 }
 
-#define XG_COMPARE(NAME, OP)                                                                 \
-    Tensor NAME(const Tensor& a, const Tensor& b) {                                          \
-        return compare_kernel(#NAME, a, b, [](const auto& x, const auto& y) { return OP; }); \
-    }                                                                                        \
-    Tensor NAME(const Tensor& a, double s) {                                                 \
-        /* y by reference: the lazy result must not point at a dead by-value parameter */    \
-        return compare_scalar(#NAME, a, s, [](const auto& x, const auto& y) { return OP; }); \
+#define XG_COMPARE(NAME, OP)                                                   \
+    Tensor NAME(const Tensor& a, const Tensor& b) {                            \
+        return compare_kernel(#NAME, a, b, [](auto x, auto y) { return OP; }); \
+    }                                                                          \
+    Tensor NAME(const Tensor& a, double s) {                                   \
+        return compare_scalar(#NAME, a, s, [](auto x, auto y) { return OP; }); \
     }
-XG_COMPARE(eq, xt::equal(x, y))
-XG_COMPARE(ne, xt::not_equal(x, y))
+XG_COMPARE(eq, x == y)
+XG_COMPARE(ne, x != y)
 XG_COMPARE(lt, x < y)
 XG_COMPARE(le, x <= y)
 XG_COMPARE(gt, x > y)

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/dispatch.hpp"
 #include "ops/vec_math.hpp"
 #include "tests/op_registry.hpp"
 
@@ -144,6 +145,110 @@ TEST_CASE("elementwise: flat loops, one-element operands and general broadcastin
     CHECK((a - s1).shape() == Shape{3, 4});
     CHECK((randn({4}) + s1).shape() == Shape{1, 4});  // 1 x 1 against 4: a [1, 4] result
     CHECK((s1 + randn({2, 1, 1})).shape() == Shape{2, 1, 1});
+}
+
+namespace {
+// a - 2 b by plain index arithmetic over the broadcast shape.
+std::vector<double> naive_broadcast(const Tensor& a, const Tensor& b, const Shape& out) {
+    auto va = a.to_vector(), vb = b.to_vector();
+    std::vector<double> r(shape_numel(out));
+    const std::size_t nd = out.size();
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        std::size_t rem = i, ia = 0, ib = 0, ma = 1, mb = 1;
+        for (std::size_t d = nd; d-- > 0;) {
+            std::size_t c = rem % out[d];
+            rem /= out[d];
+            std::size_t la = nd - a.dim(), lb = nd - b.dim();
+            if (d >= la) {
+                std::size_t n = a.shape()[d - la];
+                ia += (n == 1 ? 0 : c) * ma;
+                ma *= n;
+            }
+            if (d >= lb) {
+                std::size_t n = b.shape()[d - lb];
+                ib += (n == 1 ? 0 : c) * mb;
+                mb *= n;
+            }
+        }
+        r[i] = va[ia] - 2 * vb[ib];
+    }
+    return r;
+}
+}  // namespace
+
+TEST_CASE("elementwise: the broadcast walk matches index arithmetic on random shapes") {
+    manual_seed(11);
+    std::uint64_t state = 12345;
+    auto next = [&state](std::size_t n) {  // a small LCG: the shapes must not depend on libc
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<std::size_t>((state >> 33) % n);
+    };
+    for (int trial = 0; trial < 300; ++trial) {
+        const std::size_t nd = 1 + next(4);
+        Shape out(nd), sa, sb;
+        for (auto& d : out) d = next(10) == 0 ? 0 : 1 + next(4);
+        const std::size_t da = 1 + next(nd), db = 1 + next(nd);
+        for (std::size_t d = nd - da; d < nd; ++d) sa.push_back(next(3) == 0 ? 1 : out[d]);
+        for (std::size_t d = nd - db; d < nd; ++d) sb.push_back(next(3) == 0 ? 1 : out[d]);
+        Tensor a = randn(sa, float64), b = randn(sb, float64);
+        Shape expect = detail::broadcast_shapes("test", sa, sb);
+        CAPTURE(shape_str(sa));
+        CAPTURE(shape_str(sb));
+        Tensor r = a - b * 2.0;
+        REQUIRE(r.shape() == expect);
+        CHECK(r.to_vector() == naive_broadcast(a, b, expect));
+        Tensor c = lt(a, b);
+        CHECK(c.shape() == expect);
+    }
+}
+
+TEST_CASE("sum: the flat-loop reduction matches index arithmetic on random shapes and dims") {
+    manual_seed(5);
+    std::uint64_t state = 777;
+    auto next = [&state](std::size_t n) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<std::size_t>((state >> 33) % n);
+    };
+    for (int trial = 0; trial < 200; ++trial) {
+        const std::size_t nd = 1 + next(4);
+        Shape shape(nd);
+        for (auto& d : shape) d = next(12) == 0 ? 0 : 1 + next(5);
+        Dims dims;
+        for (std::size_t d = 0; d < nd; ++d)
+            if (next(2)) dims.push_back(static_cast<std::int64_t>(d));
+        const bool keepdim = next(2) == 1;
+        Tensor x = randn(shape, float64);
+        CAPTURE(shape_str(shape));
+        CAPTURE(fmt::format("{}", fmt::join(dims, ",")));
+        Tensor r = sum(x, dims, keepdim);
+        // Reference: accumulate every element into its output slot.
+        std::vector<bool> red(nd, dims.empty());
+        for (auto d : dims) red[static_cast<std::size_t>(d)] = true;
+        Shape kshape = shape;
+        for (std::size_t d = 0; d < nd; ++d)
+            if (red[d]) kshape[d] = 1;
+        std::vector<double> ref(shape_numel(kshape), 0.0), v = x.to_vector();
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            std::size_t rem = i, o = 0, mul = 1;
+            for (std::size_t d = nd; d-- > 0;) {
+                std::size_t c = rem % shape[d];
+                rem /= shape[d];
+                o += (red[d] ? 0 : c) * mul;
+                mul *= kshape[d];
+            }
+            ref[o] += v[i];
+        }
+        REQUIRE(r.numel() == ref.size());
+        if (keepdim) CHECK(r.shape() == kshape);
+        auto got = r.to_vector();
+        for (std::size_t i = 0; i < ref.size(); ++i) CHECK(got[i] == doctest::Approx(ref[i]));
+    }
+}
+
+TEST_CASE("sum: float32 over 2^22 ones is exact, and 0.1 * n stays accurate") {
+    CHECK(sum(ones({1u << 22})).item() == 4194304.0);
+    // A single running float32 sum of 2^22 tenths drifts by ~1%; blocked partial sums do not.
+    CHECK(sum(full({1u << 22}, 0.1)).item() == doctest::Approx(419430.4).epsilon(1e-5));
 }
 
 TEST_CASE("elementwise: relu, leaky_relu and clamp keep NaN, like PyTorch") {
