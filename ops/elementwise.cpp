@@ -18,14 +18,7 @@ using detail::dispatch_float;
 
 // Elementwise loops over the raw contiguous buffers, which GCC vectorizes (xtensor's assignment
 // of dynamic-shape expressions steps through indices and does not). f takes and returns scalars.
-// An AVX2 clone is picked at load time where the CPU has it (twice the SSE2 width); without FMA,
-// so every machine computes the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define XG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define XG_SIMD_CLONES
-#endif
-
+// XG_SIMD_CLONES (ops/vec_math.hpp) adds an AVX2 build picked at load time.
 template <class T, class F>
 XG_SIMD_CLONES void unary_loop(const T* x, T* y, std::size_t n, F f) {
     for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i]);

@@ -12,6 +12,7 @@
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
+#include "ops/vec_math.hpp"
 
 namespace xg {
 
@@ -41,8 +42,25 @@ DimView dim_view(const Shape& s, std::size_t dim) {
 
 // Max-subtracted softmax, or log-softmax as x - max - log(sum(exp(x - max))).
 template <class T>
-void softmax_kernel(const T* x, T* y, const DimView& v, bool log) {
+XG_SIMD_CLONES void softmax_kernel(const T* x, T* y, const DimView& v, bool log) {
     if (v.n == 0) return;
+    if (v.inner == 1) {  // contiguous rows (softmax over the last dim): vectorizable passes
+        for (std::size_t o = 0; o < v.outer; ++o) {
+            const T* xr = x + o * v.n;
+            T* yr = y + o * v.n;
+            T mx = xr[0];
+            for (std::size_t d = 1; d < v.n; ++d) mx = std::max(mx, xr[d]);
+            for (std::size_t d = 0; d < v.n; ++d) yr[d] = exp_of(xr[d] - mx);
+            const double total = sum_run(yr, v.n);
+            if (log) {
+                const T lse = static_cast<T>(std::log(total));
+                for (std::size_t d = 0; d < v.n; ++d) yr[d] = (xr[d] - mx) - lse;
+            } else {
+                for (std::size_t d = 0; d < v.n; ++d) yr[d] = static_cast<T>(yr[d] / total);
+            }
+        }
+        return;
+    }
     for (std::size_t o = 0; o < v.outer; ++o) {
         for (std::size_t i = 0; i < v.inner; ++i) {
             const std::size_t base = o * v.n * v.inner + i, st = v.inner;

@@ -9,6 +9,7 @@
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
+#include "ops/vec_math.hpp"
 
 namespace xg {
 
@@ -48,19 +49,16 @@ void norm_moments(const T* x, const NormGeometry& g, T* mean, T* var) {
     const double n = static_cast<double>(g.P * g.Q);
     for (std::size_t p = 0; p < g.P; ++p) {
         for (std::size_t s = 0; s < g.S; ++s) {
-            const T* row = x + (p * g.S + s) * g.Q;
-            double a = 0.0;
-            for (std::size_t q = 0; q < g.Q; ++q) a += row[q];
-            m[s] += a;
+            m[s] += sum_run(x + (p * g.S + s) * g.Q, g.Q);
         }
     }
     for (auto& ms : m) ms /= n;
     for (std::size_t p = 0; p < g.P; ++p) {
         for (std::size_t s = 0; s < g.S; ++s) {
             const T* row = x + (p * g.S + s) * g.Q;
-            double a = 0.0;
-            for (std::size_t q = 0; q < g.Q; ++q) a += (row[q] - m[s]) * (row[q] - m[s]);
-            v[s] += a;
+            const T ms = static_cast<T>(m[s]);  // deviations in T vectorize; sums stay accurate
+            v[s] += sum_terms<T>(
+                g.Q, [row, ms](std::size_t q) { return (row[q] - ms) * (row[q] - ms); });
         }
     }
     for (std::size_t s = 0; s < g.S; ++s) {
@@ -103,18 +101,24 @@ void norm_backward_kernel(const NormSpec& sp, const T* dy, const T* x, const T* 
     std::vector<T> xhat(n);
     norm_xhat(x, g, mean, rstd, xhat.data());
     std::vector<double> sw(dw ? g.C : 0, 0.0), sb(db ? g.C : 0, 0.0);
-    for (std::size_t a = 0; a < g.A; ++a) {
+    for (std::size_t a = 0; a < g.A && g.B == 1; ++a) {  // layer_norm: one value per (a, c)
+        const T* dyo = dy + a * g.C;
+        const T* xo = xhat.data() + a * g.C;
+        for (std::size_t c = 0; dw && c < g.C; ++c) sw[c] += dyo[c] * xo[c];
+        for (std::size_t c = 0; db && c < g.C; ++c) sb[c] += dyo[c];
+        for (std::size_t c = 0; dx && c < g.C; ++c) dx[a * g.C + c] = dyo[c] * (w ? w[c] : T(1));
+    }
+    for (std::size_t a = 0; a < g.A && g.B != 1; ++a) {
         for (std::size_t c = 0; c < g.C; ++c) {
             const std::size_t o = (a * g.C + c) * g.B;
             const T wc = w ? w[c] : T(1);
-            double aw = 0.0, ab = 0.0;
-            for (std::size_t k = 0; k < g.B; ++k) {
-                aw += dy[o + k] * xhat[o + k];
-                ab += dy[o + k];
-                if (dx) dx[o + k] = dy[o + k] * wc;  // dxhat, finished below
+            const T* dyo = dy + o;
+            const T* xo = xhat.data() + o;
+            if (dw) sw[c] += sum_terms<T>(g.B, [dyo, xo](std::size_t k) { return dyo[k] * xo[k]; });
+            if (db) sb[c] += sum_run(dyo, g.B);
+            if (dx) {
+                for (std::size_t k = 0; k < g.B; ++k) dx[o + k] = dyo[k] * wc;  // dxhat, see below
             }
-            if (dw) sw[c] += aw;
-            if (db) sb[c] += ab;
         }
     }
     for (std::size_t c = 0; dw && c < g.C; ++c) dw[c] = static_cast<T>(sw[c]);
@@ -124,11 +128,10 @@ void norm_backward_kernel(const NormSpec& sp, const T* dy, const T* x, const T* 
     if (sp.batch_stats) {
         for (std::size_t p = 0; p < g.P; ++p) {
             for (std::size_t s = 0; s < g.S; ++s) {
-                const std::size_t o = (p * g.S + s) * g.Q;
-                for (std::size_t q = 0; q < g.Q; ++q) {
-                    s1[s] += dx[o + q];
-                    s2[s] += dx[o + q] * xhat[o + q];
-                }
+                const T* d = dx + (p * g.S + s) * g.Q;
+                const T* xo = xhat.data() + (p * g.S + s) * g.Q;
+                s1[s] += sum_run(d, g.Q);
+                s2[s] += sum_terms<T>(g.Q, [d, xo](std::size_t q) { return d[q] * xo[q]; });
             }
         }
         const double m = static_cast<double>(g.P * g.Q);

@@ -11,6 +11,7 @@
 #include "core/node.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/shape.hpp"
+#include "ops/vec_math.hpp"
 
 namespace xg {
 
@@ -82,31 +83,12 @@ xt::xarray<T> reduce_raw(const xt::xarray<T>& x, const std::vector<std::size_t>&
     return xt::xarray<T>(reducer(x, axes, now));
 }
 
-// Sum of n contiguous values: 8 independent partial sums (the loop vectorizes without
-// reassociating) over blocks of 1024, whose totals are added in double: a fixed order, so the
-// result is reproducible, and the error does not grow with n as a single running sum's does.
-template <class T>
-T sum_run(const T* p, std::size_t n) {
-    double total = 0;
-    for (std::size_t start = 0; start < n; start += 1024) {
-        const std::size_t end = std::min(n, start + 1024);
-        T acc[8] = {};
-        std::size_t k = start;
-        for (; k + 8 <= end; k += 8) {
-            for (std::size_t j = 0; j < 8; ++j) acc[j] += p[k + j];
-        }
-        T block = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        for (; k < end; ++k) block += p[k];
-        total += static_cast<double>(block);
-    }
-    return static_cast<T>(total);
-}
-
 // Sums over sorted axes with flat loops, one run of adjacent axes at a time (innermost first),
 // each seen as (outer, r, inner): inner == 1 sums contiguous runs, otherwise rows are added
 // elementwise. xtensor's reducers step through indices and were 5x slower.
 template <class T>
-xt::xarray<T> sum_axes(const xt::xarray<T>& x, const std::vector<std::size_t>& axes, bool keepdim) {
+XG_SIMD_CLONES xt::xarray<T> sum_axes(const xt::xarray<T>& x, const std::vector<std::size_t>& axes,
+                                      bool keepdim) {
     Shape cur(x.shape().begin(), x.shape().end());
     xt::xarray<T> data;
     const T* src = x.data();  // the input, then each pass's result
@@ -124,7 +106,7 @@ xt::xarray<T> sum_axes(const xt::xarray<T>& x, const std::vector<std::size_t>& a
             const T* block = src + o * r * inner;
             T* row = dst + o * inner;
             if (inner == 1) {
-                row[0] = sum_run(block, r);
+                row[0] = static_cast<T>(detail::sum_run(block, r));
                 continue;
             }
             std::fill(row, row + inner, T(0));
