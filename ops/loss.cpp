@@ -8,6 +8,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "core/dispatch.hpp"
+#include "core/grad_mode.hpp"
 #include "core/node.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
@@ -82,6 +83,58 @@ XG_SIMD_CLONES void softmax_kernel(const T* x, T* y, const DimView& v, bool log)
             }
         }
     }
+}
+
+// The raw backward from the output y: log_softmax dx = g - exp(y) * sum(g), softmax
+// dx = y * (g - sum(g * y)), sums over the softmax dim. The differentiable form of the same
+// rules runs under create_graph (softmax / log_softmax below).
+template <class T>
+XG_SIMD_CLONES void softmax_backward_kernel(const T* g, const T* y, T* dx, const DimView& v,
+                                            bool log) {
+    if (v.inner == 1) {  // contiguous rows: the same passes with unit stride vectorize
+        for (std::size_t o = 0; o < v.outer; ++o) {
+            const T* gr = g + o * v.n;
+            const T* yr = y + o * v.n;
+            T* dr = dx + o * v.n;
+            if (log) {
+                const T s = static_cast<T>(sum_run(gr, v.n));
+                for (std::size_t d = 0; d < v.n; ++d) dr[d] = gr[d] - exp_of(yr[d]) * s;
+            } else {
+                const T s = static_cast<T>(
+                    sum_terms<T>(v.n, [gr, yr](std::size_t d) { return gr[d] * yr[d]; }));
+                for (std::size_t d = 0; d < v.n; ++d) dr[d] = yr[d] * (gr[d] - s);
+            }
+        }
+        return;
+    }
+    for (std::size_t o = 0; o < v.outer; ++o) {
+        for (std::size_t i = 0; i < v.inner; ++i) {
+            const std::size_t base = o * v.n * v.inner + i, st = v.inner;
+            const T* gr = g + base;
+            const T* yr = y + base;
+            T* dr = dx + base;
+            const T s = static_cast<T>(
+                log ? sum_terms<T>(v.n, [gr, st](std::size_t d) { return gr[d * st]; })
+                    : sum_terms<T>(
+                          v.n, [gr, yr, st](std::size_t d) { return gr[d * st] * yr[d * st]; }));
+            if (log) {
+                for (std::size_t d = 0; d < v.n; ++d)
+                    dr[d * st] = gr[d * st] - exp_of(yr[d * st]) * s;
+            } else {
+                for (std::size_t d = 0; d < v.n; ++d) dr[d * st] = yr[d * st] * (gr[d * st] - s);
+            }
+        }
+    }
+}
+
+Tensor softmax_backward_raw(const Tensor& g, const Tensor& y, std::size_t dim, bool log) {
+    return dispatch_float(log ? "log_softmax" : "softmax", y.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> dx = xt::xarray<T>::from_shape(y.shape());
+        softmax_backward_kernel(g.data<T>().data(), y.data<T>().data(), dx.data(),
+                                dim_view(y.shape(), dim), log);
+        return Tensor(std::move(dx));
+    });
 }
 
 Tensor softmax_forward(const char* op, const Tensor& x, std::size_t dim, bool log) {
@@ -223,6 +276,8 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
         const auto sd = static_cast<std::int64_t>(d);
         node->set_fn([so, sd](const TensorList& g) {  // dx = y * (g - sum(g * y))
             Tensor y = so.unpack();
+            if (!GradMode::is_enabled())
+                return TensorList{detail::softmax_backward_raw(g[0], y, std::size_t(sd), false)};
             return TensorList{mul(y, sub(g[0], sum(mul(g[0], y), {sd}, true)))};
         });
     }
@@ -238,7 +293,10 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         SavedTensor so = out;
         const auto sd = static_cast<std::int64_t>(d);
         node->set_fn([so, sd](const TensorList& g) {  // dx = g - exp(y) * sum(g)
-            return TensorList{sub(g[0], mul(exp(so.unpack()), sum(g[0], {sd}, true)))};
+            Tensor y = so.unpack();
+            if (!GradMode::is_enabled())
+                return TensorList{detail::softmax_backward_raw(g[0], y, std::size_t(sd), true)};
+            return TensorList{sub(g[0], mul(exp(y), sum(g[0], {sd}, true)))};
         });
     }
     return out;
