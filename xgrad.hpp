@@ -7,6 +7,7 @@
 #include "core/grad_mode.hpp"
 #include "core/gradcheck.hpp"
 #include "core/graphviz.hpp"
+#include "core/memory.hpp"
 #include "core/node.hpp"
 #include "core/random.hpp"
 #include "core/tensor.hpp"

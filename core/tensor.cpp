@@ -7,6 +7,7 @@
 #include "core/dispatch.hpp"
 #include "core/engine.hpp"
 #include "core/grad_mode.hpp"
+#include "core/memory.hpp"
 #include "core/node.hpp"
 #include "core/random.hpp"
 
@@ -37,6 +38,7 @@ std::string shape_str(const Shape& s) {
 namespace {
 template <class T>
 std::shared_ptr<TensorImpl> make_impl(xt::xarray<T>&& a) {
+    detail::tune_allocator_once();
     auto impl = std::make_shared<TensorImpl>();
     impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0});
     return impl;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "tests/op_registry.hpp"
 
@@ -324,6 +325,18 @@ TEST_CASE("tensor: printing follows PyTorch's repr") {
     CHECK(big == "tensor({   0.,    1.,    2., ..., 1997., 1998., 1999.})");
     Tensor x = tensor({1.0}).requires_grad_();
     CHECK(to_string(x * 2.0) == "tensor({2.}, grad_fn=MulBackward)");
+}
+
+TEST_CASE("tensor: glibc keeps freed buffers unless told not to") {
+    Tensor t = zeros({2});  // the first tensor applies the tuning
+    const char* opt = std::getenv("XGRAD_MALLOC_TUNING");
+    bool off = (opt && std::string(opt) == "0") || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
+               std::getenv("MALLOC_TRIM_THRESHOLD_");
+#if defined(__GLIBC__)
+    CHECK(allocator_tuned() == !off);
+#else
+    CHECK_FALSE(allocator_tuned());
+#endif
 }
 
 TEST_CASE("tensor: set_name") {
