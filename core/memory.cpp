@@ -5,7 +5,7 @@
 // memory kept (docs/PERFORMANCE.md). The first tensor therefore raises both thresholds: blocks
 // up to 32 MB come from the heap and up to 256 MB of freed memory stays for reuse.
 // XGRAD_MALLOC_TUNING=0, or setting glibc's own MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_,
-// leaves malloc as it is.
+// leaves malloc as it is; so does AddressSanitizer, whose allocator refuses mallopt.
 #include "core/memory.hpp"
 
 #include <cstdlib>
