@@ -310,8 +310,15 @@ TEST_CASE("max_pool2d: padding is never the maximum; NaN propagates") {
     Tensor y = max_pool2d(x, {2, 2}, Pair2{1, 1}, {1, 1});
     CHECK(y.shape() == Shape{1, 1, 3, 3});
     for (double v : y.to_vector()) CHECK(v == -5.0);
-    Tensor n = tensor({{{{1.0, std::nan("")}, {3.0, 2.0}}}}, float64);
-    CHECK(std::isnan(max_pool2d(n, {2, 2}).item()));
+    Tensor n = tensor({{{{1.0, std::nan("")}, {3.0, 2.0}}}}, float64).requires_grad_();
+    Tensor m = max_pool2d(n, {2, 2});
+    CHECK(std::isnan(m.item()));
+    m.backward();
+    CHECK(n.grad().to_vector() == std::vector<double>{0, 1, 0, 0});  // the NaN gets it
+    // Without NaN (the branch-free path) ties still go to the first maximum.
+    Tensor t = tensor({{{{2.0, 7.0, 7.0, 1.0}, {7.0, 0.0, 3.0, 7.0}}}}, float64).requires_grad_();
+    max_pool2d(t, {2, 2}).sum().backward();
+    CHECK(t.grad().to_vector() == std::vector<double>{0, 1, 1, 0, 0, 0, 0, 0});
 }
 
 TEST_CASE("pooling: second derivatives (the backward rules are differentiable ops)") {
