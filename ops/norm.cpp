@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <memory>
 
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
@@ -98,12 +99,13 @@ template <class T>
 void norm_backward_kernel(const NormSpec& sp, const T* dy, const T* x, const T* w, const T* mean,
                           const T* rstd, std::size_t n, T* dx, T* dw, T* db) {
     const NormGeometry& g = sp.geo;
-    std::vector<T> xhat(n);
-    norm_xhat(x, g, mean, rstd, xhat.data());
+    std::unique_ptr<T[]> xhat_buf(new T[n]);  // uninitialized: norm_xhat writes every entry
+    const T* xhat_data = xhat_buf.get();
+    norm_xhat(x, g, mean, rstd, xhat_buf.get());
     std::vector<double> sw(dw ? g.C : 0, 0.0), sb(db ? g.C : 0, 0.0);
     for (std::size_t a = 0; a < g.A && g.B == 1; ++a) {  // layer_norm: one value per (a, c)
         const T* dyo = dy + a * g.C;
-        const T* xo = xhat.data() + a * g.C;
+        const T* xo = xhat_data + a * g.C;
         for (std::size_t c = 0; dw && c < g.C; ++c) sw[c] += dyo[c] * xo[c];
         for (std::size_t c = 0; db && c < g.C; ++c) sb[c] += dyo[c];
         for (std::size_t c = 0; dx && c < g.C; ++c) dx[a * g.C + c] = dyo[c] * (w ? w[c] : T(1));
@@ -113,7 +115,7 @@ void norm_backward_kernel(const NormSpec& sp, const T* dy, const T* x, const T* 
             const std::size_t o = (a * g.C + c) * g.B;
             const T wc = w ? w[c] : T(1);
             const T* dyo = dy + o;
-            const T* xo = xhat.data() + o;
+            const T* xo = xhat_data + o;
             if (dw) sw[c] += sum_terms<T>(g.B, [dyo, xo](std::size_t k) { return dyo[k] * xo[k]; });
             if (db) sb[c] += sum_run(dyo, g.B);
             if (dx) {
@@ -129,7 +131,7 @@ void norm_backward_kernel(const NormSpec& sp, const T* dy, const T* x, const T* 
         for (std::size_t p = 0; p < g.P; ++p) {
             for (std::size_t s = 0; s < g.S; ++s) {
                 const T* d = dx + (p * g.S + s) * g.Q;
-                const T* xo = xhat.data() + (p * g.S + s) * g.Q;
+                const T* xo = xhat_data + (p * g.S + s) * g.Q;
                 s1[s] += sum_run(d, g.Q);
                 s2[s] += sum_terms<T>(g.Q, [d, xo](std::size_t q) { return d[q] * xo[q]; });
             }
@@ -142,7 +144,7 @@ void norm_backward_kernel(const NormSpec& sp, const T* dy, const T* x, const T* 
             const std::size_t o = (p * g.S + s) * g.Q;
             const T m1 = static_cast<T>(s1[s]), m2 = static_cast<T>(s2[s]);
             for (std::size_t q = 0; q < g.Q; ++q)
-                dx[o + q] = rstd[s] * (dx[o + q] - m1 - xhat[o + q] * m2);
+                dx[o + q] = rstd[s] * (dx[o + q] - m1 - xhat_data[o + q] * m2);
         }
     }
 }
