@@ -59,8 +59,10 @@ xt::xarray<T> gemm_batched(const xt::xarray<T>& a, const xt::xarray<T>& b, bool 
     auto [m, k] = op_dims(a.shape(), ta);
     std::size_t n = op_dims(b.shape(), tb).second;
     xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
-    c.fill(T(0));
-    if (k == 0) return c;  // empty sum; BLAS would reject lda = 0
+    if (k == 0) {  // empty sum; BLAS would reject lda = 0
+        c.fill(T(0));
+        return c;
+    }  // otherwise the gemm (beta = 0) writes every element without reading it
     const std::size_t lda = a.shape().back(), ldb = b.shape().back();
     const std::size_t sa = m * k, sb = k * n, sc = m * n;
     const std::size_t batches = m * n == 0 ? 0 : c.size() / (m * n);

@@ -66,9 +66,12 @@ inline float tanh_f(float x) {
     return std::copysign(ax < 0.625f ? small : big, x);         // odd, -0 included
 }
 
-// 1 / (1 + e^-x): exp overflow gives 1/inf = 0, not NaN.
+// With e = exp(-|x|) <= 1: 1 / (1 + e) for x >= 0 and e / (1 + e) below, so the negative side
+// keeps its tiny values (sigmoid(-100) = 3.7e-44, as in torch) instead of 1/inf = 0.
 inline float sigmoid_f(float x) {
-    return 1.0f / (1.0f + exp_f(-x));
+    const float e = exp_f(-std::fabs(x));
+    const float r = 1.0f / (1.0f + e);
+    return x >= 0.0f ? r : e * r;
 }
 
 // Sums of contiguous runs for reductions and the fused norm/softmax kernels: 8 independent
@@ -114,7 +117,8 @@ inline float sigmoid_of(float x) {
     return sigmoid_f(x);
 }
 inline double sigmoid_of(double x) {
-    return 1.0 / (1.0 + std::exp(-x));
+    const double e = std::exp(-std::fabs(x));
+    return x >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
 }  // namespace xg::detail
