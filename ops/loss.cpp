@@ -1,6 +1,7 @@
 #include "ops/loss.hpp"
 
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -218,7 +219,9 @@ Tensor reduce_loss(xt::xarray<T>&& per, Reduction r, double den) {
 // (`none_shape` is the shape the unreduced gradient takes there).
 Tensor grad_scale(const Tensor& g, Reduction r, double den, const Dims64& none_shape) {
     if (r == Reduction::none) return reshape(g, none_shape);
-    if (r == Reduction::mean) return div(g, den);
+    // An empty batch (or zero total weight) has den 0: inf, as the forward's 0 / 0, not a throw.
+    if (r == Reduction::mean)
+        return den != 0.0 ? div(g, den) : mul(g, std::numeric_limits<double>::infinity());
     return g;
 }
 

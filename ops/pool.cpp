@@ -249,6 +249,8 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
     XG_CHECK(2 * p.first <= k.first && 2 * p.second <= k.second,
              "{}: padding ({}, {}) must be at most half the kernel size ({}, {})", op, p.first,
              p.second, k.first, k.second);
+    XG_CHECK(x.shape()[2] > 0 && x.shape()[3] > 0, "{}: input has an empty plane (shape {})", op,
+             x.shape());  // else a window lies wholly in the padding and has no argmax
     auto h = static_cast<std::int64_t>(x.shape()[2]), w = static_cast<std::int64_t>(x.shape()[3]);
     XG_CHECK(k.first <= h + 2 * p.first && k.second <= w + 2 * p.second,
              "{}: kernel {}x{} is larger than the padded input {}x{}", op, k.first, k.second,

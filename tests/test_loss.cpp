@@ -532,6 +532,30 @@ TEST_CASE("cross_entropy, softmax, bce: logits of +-1e4 give finite losses and g
     }
 }
 
+TEST_CASE("losses: mean over an empty batch is NaN and its backward gives an empty gradient") {
+    // The backward used to throw dividing the upstream gradient by 0 (PyTorch returns it).
+    Tensor x = zeros({0, 3}, float64).requires_grad_();
+    Tensor y = labels({});
+    std::vector<Tensor> losses = {cross_entropy(x, y), nll_loss(x, y), multi_margin_loss(x, y),
+                                  mse_loss(x, zeros({0, 3}, float64)),
+                                  binary_cross_entropy_with_logits(x, zeros({0, 3}, float64))};
+    for (const Tensor& l : losses) {
+        CHECK(std::isnan(l.item<double>()));
+        Tensor g = grad({l}, {x})[0];
+        CHECK(g.shape() == Shape{0, 3});
+    }
+    // Zero total class weight: 0 / 0, so a NaN loss and NaN gradients in the target column (as
+    // PyTorch; it leaves the other columns 0, here they are NaN too), not a throw.
+    Tensor z = zeros({2, 3}, float64).requires_grad_();
+    NllLossOptions o;
+    o.weight = tensor({0.0, 1.0, 1.0}, float64);
+    Tensor l = nll_loss(z, labels({0, 0}), o);
+    CHECK(std::isnan(l.item<double>()));
+    std::vector<double> gz = grad({l}, {z})[0].to_vector();
+    CHECK(std::isnan(gz[0]));
+    CHECK(std::isnan(gz[3]));
+}
+
 TEST_CASE("multi_margin_loss: cs231n's svm_loss is the PyTorch loss times C") {
     // svm_loss: sum over samples and wrong classes of max(0, s_j - s_y + 1), divided by N.
     Tensor x = tensor({{3.2, 5.1, -1.7}, {1.3, 4.9, 2.0}, {2.2, 2.5, -3.1}}, float64);

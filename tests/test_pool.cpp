@@ -321,6 +321,19 @@ TEST_CASE("max_pool2d: padding is never the maximum; NaN propagates") {
     CHECK(t.grad().to_vector() == std::vector<double>{0, 1, 1, 0, 0, 0, 0, 0});
 }
 
+TEST_CASE("pooling: an empty plane is refused (a window in the padding has no argmax)") {
+    // Used to pass the checks with padding and write out of bounds in max_pool2d's backward.
+    Tensor x = zeros({1, 1, 0, 2}, float64).requires_grad_();
+    CHECK_THROWS_WITH(max_pool2d(x, {2, 2}, Pair2{2, 2}, {1, 1}),
+                      "max_pool2d: input has an empty plane (shape [1, 1, 0, 2])");
+    CHECK_THROWS_WITH(avg_pool2d(x, {2, 2}, Pair2{2, 2}, {1, 1}, false),
+                      "avg_pool2d: input has an empty plane (shape [1, 1, 0, 2])");
+    // An empty batch is fine.
+    Tensor e = zeros({0, 2, 3, 3}, float64).requires_grad_();
+    max_pool2d(e, {2, 2}, Pair2{1, 1}, {1, 1}).sum().backward();
+    CHECK(e.grad().shape() == Shape{0, 2, 3, 3});
+}
+
 TEST_CASE("pooling: second derivatives (the backward rules are differentiable ops)") {
     manual_seed(5);
     Tensor x = rand64({1, 2, 5, 5});
