@@ -304,8 +304,21 @@ Tensor rand(const Shape& shape, Dtype dtype) {
 }
 
 namespace {
+// xtensor sizes nested lists by their first elements and copies past its buffer when a later
+// list is longer, so every list must match the shape it inferred.
+void check_nested(double, const Shape&, std::size_t) {}
+template <class L>
+void check_nested(std::initializer_list<L> v, const Shape& shape, std::size_t depth) {
+    XG_CHECK(v.size() == shape[depth],
+             "tensor: nested lists are ragged: a list at depth {} has {} elements, expected {} "
+             "(shape {} from the first elements)",
+             depth, v.size(), shape[depth], shape);
+    for (const auto& e : v) check_nested(e, shape, depth + 1);
+}
+
 template <std::size_t N>
 Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
+    check_nested(v, xt::shape<Shape>(v), 0);
     xt::xarray<double> a(v);
     if (dtype == float64) return Tensor(std::move(a));
     return detail::dispatch_all(dtype, [&](auto tag) {

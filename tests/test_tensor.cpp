@@ -165,6 +165,17 @@ TEST_CASE("tensor: tensor() from nested lists of depth 0 to 4") {
     CHECK(tensor({2.7, -2.7}, int64).to_vector() == std::vector<double>{2, -2});  // truncates
 }
 
+TEST_CASE("tensor: ragged nested lists are refused, not read or written out of bounds") {
+    CHECK_THROWS_WITH_AS(tensor({{1, 2}, {3, 4, 5}}),
+                         "tensor: nested lists are ragged: a list at depth 1 has 3 elements, "
+                         "expected 2 (shape [2, 2] from the first elements)",
+                         Error);
+    CHECK_THROWS_WITH_AS(tensor({{1, 2, 3}, {4, 5}}), doctest::Contains("has 2 elements"), Error);
+    CHECK_THROWS_WITH_AS(tensor({{{1, 2}, {3, 4}}, {{5, 6}, {7}}}),
+                         doctest::Contains("depth 2 has 1 elements"), Error);
+    CHECK_THROWS_WITH_AS(tensor({{}, {1, 2}}, int64), doctest::Contains("ragged"), Error);
+}
+
 TEST_CASE("tensor: from_array copies") {
     xt::xarray<double> a = {{1.0, 2.0}, {3.0, 4.0}};
     Tensor t = from_array(a);
