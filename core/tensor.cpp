@@ -271,6 +271,8 @@ Tensor arange(double end, Dtype dtype) {
 }
 
 Tensor arange(double start, double end, double step, Dtype dtype) {
+    XG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
+             "arange: start, end and step must be finite, got {}, {}, {}", start, end, step);
     XG_CHECK(step != 0.0, "arange: step must be nonzero");
     XG_CHECK((end - start) / step >= 0.0, "arange: cannot go from {} to {} with step {}", start,
              end, step);

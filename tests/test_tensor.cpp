@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "tests/op_registry.hpp"
 
@@ -108,6 +109,10 @@ TEST_CASE("tensor: arange, both overloads") {
     CHECK_THROWS_WITH_AS(arange(0, 1, 0), "arange: step must be nonzero", Error);
     CHECK_THROWS_WITH_AS(arange(0, 1, -1), doctest::Contains("arange: cannot go from 0 to 1"),
                          Error);
+    const double inf = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_WITH_AS(arange(0, inf),
+                         "arange: start, end and step must be finite, got 0, inf, 1", Error);
+    CHECK_THROWS_WITH_AS(arange(-inf, 0, 1), doctest::Contains("must be finite"), Error);
 }
 
 TEST_CASE("tensor: randn and rand with manual_seed") {
