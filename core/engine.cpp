@@ -160,7 +160,13 @@ void execute(const std::vector<Edge>& roots, const TensorList& root_grads, bool 
             if (!buffer[k].defined()) continue;
             for (auto& hook : *n->hooks(k)) {
                 Tensor r = hook(buffer[k]);
-                if (r.defined()) buffer[k] = r;
+                if (!r.defined()) continue;
+                XG_CHECK(r.shape() == buffer[k].shape() && r.dtype() == buffer[k].dtype(),
+                         "register_hook: a hook returned a gradient of shape {} {} for a tensor "
+                         "of shape {} {} (a hook may replace the gradient, not change its shape "
+                         "or dtype)",
+                         r.shape(), r.dtype(), buffer[k].shape(), buffer[k].dtype());
+                buffer[k] = r;
             }
         }
         for (std::size_t c = 0; c < captures.size(); ++c) {

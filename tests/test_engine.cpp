@@ -148,6 +148,21 @@ TEST_CASE("engine: tensor hooks see and may replace the gradient") {
           }).find("register_hook") == 0);
 }
 
+TEST_CASE("engine: a hook that changes the gradient's shape or dtype is an error") {
+    auto x = t64({1.0, 2.0});
+    x.register_hook([](const Tensor&) { return ones({3}, float64); });
+    CHECK(error_of([&] { (x * 2.0).sum().backward(); }) ==
+          "register_hook: a hook returned a gradient of shape [3] float64 for a tensor of shape "
+          "[2] float64 (a hook may replace the gradient, not change its shape or dtype)");
+    CHECK_FALSE(x.grad().defined());  // .grad is not left with the wrong shape
+
+    auto y = t64({1.0, 2.0});
+    auto h = y * 2.0;
+    h.register_hook([](const Tensor& g) { return g.to(float32); });
+    CHECK(error_of([&] { (h * 2.0).sum().backward(); }).find("register_hook: a hook returned") ==
+          0);
+}
+
 TEST_CASE("engine: retain_grad keeps a non-leaf gradient") {
     auto x = t64({1.0, 2.0});
     auto h = x * 3.0;
