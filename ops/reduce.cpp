@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
@@ -129,8 +130,20 @@ XG_SIMD_CLONES xt::xarray<T> sum_axes(const xt::xarray<T>& x, const std::vector<
 }
 
 const auto sum_reducer = [](const auto& x, const auto& ax, auto es) { return xt::sum(x, ax, es); };
-const auto max_reducer = [](const auto& x, const auto& ax, auto es) { return xt::amax(x, ax, es); };
-const auto min_reducer = [](const auto& x, const auto& ax, auto es) { return xt::amin(x, ax, es); };
+// NaN wins, as in torch.max/min, and the start is -inf/+inf: xt::amax/amin drop a NaN unless it
+// comes last, and start from lowest()/max(), so the max of -inf was -3.4e38.
+const auto max_reducer = [](const auto& x, const auto& ax, auto es) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    auto f = [](T a, T b) { return (a > b || a != a) ? a : b; };
+    auto init = xt::const_value<T>(-std::numeric_limits<T>::infinity());
+    return xt::reduce(xt::make_xreducer_functor(f, init), x, ax, es);
+};
+const auto min_reducer = [](const auto& x, const auto& ax, auto es) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    auto f = [](T a, T b) { return (a < b || a != a) ? a : b; };
+    auto init = xt::const_value<T>(std::numeric_limits<T>::infinity());
+    return xt::reduce(xt::make_xreducer_functor(f, init), x, ax, es);
+};
 
 Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t>& axes,
                   bool keepdim) {
@@ -221,7 +234,9 @@ namespace detail {
 // 1/k on each of the k elements tied for the extreme of their reduction, 0 elsewhere: the
 // share of the gradient each one gets. A constant (computed from detached data).
 Tensor tie_weights(const Tensor& x, const Tensor& out, const std::vector<std::size_t>& axes) {
-    Tensor mask = eq(x.detach(), unreduce(out.detach(), x.shape(), axes));
+    Tensor xd = x.detach(), od = unreduce(out.detach(), x.shape(), axes);
+    // A NaN extreme is "equal" to the NaN elements it came from, as in torch.
+    Tensor mask = add(eq(xd, od), mul(ne(xd, xd), ne(od, od)));
     return div(mask, sum(mask, to_dims_of(axes), true));
 }
 

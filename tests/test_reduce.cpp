@@ -322,6 +322,30 @@ TEST_CASE("reduce: max/min split the gradient evenly among ties") {
     check_values(g[0], {0.5, 0.5, 0});
 }
 
+TEST_CASE("reduce: max/min propagate NaN wherever it is, and its gradient goes to the NaN") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (Dtype dt : {float32, float64}) {
+        CAPTURE(dt);
+        CHECK(std::isnan(max(tensor({1, nan, 2}, dt)).item()));
+        CHECK(std::isnan(max(tensor({nan, 1, 2}, dt)).item()));
+        CHECK(std::isnan(max(tensor({1, 2, nan}, dt)).item()));
+        CHECK(std::isnan(min(tensor({1, nan, -2}, dt)).item()));
+        CHECK(std::isnan(min(tensor({-2, 1, nan}, dt)).item()));
+    }
+    const double inf = std::numeric_limits<double>::infinity();
+    CHECK(max(tensor({-inf, -inf}, float32)).item() == -inf);  // not lowest()
+    CHECK(min(tensor({inf}, float64), {0}).item() == inf);
+    auto r = max(tensor({{1, nan, 3}, {4, 5, 6}}, float64), {1}).to_vector();
+    CHECK(std::isnan(r[0]));
+    CHECK(r[1] == 6.0);
+    Tensor a = tensor({1, nan, 3}, float64).requires_grad_();
+    max(a).backward();
+    auto g = a.grad().to_vector();
+    CHECK(g[0] == 0.0);
+    CHECK(g[1] == 1.0);
+    CHECK(g[2] == 0.0);
+}
+
 TEST_CASE("reduce: var with correction") {
     Tensor a = tensor({1, 2, 3, 4}, float64);
     CHECK(var(a).item() == doctest::Approx(5.0 / 3));
