@@ -8,8 +8,11 @@
 #include <xtensor/xbuilder.hpp>
 
 #include "core/dispatch.hpp"
+#include "core/grad_mode.hpp"
 #include "core/node.hpp"
 #include "ops/matmul.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
 
 namespace xg {
 
@@ -211,6 +214,9 @@ std::size_t as_size(std::int64_t v) {
     return static_cast<std::size_t>(v);
 }
 
+void check_conv_options(const char* op, Pair2 stride, Pair2 padding, Pair2 dilation,
+                        std::int64_t groups);
+
 // Checks shared by conv2d and conv_transpose2d: definedness, dtypes, ranks, options.
 void check_conv_common(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias,
                        Pair2 stride, Pair2 padding, Pair2 dilation, std::int64_t groups) {
@@ -221,6 +227,16 @@ void check_conv_common(const char* op, const Tensor& x, const Tensor& weight, co
     if (bias.defined()) detail::check_same_dtype(op, x, bias);
     XG_CHECK(x.dim() == 4, "{}: expected a 4-D input (N, C, H, W), got shape {}", op, x.shape());
     XG_CHECK(weight.dim() == 4, "{}: expected a 4-D weight, got shape {}", op, weight.shape());
+    check_conv_options(op, stride, padding, dilation, groups);
+    for (auto d : weight.shape()) {
+        XG_CHECK(d > 0, "{}: weight has a zero-size dim (shape {})", op, weight.shape());
+    }
+    XG_CHECK(x.shape()[1] > 0 && x.shape()[2] > 0 && x.shape()[3] > 0,
+             "{}: input has a zero-size dim (shape {})", op, x.shape());
+}
+
+void check_conv_options(const char* op, Pair2 stride, Pair2 padding, Pair2 dilation,
+                        std::int64_t groups) {
     XG_CHECK(stride.first > 0 && stride.second > 0, "{}: stride must be positive, got ({}, {})", op,
              stride.first, stride.second);
     XG_CHECK(dilation.first > 0 && dilation.second > 0,
@@ -228,11 +244,6 @@ void check_conv_common(const char* op, const Tensor& x, const Tensor& weight, co
     XG_CHECK(padding.first >= 0 && padding.second >= 0,
              "{}: padding must be non-negative, got ({}, {})", op, padding.first, padding.second);
     XG_CHECK(groups > 0, "{}: groups must be positive, got {}", op, groups);
-    for (auto d : weight.shape()) {
-        XG_CHECK(d > 0, "{}: weight has a zero-size dim (shape {})", op, weight.shape());
-    }
-    XG_CHECK(x.shape()[1] > 0 && x.shape()[2] > 0 && x.shape()[3] > 0,
-             "{}: input has a zero-size dim (shape {})", op, x.shape());
 }
 
 void check_bias(const char* op, const Tensor& bias, std::size_t channels) {
@@ -242,11 +253,8 @@ void check_bias(const char* op, const Tensor& bias, std::size_t channels) {
              channels, bias.shape());
 }
 
-ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                     const Conv2dOptions& o) {
-    const char* op = "conv2d";
-    check_conv_common(op, x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
-    const Shape &xs = x.shape(), &ws = weight.shape();
+// Geometry of a conv2d of an input of shape xs by a weight of shape ws (both 4-D, dims > 0).
+ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const Conv2dOptions& o) {
     std::size_t groups = as_size(o.groups);
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
@@ -255,7 +263,6 @@ ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
     XG_CHECK(ws[0] % groups == 0,
              "{}: groups {} must divide the output channels (weight.size(0) = {})", op, groups,
              ws[0]);
-    check_bias(op, bias, ws[0]);
     ConvGeom g{xs[0],
                xs[1],
                xs[2],
@@ -279,6 +286,46 @@ ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
     g.oh = (g.h + 2 * g.ph - eh) / g.sh + 1;
     g.ow = (g.w + 2 * g.pw - ew) / g.sw + 1;
     return g;
+}
+
+ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     const Conv2dOptions& o) {
+    check_conv_common("conv2d", x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    check_bias("conv2d", bias, weight.shape()[0]);
+    return conv2d_geom_of("conv2d", x.shape(), weight.shape(), o);
+}
+
+// What conv_transpose2d must add to one side to map an output of g's (oh, ow) back to (h, w):
+// the input rows and columns the strided conv never reached.
+Pair2 output_padding_of(const ConvGeom& g) {
+    auto extra = [](std::size_t in, std::size_t out, std::size_t s, std::size_t p, std::size_t d,
+                    std::size_t k) {
+        return static_cast<std::int64_t>(in + 2 * p) -
+               static_cast<std::int64_t>((out - 1) * s + d * (k - 1) + 1);
+    };
+    return {extra(g.h, g.oh, g.sh, g.ph, g.dh, g.kh), extra(g.w, g.ow, g.sw, g.pw, g.dw, g.kw)};
+}
+
+Conv2dOptions conv2d_options_of(const ConvGeom& g) {
+    return Conv2dOptions{{std::int64_t(g.sh), std::int64_t(g.sw)},
+                         {std::int64_t(g.ph), std::int64_t(g.pw)},
+                         {std::int64_t(g.dh), std::int64_t(g.dw)},
+                         std::int64_t(g.groups)};
+}
+
+// The conv_transpose2d that is the adjoint of g's conv2d: (n, f, oh, ow) -> (n, c, h, w).
+ConvTranspose2dOptions transpose_options_of(const ConvGeom& g) {
+    Conv2dOptions o = conv2d_options_of(g);
+    return ConvTranspose2dOptions{o.stride, o.padding, output_padding_of(g), o.dilation, o.groups};
+}
+
+// t (n, c, H, W) cut to its first h rows and w columns: conv2d of an (h, w)-sized conv input
+// can be larger than g's output where output_padding >= stride (allowed when < dilation).
+Tensor crop_hw(const Tensor& t, std::size_t h, std::size_t w) {
+    Tensor r = t;
+    if (r.shape()[2] != h) r = slice(r, 2, 0, static_cast<std::int64_t>(h));
+    if (r.shape()[3] != w) r = slice(r, 3, 0, static_cast<std::int64_t>(w));
+    return r;
 }
 
 // The conv2d whose input gradient conv_transpose2d computes: its input is our output.
@@ -370,8 +417,16 @@ Tensor channel_sum(const Tensor& dy) {
     });
 }
 
+// Sum of dy (n, c, h, w) over all dims but c, recorded (for create_graph).
+Tensor channel_sum_op(const Tensor& dy) {
+    return sum(dy, {0, 2, 3});
+}
+
 }  // namespace
 
+// Backward rules: outside create_graph they run the raw kernels (one im2col per sample for both
+// gradients); under create_graph they are written with recorded conv ops, so every conv node
+// is differentiable again (conv2d <-> conv_transpose2d <-> conv2d_weight_grad).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const Conv2dOptions& opts) {
     ConvGeom g = conv2d_geom(x, weight, bias, opts);
@@ -379,13 +434,76 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
     if (auto node = record("Conv2dBackward", {x, weight, bias}, {out})) {
         bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.requires_grad();
         SavedTensor sx = gw ? x : Tensor(), sw = gx ? weight : Tensor();
-        node->set_once_differentiable();  // the rule runs raw gemm/col2im kernels
-        node->set_fn([sx, sw, g, gx, gw, gb](const TensorList& grads) {
-            auto [dx, dw] = run_backward(sx.unpack(), sw.unpack(), grads[0], g, gx, gw);
-            return TensorList{dx, dw, gb ? channel_sum(grads[0]) : Tensor()};
+        Shape ws = weight.shape();
+        node->set_fn([sx, sw, ws, g, gx, gw, gb](const TensorList& grads) {
+            const Tensor& dy = grads[0];
+            if (!GradMode::is_enabled()) {
+                auto [dx, dw] = run_backward(sx.unpack(), sw.unpack(), dy, g, gx, gw);
+                return TensorList{dx, dw, gb ? channel_sum(dy) : Tensor()};
+            }
+            Tensor dx = gx ? conv_transpose2d(dy, sw.unpack(), Tensor(), transpose_options_of(g))
+                           : Tensor();
+            Tensor dw =
+                gw ? conv2d_weight_grad(sx.unpack(), dy, ws, conv2d_options_of(g)) : Tensor();
+            return TensorList{dx, dw, gb ? channel_sum_op(dy) : Tensor()};
         });
     }
     return out;
+}
+
+Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
+                          const Conv2dOptions& opts) {
+    const char* op = "conv2d_weight_grad";
+    detail::check_defined(op, input, "input");
+    detail::check_defined(op, grad_output, "grad_output");
+    detail::check_floating(op, input, "input");
+    detail::check_same_dtype(op, input, grad_output);
+    XG_CHECK(input.dim() == 4, "{}: expected a 4-D input (N, C, H, W), got shape {}", op,
+             input.shape());
+    XG_CHECK(weight_shape.size() == 4, "{}: weight_shape must be 4-D, got {}", op, weight_shape);
+    check_conv_options(op, opts.stride, opts.padding, opts.dilation, opts.groups);
+    for (auto d : weight_shape) {
+        XG_CHECK(d > 0, "{}: weight_shape has a zero-size dim ({})", op, weight_shape);
+    }
+    XG_CHECK(input.shape()[1] > 0 && input.shape()[2] > 0 && input.shape()[3] > 0,
+             "{}: input has a zero-size dim (shape {})", op, input.shape());
+    ConvGeom g = conv2d_geom_of(op, input.shape(), weight_shape, opts);
+    const Shape& gs = grad_output.shape();
+    XG_CHECK(gs.size() == 4 && gs[0] == g.n && gs[1] == g.f,
+             "{}: grad_output must be ({}, {}, OH, OW) for input {} and weight {}, got shape {}",
+             op, g.n, g.f, input.shape(), weight_shape, gs);
+    XG_CHECK(gs[2] > 0 && gs[3] > 0 && gs[2] <= g.oh && gs[3] <= g.ow,
+             "{}: grad_output is {}x{}, conv2d's output is {}x{}", op, gs[2], gs[3], g.oh, g.ow);
+    g.oh = gs[2];
+    g.ow = gs[3];
+    auto [oph, opw] = output_padding_of(g);
+    XG_CHECK((oph < opts.stride.first || oph < opts.dilation.first) &&
+                 (opw < opts.stride.second || opw < opts.dilation.second),
+             "{}: grad_output {}x{} leaves ({}, {}) input rows/columns unreached, more than "
+             "stride ({}, {}) or dilation ({}, {}) allow",
+             op, gs[2], gs[3], oph, opw, opts.stride.first, opts.stride.second, opts.dilation.first,
+             opts.dilation.second);
+    Tensor dw = run_backward(input, Tensor(), grad_output, g, false, true).second;
+    if (auto node = record("Conv2dWeightGradBackward", {input, grad_output}, {dw})) {
+        bool gi = input.requires_grad(), gg = grad_output.requires_grad();
+        SavedTensor si = gg ? input : Tensor(), sg = gi ? grad_output : Tensor();
+        node->set_fn([si, sg, g, gi, gg](const TensorList& grads) {
+            const Tensor& G = grads[0];  // gradient w.r.t. dw: a weight-shaped tensor
+            if (!GradMode::is_enabled()) {
+                Tensor di =
+                    gi ? run_backward(Tensor(), G, sg.unpack(), g, true, false).first : Tensor();
+                Tensor dg = gg ? run_forward(si.unpack(), G, Tensor(), g) : Tensor();
+                return TensorList{di, dg};
+            }
+            Tensor di =
+                gi ? conv_transpose2d(sg.unpack(), G, Tensor(), transpose_options_of(g)) : Tensor();
+            Tensor dg =
+                gg ? crop_hw(conv2d(si.unpack(), G, Tensor(), conv2d_options_of(g)), g.oh, g.ow)
+                   : Tensor();
+            return TensorList{di, dg};
+        });
+    }
+    return dw;
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -407,13 +525,20 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     if (auto node = record("ConvTranspose2dBackward", {x, weight, bias}, {out})) {
         bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.requires_grad();
         SavedTensor sx = gw ? x : Tensor(), sw = gx ? weight : Tensor();
-        node->set_once_differentiable();
-        node->set_fn([sx, sw, g, gx, gw, gb](const TensorList& grads) {
+        Shape ws = weight.shape();
+        node->set_fn([sx, sw, ws, g, gx, gw, gb](const TensorList& grads) {
             // dx = conv2d(dy, w); dw = the conv2d weight gradient with dy as input, x as output.
-            Tensor dx = gx ? run_forward(grads[0], sw.unpack(), Tensor(), g) : Tensor();
-            Tensor dw = gw ? run_backward(grads[0], Tensor(), sx.unpack(), g, false, true).second
-                           : Tensor();
-            return TensorList{dx, dw, gb ? channel_sum(grads[0]) : Tensor()};
+            const Tensor& dy = grads[0];
+            if (!GradMode::is_enabled()) {
+                Tensor dx = gx ? run_forward(dy, sw.unpack(), Tensor(), g) : Tensor();
+                Tensor dw =
+                    gw ? run_backward(dy, Tensor(), sx.unpack(), g, false, true).second : Tensor();
+                return TensorList{dx, dw, gb ? channel_sum(dy) : Tensor()};
+            }
+            Conv2dOptions o = conv2d_options_of(g);
+            Tensor dx = gx ? crop_hw(conv2d(dy, sw.unpack(), Tensor(), o), g.oh, g.ow) : Tensor();
+            Tensor dw = gw ? conv2d_weight_grad(dy, sx.unpack(), ws, o) : Tensor();
+            return TensorList{dx, dw, gb ? channel_sum_op(dy) : Tensor()};
         });
     }
     return out;

@@ -37,6 +37,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
                         const ConvTranspose2dOptions& opts = {});
 
+// The gradient of conv2d(input, w) with respect to a weight w of shape weight_shape, given
+// grad_output, the gradient of conv2d's output: dw[f, c, i, j] = sum over n, oh, ow of
+// grad_output[n, f, oh, ow] * input[n, g*C/groups + c, oh*s + i*d - p, ...]. It is an op of its own
+// so that conv2d's and conv_transpose2d's backward rules are differentiable (second derivatives);
+// its backward is conv_transpose2d (for input) and conv2d (for grad_output). grad_output's
+// spatial size is conv2d's output size, or smaller by what a valid output_padding accounts for
+// (the weight gradient of conv_transpose2d).
+Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
+                          const Conv2dOptions& opts = {});
+
 namespace detail {
 // Naive loop references (the cs231n conv_forward_naive shape), no autograd, for the tests.
 Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,

@@ -64,6 +64,7 @@ const std::vector<OpDecl>& op_list() {
         // convolution and pooling (ops/conv.cpp, ops/pool.cpp)
         {"conv2d", true},
         {"conv_transpose2d", true},
+        {"conv2d_weight_grad", true},
         {"max_pool2d", true},
         {"avg_pool2d", true},
         {"adaptive_avg_pool2d", true},

@@ -21,19 +21,18 @@ Tensor convt_fn(const TensorList& x, ConvTranspose2dOptions o) {
 }
 
 Sample conv_sample(std::string desc, TensorList in, Conv2dOptions o) {
-    return Sample{std::move(desc),
-                  std::move(in),
-                  [o](const TensorList& x) { return conv_fn(x, o); },
-                  {},
-                  false};
+    return Sample{std::move(desc), std::move(in),
+                  [o](const TensorList& x) { return conv_fn(x, o); }};
 }
 
 Sample convt_sample(std::string desc, TensorList in, ConvTranspose2dOptions o) {
-    return Sample{std::move(desc),
-                  std::move(in),
-                  [o](const TensorList& x) { return convt_fn(x, o); },
-                  {},
-                  false};
+    return Sample{std::move(desc), std::move(in),
+                  [o](const TensorList& x) { return convt_fn(x, o); }};
+}
+
+Sample wgrad_sample(std::string desc, TensorList in, Shape ws, Conv2dOptions o) {
+    return Sample{std::move(desc), std::move(in),
+                  [ws, o](const TensorList& x) { return conv2d_weight_grad(x[0], x[1], ws, o); }};
 }
 
 Tensor f64(const Shape& s) {
@@ -203,6 +202,77 @@ XG_REGISTER_OP_INFO(
      },
      4});
 
+XG_REGISTER_OP_INFO(
+    conv2d_weight_grad_info,
+    {"conv2d_weight_grad",
+     [] {
+         return std::vector<Sample>{
+             wgrad_sample("plain 3x3", {rand64({2, 2, 5, 4}), rand64({2, 3, 3, 2})}, {3, 2, 3, 3},
+                          {}),
+             wgrad_sample("stride 2 pad 1", {rand64({1, 2, 5, 6}), rand64({1, 3, 3, 4})},
+                          {3, 2, 3, 2}, {{2, 2}, {1, 1}, {1, 1}, 1}),
+             wgrad_sample("dilation 2, groups 2", {rand64({2, 4, 6, 5}), rand64({2, 2, 4, 3})},
+                          {2, 2, 2, 2}, {{1, 1}, {0, 0}, {2, 2}, 2}),
+             wgrad_sample("grad_output one row short (output_padding < dilation)",
+                          {rand64({1, 2, 5, 5}), rand64({1, 2, 2, 3})}, {2, 2, 2, 2},
+                          {{1, 1}, {0, 0}, {2, 2}, 1}),
+             wgrad_sample("only grad_output needs grad", {f64({1, 3, 4, 4}), rand64({1, 3, 2, 2})},
+                          {3, 1, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 3}),
+         };
+     },
+     [] {
+         auto x = [] { return rand({2, 3, 5, 5}); };
+         auto gy = [] { return rand({2, 4, 3, 3}); };
+         return std::vector<ErrorCase>{
+             {"3-D input",
+              [=] {
+                  conv2d_weight_grad(rand({3, 5, 5}), gy(), {4, 3, 3, 3});
+              },
+              "4-D input"},
+             {"weight_shape rank",
+              [=] {
+                  conv2d_weight_grad(x(), gy(), {4, 27});
+              },
+              "weight_shape must be 4-D"},
+             {"channels",
+              [=] {
+                  conv2d_weight_grad(x(), gy(), {4, 2, 3, 3});
+              },
+              "weight expects 2 input channels, input has 3"},
+             {"grad_output channels",
+              [=] {
+                  conv2d_weight_grad(x(), gy(), {5, 3, 3, 3});
+              },
+              "grad_output must be (2, 5, OH, OW)"},
+             {"grad_output too large",
+              [=] {
+                  conv2d_weight_grad(x(), rand({2, 4, 4, 3}), {4, 3, 3, 3});
+              },
+              "grad_output is 4x3, conv2d's output is 3x3"},
+             {"grad_output too small",
+              [=] {
+                  conv2d_weight_grad(x(), rand({2, 4, 2, 3}), {4, 3, 3, 3});
+              },
+              "more than stride (1, 1) or dilation (1, 1) allow"},
+             {"zero stride",
+              [=] {
+                  conv2d_weight_grad(x(), gy(), {4, 3, 3, 3}, {{0, 1}});
+              },
+              "stride must be positive"},
+             {"mixed dtypes",
+              [=] {
+                  conv2d_weight_grad(x(), gy().to(float64), {4, 3, 3, 3});
+              },
+              "float64"},
+             {"undefined grad_output",
+              [=] {
+                  conv2d_weight_grad(x(), Tensor(), {4, 3, 3, 3});
+              },
+              "undefined"},
+         };
+     },
+     4});
+
 namespace {
 
 // The cs231n conv_backward_naive loops: dx and dw of <conv2d(x, w), dy>.
@@ -368,13 +438,57 @@ TEST_CASE("conv2d: 1x1 kernel is a matmul over channels; shapes follow PyTorch's
     CHECK(conv2d(rand({0, 3, 5, 5}), rand({2, 3, 3, 3})).shape() == Shape{0, 2, 3, 3});
 }
 
-TEST_CASE("conv2d: once-differentiable, second derivatives are refused clearly") {
+TEST_CASE("conv2d: the create_graph backward gives the raw backward's values") {
+    std::mt19937 rng(77);
+    manual_seed(21);
+    for (int t = 0; t < 20; ++t) {
+        RandomConv c = random_conv(rng);
+        CAPTURE(describe(c));
+        Tensor x = rand64(c.x), w = rand64(c.w), b = rand64({c.w[0]});
+        Tensor y = conv2d(x, w, b, c.o);
+        Tensor dy = rand(y.shape(), float64);
+        TensorList raw = grad({y}, {x, w, b}, {dy}, true, false);
+        TensorList rec = grad({y}, {x, w, b}, {dy}, true, true);
+        for (std::size_t i = 0; i < 3; ++i) {
+            CAPTURE(i);
+            CHECK(!raw[i].requires_grad());
+            CHECK(rec[i].requires_grad() == (i < 2));  // the bias gradient is sum(dy) alone
+            CHECK(max_abs_diff(raw[i], rec[i]) < 1e-12);
+        }
+        // conv_transpose2d of a conv2d-output-shaped tensor back to x's shape, both paths.
+        auto [oph, opw] =
+            std::pair{static_cast<std::int64_t>(c.x[2] + 2 * c.o.padding.first) -
+                          ((static_cast<std::int64_t>(y.shape()[2]) - 1) * c.o.stride.first +
+                           c.o.dilation.first * (static_cast<std::int64_t>(c.w[2]) - 1) + 1),
+                      static_cast<std::int64_t>(c.x[3] + 2 * c.o.padding.second) -
+                          ((static_cast<std::int64_t>(y.shape()[3]) - 1) * c.o.stride.second +
+                           c.o.dilation.second * (static_cast<std::int64_t>(c.w[3]) - 1) + 1)};
+        ConvTranspose2dOptions to{c.o.stride, c.o.padding, {oph, opw}, c.o.dilation, c.o.groups};
+        Tensor yt = rand64(y.shape()), bt = rand64({c.x[1]});
+        Tensor z = conv_transpose2d(yt, w, bt, to);
+        Tensor dz = rand(z.shape(), float64);
+        TensorList traw = grad({z}, {yt, w, bt}, {dz}, true, false);
+        TensorList trec = grad({z}, {yt, w, bt}, {dz}, true, true);
+        for (std::size_t i = 0; i < 3; ++i) {
+            CAPTURE(i);
+            CHECK(max_abs_diff(traw[i], trec[i]) < 1e-12);
+        }
+    }
+}
+
+TEST_CASE(
+    "conv2d: second derivatives through the recorded rule; no conv node is once-differentiable") {
     Tensor x = rand64({1, 1, 4, 4}), w = rand64({1, 1, 2, 2});
     Tensor y = conv2d(x, w);
     CHECK(y.grad_fn()->name() == "Conv2dBackward");
-    CHECK(y.grad_fn()->once_differentiable());
+    CHECK(!y.grad_fn()->once_differentiable());
     auto g = grad({sum(mul(y, y))}, {x}, {}, {}, true);
-    CHECK_THROWS_AS(backward({sum(g[0])}), Error);
+    CHECK(g[0].grad_fn()->name() == "ConvTranspose2dBackward");
+    backward({sum(g[0])});
+    CHECK(w.grad().defined());
+    // The weight gradient is its own op, differentiable again.
+    auto gw = grad({sum(mul(conv2d(x, w), y.detach()))}, {w}, {}, {}, true);
+    CHECK(gw[0].grad_fn()->name() == "Conv2dWeightGradBackward");
 }
 
 TEST_CASE("conv2d: parity with PyTorch") {
