@@ -519,4 +519,16 @@ TEST_CASE("conv_transpose2d: parity with PyTorch") {
     }
 }
 
+TEST_CASE("conv2d_weight_grad: parity with PyTorch (torch.nn.grad.conv2d_weight)") {
+    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
+    for (auto [name, ws, o] :
+         {std::tuple{"conv2d_weight_grad_basic", Shape{4, 3, 3, 3}, Conv2dOptions{}},
+          std::tuple{"conv2d_weight_grad_stride_dilation_groups", Shape{6, 2, 3, 3}, dg}}) {
+        auto r = check_parity(name, 2, [ws = ws, o = o](const TensorList& x) {
+            return conv2d_weight_grad(x[0], x[1], ws, o);
+        });
+        CHECK_MESSAGE(r.ok, r.log);
+    }
+}
+
 }  // namespace xg::testing

@@ -34,6 +34,18 @@ def conv_transpose_cases():
               [rnd(1, 4, 3, 4, seed=18), rnd(4, 3, 2, 3, seed=19)])
 
 
+def conv_weight_grad_cases():
+    # torch.nn.grad.conv2d_weight is conv2d's weight gradient; its gradients are conv2d's
+    # double-backward rules.
+    from torch.nn.grad import conv2d_weight
+    save_case("conv2d_weight_grad_basic", lambda x, g: conv2d_weight(x, (4, 3, 3, 3), g),
+              [rnd(2, 3, 5, 6, seed=40), rnd(2, 4, 3, 4, seed=41)])
+    save_case("conv2d_weight_grad_stride_dilation_groups",
+              lambda x, g: conv2d_weight(x, (6, 2, 3, 3), g, stride=(1, 2), padding=(2, 1),
+                                         dilation=(2, 1), groups=2),
+              [rnd(1, 4, 6, 7, seed=42), rnd(1, 6, 6, 4, seed=43)])
+
+
 def pool_cases():
     save_case("max_pool2d_basic", lambda x: F.max_pool2d(x, 2), [rnd(2, 3, 4, 6, seed=20)])
     save_case("max_pool2d_stride_pad",
@@ -61,4 +73,5 @@ def pool_cases():
 if __name__ == "__main__":
     conv_cases()
     conv_transpose_cases()
+    conv_weight_grad_cases()
     pool_cases()
