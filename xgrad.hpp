@@ -11,6 +11,7 @@
 #include "core/node.hpp"
 #include "core/random.hpp"
 #include "core/tensor.hpp"
+#include "core/threads.hpp"
 #include "ops/conv.hpp"
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"

@@ -381,3 +381,19 @@ TEST_CASE("tensor: clone copies data and keeps the gradient path") {
 }
 
 }  // namespace xg::testing
+
+TEST_CASE("set_num_threads: sets the BLAS thread count, refuses less than one, results unchanged") {
+    int before = xg::get_num_threads();
+    CHECK(before >= 1);
+    xg::manual_seed(1);
+    auto a = xg::randn({200, 300}), b = xg::randn({300, 100});
+    auto c2 = xg::matmul(a, b);
+    xg::set_num_threads(1);
+    if (xg::blas_threads_controllable()) CHECK(xg::get_num_threads() == 1);
+    auto c1 = xg::matmul(a, b);
+    CHECK(xg::testing::max_abs_diff(c1, c2) < 1e-3);
+    CHECK_THROWS_WITH_AS(xg::set_num_threads(0),
+                         "set_num_threads: expected at least 1 thread, got 0", xg::Error);
+    xg::set_num_threads(before);
+    CHECK(xg::get_num_threads() == before);
+}
