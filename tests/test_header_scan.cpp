@@ -108,4 +108,18 @@ TEST_CASE("layers: core/ includes no ops/ or check/ header, ops/ no check/ heade
     }
 }
 
+TEST_CASE("layers: xgrad.hpp includes every ops/ header that declares an op") {
+    namespace fs = std::filesystem;
+    auto read = [](const fs::path& p) {
+        std::ifstream in(p);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string umbrella = read(fs::path(XGRAD_SOURCE_DIR) / "xgrad.hpp");
+    for (const auto& e : fs::directory_iterator(fs::path(XGRAD_SOURCE_DIR) / "ops")) {
+        if (e.path().extension() != ".hpp" || scan_declarations(read(e.path())).empty()) continue;
+        const std::string inc = "#include \"ops/" + e.path().filename().string() + "\"";
+        CHECK_MESSAGE(umbrella.find(inc) != std::string::npos, "xgrad.hpp lacks " << inc);
+    }
+}
+
 }  // namespace xg::testing
