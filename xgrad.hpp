@@ -1,11 +1,11 @@
 #pragma once
 // The umbrella header: everything public in xgrad.
+#include "check/gradcheck.hpp"
 #include "core/dtype.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/function.hpp"
 #include "core/grad_mode.hpp"
-#include "core/gradcheck.hpp"
 #include "core/graphviz.hpp"
 #include "core/memory.hpp"
 #include "core/node.hpp"
@@ -18,7 +18,6 @@
 #include "ops/loss.hpp"
 #include "ops/matmul.hpp"
 #include "ops/norm.hpp"
-#include "ops/op_list.hpp"
 #include "ops/pool.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"

@@ -1,26 +1,21 @@
 #include "core/engine.hpp"
 
+#include <algorithm>
 #include <queue>
-#include <unordered_map>
 
 #include "core/dispatch.hpp"
+#include "core/engine_graph.hpp"
+#include "core/engine_ops.hpp"
 #include "core/grad_mode.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/reduce.hpp"
 
-// The engine sums gradients with ops::add and reduces broadcast gradients with ops::sum_to, so
-// that under create_graph those steps are recorded too. They are the only ops core/ calls.
+// One backward call: count dependencies, then run nodes in a deterministic order, each step
+// below a named function (docs/ARCHITECTURE.md walks through them).
 
 namespace xg {
 
 namespace {
 
-struct NodeTask {
-    int deps = 0;
-    TensorList buffer;  // gradients arriving for each of the node's outputs, summed
-    bool needed = true;
-    bool queued = false;
-};
+using detail::NodeTask;
 
 // Highest sequence number first: a node runs after every node created later (its consumers),
 // and the order never depends on addresses.
@@ -30,80 +25,22 @@ struct LaterFirst {
     }
 };
 
-// The map is only looked up, never iterated, so its order cannot leak into results.
-using TaskMap = std::unordered_map<Node*, NodeTask>;
+// The state of one backward call.
+struct GraphTask {
+    detail::TaskMap tasks;
+    std::priority_queue<Node*, std::vector<Node*>, LaterFirst> ready;
+    bool keep_graph;
+    bool create_graph;
+    const std::vector<Edge>& captures;  // xg::grad's inputs
+    TensorList* captured;               // their gradients; null under backward()
+};
 
 void accumulate(TensorList& buffer, std::uint32_t slot, const Tensor& g) {
     if (buffer.size() <= slot) buffer.resize(slot + 1);
-    buffer[slot] = buffer[slot].defined() ? add(buffer[slot], g) : g;
+    buffer[slot] = buffer[slot].defined() ? detail::grad_sum(buffer[slot], g) : g;
 }
 
-// Counts, for each reachable node, the edges that point at it (iterative DFS).
-std::vector<Node*> count_dependencies(const std::vector<Edge>& roots, TaskMap& tasks) {
-    std::vector<Node*> stack, seen;
-    for (const auto& r : roots) {
-        if (tasks.try_emplace(r.fn.get()).second) stack.push_back(r.fn.get());
-    }
-    while (!stack.empty()) {
-        Node* n = stack.back();
-        stack.pop_back();
-        seen.push_back(n);
-        for (const auto& e : n->next_edges()) {
-            if (!e.fn) continue;
-            auto [it, inserted] = tasks.try_emplace(e.fn.get());
-            ++it->second.deps;
-            if (inserted) stack.push_back(e.fn.get());
-        }
-    }
-    return seen;
-}
-
-// For xg::grad: a node is needed only if some captured node is reachable from it. Visits
-// children before parents with an explicit stack.
-void mark_needed(const std::vector<Edge>& roots, const std::vector<Edge>& captures,
-                 TaskMap& tasks) {
-    for (auto& kv : tasks) kv.second.needed = false;  // order-free: every entry gets the same
-    std::unordered_map<Node*, bool> done;
-    std::vector<std::pair<Node*, std::size_t>> stack;
-    for (const auto& r : roots) {
-        if (!done.count(r.fn.get())) stack.emplace_back(r.fn.get(), 0);
-        while (!stack.empty()) {
-            auto& [n, i] = stack.back();
-            done[n] = true;
-            if (i < n->next_edges().size()) {
-                Node* child = n->next_edges()[i++].fn.get();
-                if (child && !done.count(child)) stack.emplace_back(child, 0);
-                continue;
-            }
-            bool need = false;
-            for (const auto& c : captures) need = need || c.fn.get() == n;
-            for (const auto& e : n->next_edges()) need = need || (e.fn && tasks[e.fn.get()].needed);
-            tasks[n].needed = need;
-            stack.pop_back();
-        }
-    }
-}
-
-// Wraps gradients computed by a once-differentiable rule so that differentiating them again
-// throws instead of silently giving zero.
-// Its edges lead to everything the true second derivative would reach (the op's inputs and the
-// incoming gradients), so differentiating w.r.t. any of them hits the error.
-Tensor delayed_error(const std::string& name, const Tensor& g, const std::vector<Edge>& edges) {
-    std::vector<TensorMeta> meta(edges.size());
-    auto node = std::make_shared<FunctionNode>("DelayedError", edges, std::move(meta));
-    node->output_meta().push_back({g.shape(), g.dtype()});
-    node->set_fn([name](const TensorList&) -> TensorList {
-        throw Error(
-            fmt::format("{} is once-differentiable: its backward computes on raw arrays "
-                        "and cannot be differentiated again (create_graph)",
-                        name));
-    });
-    Tensor out = g.detach();
-    out.impl()->grad_fn = node;
-    out.impl()->requires_grad = true;
-    return out;
-}
-
+// Step 6: the rule itself; an error it raises is prefixed with the node's name.
 TensorList call_node(Node* n, TensorList&& buffer) {
     try {
         return n->apply(std::move(buffer));
@@ -114,6 +51,8 @@ TensorList call_node(Node* n, TensorList&& buffer) {
     }
 }
 
+// Step 8: one gradient per input, of the input's dtype and shape; a gradient of a broadcast shape
+// is summed down to the input's.
 void validate_outputs(Node* n, TensorList& grads) {
     const auto& edges = n->next_edges();
     XG_CHECK(grads.size() == edges.size(),
@@ -128,83 +67,117 @@ void validate_outputs(Node* n, TensorList& grads) {
         XG_CHECK(detail::is_broadcastable_to(m.shape, grads[i].shape()),
                  "{}: gradient for input {} has shape {}, expected {}", n->name(), i,
                  grads[i].shape(), m.shape);
-        grads[i] = sum_to(grads[i], m.shape);
+        grads[i] = detail::grad_reduce_to(grads[i], m.shape);
     }
 }
 
-void execute(const std::vector<Edge>& roots, const TensorList& root_grads, bool keep_graph,
-             bool create_graph, const std::vector<Edge>& captures, TensorList* captured) {
-    AutoGradMode mode(create_graph);
-    TaskMap tasks;
-    count_dependencies(roots, tasks);
-    const bool capturing = captured != nullptr;
-    if (capturing) mark_needed(roots, captures, tasks);
-
-    std::priority_queue<Node*, std::vector<Node*>, LaterFirst> ready;
-    for (std::size_t i = 0; i < roots.size(); ++i) {
-        NodeTask& t = tasks[roots[i].fn.get()];
-        accumulate(t.buffer, roots[i].input_nr, root_grads[i]);
-    }
+// Step 1: the seed gradients go into the roots' buffers; a root nothing points at is ready.
+void seed_roots(GraphTask& gt, const std::vector<Edge>& roots, const TensorList& seeds) {
+    for (std::size_t i = 0; i < roots.size(); ++i)
+        accumulate(gt.tasks[roots[i].fn.get()].buffer, roots[i].input_nr, seeds[i]);
     for (const auto& r : roots) {
-        NodeTask& t = tasks[r.fn.get()];
-        if (t.deps == 0 && !t.queued) ready.push(r.fn.get()), t.queued = true;
+        NodeTask& t = gt.tasks[r.fn.get()];
+        if (t.deps == 0 && !t.queued) gt.ready.push(r.fn.get()), t.queued = true;
     }
+}
 
-    while (!ready.empty()) {
-        Node* n = ready.top();
-        ready.pop();
-        NodeTask& task = tasks[n];
-        TensorList buffer = std::move(task.buffer);
-        buffer.resize(std::max<std::size_t>(n->output_meta().size(), buffer.size()));
-        for (std::uint32_t k = 0; k < buffer.size(); ++k) {
-            if (!buffer[k].defined()) continue;
-            for (auto& hook : *n->hooks(k)) {
-                Tensor r = hook(buffer[k]);
-                if (!r.defined()) continue;
-                XG_CHECK(r.shape() == buffer[k].shape() && r.dtype() == buffer[k].dtype(),
-                         "register_hook: a hook returned a gradient of shape {} {} for a tensor "
-                         "of shape {} {} (a hook may replace the gradient, not change its shape "
-                         "or dtype)",
-                         r.shape(), r.dtype(), buffer[k].shape(), buffer[k].dtype());
-                buffer[k] = r;
-            }
+// Step 2: hooks on the node's outputs may replace a gradient, not change its shape or dtype.
+void run_hooks(Node* n, TensorList& buffer) {
+    for (std::uint32_t k = 0; k < buffer.size(); ++k) {
+        if (!buffer[k].defined()) continue;
+        for (auto& hook : *n->hooks(k)) {
+            Tensor r = hook(buffer[k]);
+            if (!r.defined()) continue;
+            XG_CHECK(r.shape() == buffer[k].shape() && r.dtype() == buffer[k].dtype(),
+                     "register_hook: a hook returned a gradient of shape {} {} for a tensor "
+                     "of shape {} {} (a hook may replace the gradient, not change its shape "
+                     "or dtype)",
+                     r.shape(), r.dtype(), buffer[k].shape(), buffer[k].dtype());
+            buffer[k] = r;
         }
-        for (std::size_t c = 0; c < captures.size(); ++c) {
-            if (captures[c].fn.get() == n) (*captured)[c] = buffer[captures[c].input_nr];
-        }
-        bool run = task.needed && !(capturing && dynamic_cast<AccumulateGrad*>(n));
-        bool any = false;
-        for (const auto& g : buffer) any = any || g.defined();
+    }
+}
+
+// Step 3 (xg::grad): the gradient arriving at a requested input is that input's result.
+void capture(GraphTask& gt, Node* n, const TensorList& buffer) {
+    if (!gt.captured) return;
+    for (std::size_t c = 0; c < gt.captures.size(); ++c) {
+        if (gt.captures[c].fn.get() == n) (*gt.captured)[c] = buffer[gt.captures[c].input_nr];
+    }
+}
+
+// A node runs if it leads to a requested input, is not a leaf's accumulator under xg::grad
+// (which never touches .grad), and some gradient reached it.
+bool should_run(const GraphTask& gt, Node* n, const TensorList& buffer) {
+    if (!gt.tasks.at(n).needed || (gt.captured && dynamic_cast<AccumulateGrad*>(n))) return false;
+    return std::any_of(buffer.begin(), buffer.end(), [](const Tensor& g) { return g.defined(); });
+}
+
+// Step 4: outputs no gradient reached get zeros, so a rule never sees an undefined gradient.
+void fill_missing(Node* n, TensorList& buffer) {
+    for (std::size_t k = 0; k < buffer.size() && k < n->output_meta().size(); ++k) {
+        if (buffer[k].defined()) continue;
+        const auto& m = n->output_meta()[k];
+        buffer[k] = zeros(m.shape, m.dtype);
+    }
+}
+
+// Step 5 (create_graph): what a once-differentiable node's results must stay connected to.
+std::vector<Edge> once_differentiable_edges(const GraphTask& gt, Node* n,
+                                            const TensorList& buffer) {
+    if (!gt.create_graph || !n->once_differentiable()) return {};
+    std::vector<Edge> edges = n->next_edges();
+    for (const auto& g : buffer) {
+        if (g.requires_grad()) edges.push_back(gradient_edge(g));
+    }
+    return edges;
+}
+
+// Steps 4-8: run the rule, release its saved data (step 7, unless retain_graph), check its
+// results and wrap those of a once-differentiable rule under create_graph.
+TensorList run_node(const GraphTask& gt, Node* n, TensorList&& buffer) {
+    fill_missing(n, buffer);
+    std::vector<Edge> error_edges = once_differentiable_edges(gt, n, buffer);
+    TensorList grads = call_node(n, std::move(buffer));
+    if (!gt.keep_graph) n->release();
+    validate_outputs(n, grads);
+    for (auto& g : grads) {
+        if (g.defined() && !error_edges.empty())
+            g = detail::delayed_error(n->name(), g, error_edges);
+    }
+    return grads;
+}
+
+// Step 9: each gradient goes to its edge's node; a node all of whose consumers have delivered
+// is ready.
+void deliver(GraphTask& gt, Node* n, const TensorList& grads) {
+    const auto& edges = n->next_edges();
+    for (std::size_t i = 0; i < edges.size(); ++i) {
+        if (!edges[i].fn) continue;
+        NodeTask& child = gt.tasks[edges[i].fn.get()];
+        if (i < grads.size() && grads[i].defined())
+            accumulate(child.buffer, edges[i].input_nr, grads[i]);
+        if (--child.deps == 0) gt.ready.push(edges[i].fn.get()), child.queued = true;
+    }
+}
+
+void execute(const std::vector<Edge>& roots, const TensorList& seeds, bool keep_graph,
+             bool create_graph, const std::vector<Edge>& captures, TensorList* captured) {
+    AutoGradMode mode(create_graph);  // the rules record a new graph only under create_graph
+    GraphTask gt{{}, {}, keep_graph, create_graph, captures, captured};
+    detail::count_dependencies(roots, gt.tasks);
+    if (captured) detail::mark_needed(roots, captures, gt.tasks);
+    seed_roots(gt, roots, seeds);
+    while (!gt.ready.empty()) {
+        Node* n = gt.ready.top();
+        gt.ready.pop();
+        TensorList buffer = std::move(gt.tasks[n].buffer);
+        buffer.resize(std::max(n->output_meta().size(), buffer.size()));
+        run_hooks(n, buffer);
+        capture(gt, n, buffer);
         TensorList grads;
-        if (run && any) {
-            for (std::size_t k = 0; k < buffer.size(); ++k) {
-                if (buffer[k].defined() || k >= n->output_meta().size()) continue;
-                const auto& m = n->output_meta()[k];
-                buffer[k] = zeros(m.shape, m.dtype);
-            }
-            std::vector<Edge> error_edges;
-            if (create_graph && n->once_differentiable()) {
-                error_edges = n->next_edges();
-                for (const auto& g : buffer) {
-                    if (g.requires_grad()) error_edges.push_back(gradient_edge(g));
-                }
-            }
-            grads = call_node(n, std::move(buffer));
-            if (!keep_graph) n->release();
-            validate_outputs(n, grads);
-            for (auto& g : grads) {
-                if (g.defined() && !error_edges.empty())
-                    g = delayed_error(n->name(), g, error_edges);
-            }
-        }
-        const auto& edges = n->next_edges();
-        for (std::size_t i = 0; i < edges.size(); ++i) {
-            if (!edges[i].fn) continue;
-            NodeTask& child = tasks[edges[i].fn.get()];
-            if (i < grads.size() && grads[i].defined())
-                accumulate(child.buffer, edges[i].input_nr, grads[i]);
-            if (--child.deps == 0) ready.push(edges[i].fn.get()), child.queued = true;
-        }
+        if (should_run(gt, n, buffer)) grads = run_node(gt, n, std::move(buffer));
+        deliver(gt, n, grads);
     }
 }
 

@@ -1,7 +1,7 @@
 #include "core/node.hpp"
 
+#include "core/engine_ops.hpp"
 #include "core/grad_mode.hpp"
-#include "ops/elementwise.hpp"
 
 namespace xg {
 
@@ -88,7 +88,7 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     if (!variable_->grad) {
         variable_->grad = g.impl_ptr();
     } else {
-        variable_->grad = add(Tensor(variable_->grad), g).impl_ptr();
+        variable_->grad = detail::grad_sum(Tensor(variable_->grad), g).impl_ptr();
     }
     return {};
 }

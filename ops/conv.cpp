@@ -253,6 +253,29 @@ void check_bias(const char* op, const Tensor& bias, std::size_t channels) {
              channels, bias.shape());
 }
 
+// The geometry of a conv with input (n, c, h, w), output (n, f, oh, ow), the kernel of weight
+// shape ws and the given stride, padding, dilation and groups (both geometries below use it).
+ConvGeom make_geom(std::size_t n, std::size_t c, std::size_t h, std::size_t w, std::size_t f,
+                   std::size_t oh, std::size_t ow, const Shape& ws, Pair2 stride, Pair2 padding,
+                   Pair2 dilation, std::size_t groups) {
+    return ConvGeom{n,
+                    c,
+                    h,
+                    w,
+                    f,
+                    oh,
+                    ow,
+                    ws[2],
+                    ws[3],
+                    as_size(stride.first),
+                    as_size(stride.second),
+                    as_size(padding.first),
+                    as_size(padding.second),
+                    as_size(dilation.first),
+                    as_size(dilation.second),
+                    groups};
+}
+
 // Geometry of a conv2d of an input of shape xs by a weight of shape ws (both 4-D, dims > 0).
 ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const Conv2dOptions& o) {
     std::size_t groups = as_size(o.groups);
@@ -263,22 +286,8 @@ ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const 
     XG_CHECK(ws[0] % groups == 0,
              "{}: groups {} must divide the output channels (weight.size(0) = {})", op, groups,
              ws[0]);
-    ConvGeom g{xs[0],
-               xs[1],
-               xs[2],
-               xs[3],
-               ws[0],
-               0,
-               0,
-               ws[2],
-               ws[3],
-               as_size(o.stride.first),
-               as_size(o.stride.second),
-               as_size(o.padding.first),
-               as_size(o.padding.second),
-               as_size(o.dilation.first),
-               as_size(o.dilation.second),
-               groups};
+    ConvGeom g = make_geom(xs[0], xs[1], xs[2], xs[3], ws[0], 0, 0, ws, o.stride, o.padding,
+                           o.dilation, groups);
     std::size_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
     XG_CHECK(eh <= g.h + 2 * g.ph && ew <= g.w + 2 * g.pw,
              "{}: kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{}", op, g.kh,
@@ -356,22 +365,8 @@ ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tens
     XG_CHECK(oh > 0 && ow > 0,
              "{}: output size {}x{} is not positive (input {}x{}, padding ({}, {}) too large)", op,
              oh, ow, xs[2], xs[3], o.padding.first, o.padding.second);
-    return ConvGeom{xs[0],
-                    ws[1] * groups,
-                    as_size(oh),
-                    as_size(ow),
-                    xs[1],
-                    xs[2],
-                    xs[3],
-                    ws[2],
-                    ws[3],
-                    as_size(o.stride.first),
-                    as_size(o.stride.second),
-                    as_size(o.padding.first),
-                    as_size(o.padding.second),
-                    as_size(o.dilation.first),
-                    as_size(o.dilation.second),
-                    groups};
+    return make_geom(xs[0], ws[1] * groups, as_size(oh), as_size(ow), xs[1], xs[2], xs[3], ws,
+                     o.stride, o.padding, o.dilation, groups);
 }
 
 template <class T>

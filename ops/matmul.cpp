@@ -1,6 +1,7 @@
 #include "ops/matmul.hpp"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include <xtensor-blas/xblas.hpp>
@@ -130,18 +131,12 @@ std::vector<std::int64_t> dims_of(const Shape& s) {
 
 // Broadcast of the batch dims; the error names both operands' full shapes.
 Shape matmul_batch(const Shape& a, const Shape& b) {
-    Shape ba = drop_last2(a), bb = drop_last2(b);
-    std::size_t n = std::max(ba.size(), bb.size());
-    Shape out(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        std::size_t da = i < n - ba.size() ? 1 : ba[i - (n - ba.size())];
-        std::size_t db = i < n - bb.size() ? 1 : bb[i - (n - bb.size())];
-        XG_CHECK(da == db || da == 1 || db == 1,
-                 "matmul: batch dims of {} and {} cannot be broadcast ({} vs {} in batch dim {})",
-                 a, b, da, db, i);
-        out[i] = da == 1 ? db : da;
+    try {
+        return detail::broadcast_shapes("matmul", drop_last2(a), drop_last2(b));
+    } catch (const Error& e) {
+        throw Error(fmt::format("matmul: batch dims of {} and {} cannot be broadcast ({})", a, b,
+                                std::string(e.what()).substr(std::string("matmul: ").size())));
     }
-    return out;
 }
 
 Shape with_matrix(Shape batch, std::size_t r, std::size_t c) {

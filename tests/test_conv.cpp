@@ -39,6 +39,50 @@ Tensor f64(const Shape& s) {
     return rand(s, float64);
 }
 
+// PyTorch parity (tests/parity/conv_pool.py), in the registry rows below.
+Parity conv2d_parity() {
+    Parity p;
+    Conv2dOptions sp{{2, 1}, {1, 2}};
+    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
+    Conv2dOptions dw{{2, 2}, {1, 1}, {1, 1}, 3};
+    auto run = [](Conv2dOptions o) { return [o](const TensorList& x) { return conv_fn(x, o); }; };
+    for (auto [name, n, o] :
+         {std::tuple{"conv2d_basic", 3, Conv2dOptions{}}, std::tuple{"conv2d_stride_pad", 3, sp},
+          std::tuple{"conv2d_dilation_groups", 3, dg},
+          std::tuple{"conv2d_nobias_depthwise", 2, dw}}) {
+        p.cases.push_back({name, static_cast<std::size_t>(n), run(o)});
+    }
+    return p;
+}
+
+Parity conv_transpose2d_parity() {
+    Parity p;
+    ConvTranspose2dOptions so{{2, 3}, {1, 0}, {1, 2}};
+    ConvTranspose2dOptions dg{{1, 1}, {1, 0}, {1, 0}, {2, 1}, 2};
+    auto run = [](ConvTranspose2dOptions o) {
+        return [o](const TensorList& x) { return convt_fn(x, o); };
+    };
+    for (auto [name, n, o] : {std::tuple{"conv_transpose2d_basic", 3, ConvTranspose2dOptions{}},
+                              std::tuple{"conv_transpose2d_stride_outpad", 3, so},
+                              std::tuple{"conv_transpose2d_dilation_groups", 2, dg}}) {
+        p.cases.push_back({name, static_cast<std::size_t>(n), run(o)});
+    }
+    return p;
+}
+
+Parity conv2d_weight_grad_parity() {
+    Parity p;
+    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
+    for (auto [name, ws, o] :
+         {std::tuple{"conv2d_weight_grad_basic", Shape{4, 3, 3, 3}, Conv2dOptions{}},
+          std::tuple{"conv2d_weight_grad_stride_dilation_groups", Shape{6, 2, 3, 3}, dg}}) {
+        p.cases.push_back({name, 2, [ws = ws, o = o](const TensorList& x) {
+                               return conv2d_weight_grad(x[0], x[1], ws, o);
+                           }});
+    }
+    return p;
+}
+
 }  // namespace
 
 XG_REGISTER_OP_INFO(
@@ -135,7 +179,7 @@ XG_REGISTER_OP_INFO(
              {"undefined weight", [=] { conv2d(x(), Tensor()); }, "undefined"},
          };
      },
-     4});
+     conv2d_parity});
 
 XG_REGISTER_OP_INFO(
     conv_transpose2d_info,
@@ -200,7 +244,7 @@ XG_REGISTER_OP_INFO(
               "must be float32 or float64, got int64"},
          };
      },
-     4});
+     conv_transpose2d_parity});
 
 XG_REGISTER_OP_INFO(
     conv2d_weight_grad_info,
@@ -271,7 +315,7 @@ XG_REGISTER_OP_INFO(
               "undefined"},
          };
      },
-     4});
+     conv2d_weight_grad_parity});
 
 namespace {
 
@@ -489,46 +533,6 @@ TEST_CASE(
     // The weight gradient is its own op, differentiable again.
     auto gw = grad({sum(mul(conv2d(x, w), y.detach()))}, {w}, {}, {}, true);
     CHECK(gw[0].grad_fn()->name() == "Conv2dWeightGradBackward");
-}
-
-TEST_CASE("conv2d: parity with PyTorch") {
-    Conv2dOptions sp{{2, 1}, {1, 2}};
-    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
-    Conv2dOptions dw{{2, 2}, {1, 1}, {1, 1}, 3};
-    auto run = [](Conv2dOptions o) { return [o](const TensorList& x) { return conv_fn(x, o); }; };
-    for (auto [name, n, o] :
-         {std::tuple{"conv2d_basic", 3, Conv2dOptions{}}, std::tuple{"conv2d_stride_pad", 3, sp},
-          std::tuple{"conv2d_dilation_groups", 3, dg},
-          std::tuple{"conv2d_nobias_depthwise", 2, dw}}) {
-        auto r = check_parity(name, static_cast<std::size_t>(n), run(o));
-        CHECK_MESSAGE(r.ok, r.log);
-    }
-}
-
-TEST_CASE("conv_transpose2d: parity with PyTorch") {
-    ConvTranspose2dOptions so{{2, 3}, {1, 0}, {1, 2}};
-    ConvTranspose2dOptions dg{{1, 1}, {1, 0}, {1, 0}, {2, 1}, 2};
-    auto run = [](ConvTranspose2dOptions o) {
-        return [o](const TensorList& x) { return convt_fn(x, o); };
-    };
-    for (auto [name, n, o] : {std::tuple{"conv_transpose2d_basic", 3, ConvTranspose2dOptions{}},
-                              std::tuple{"conv_transpose2d_stride_outpad", 3, so},
-                              std::tuple{"conv_transpose2d_dilation_groups", 2, dg}}) {
-        auto r = check_parity(name, static_cast<std::size_t>(n), run(o));
-        CHECK_MESSAGE(r.ok, r.log);
-    }
-}
-
-TEST_CASE("conv2d_weight_grad: parity with PyTorch (torch.nn.grad.conv2d_weight)") {
-    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
-    for (auto [name, ws, o] :
-         {std::tuple{"conv2d_weight_grad_basic", Shape{4, 3, 3, 3}, Conv2dOptions{}},
-          std::tuple{"conv2d_weight_grad_stride_dilation_groups", Shape{6, 2, 3, 3}, dg}}) {
-        auto r = check_parity(name, 2, [ws = ws, o = o](const TensorList& x) {
-            return conv2d_weight_grad(x[0], x[1], ws, o);
-        });
-        CHECK_MESSAGE(r.ok, r.log);
-    }
 }
 
 }  // namespace xg::testing

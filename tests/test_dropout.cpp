@@ -45,7 +45,11 @@ XG_REGISTER_OP_INFO(
              {"undefined input", [] { dropout(Tensor(), 0.5); }, "undefined tensor"},
          };
      },
-     4});
+     [] {
+         return no_parity(
+             "a random mask: PyTorch's generator differs; statistics and the mask's reuse are "
+             "checked in this file");
+     }});
 
 TEST_CASE("dropout: a seeded run is reproducible, a new draw differs") {
     Tensor x = ones({50, 40});

@@ -141,6 +141,10 @@ XG_REGISTER_OP_INFO(
          auto e = binary_errors([](auto& a, auto& b) { return add(a, b); });
          e.push_back({"int64 with a scalar", [] { add(i64({2}), 1.0); }, "floating-point"});
          return e;
+     },
+     [] {
+         return Parity{{{"core_add_2x3_3", 2, [](const TensorList& x) { return add(x[0], x[1]); }},
+                        {"core_add_2x1_1x3", 2, [](const TensorList& x) { return x[0] + x[1]; }}}};
      }});
 
 XG_REGISTER_OP_INFO(
@@ -167,6 +171,10 @@ XG_REGISTER_OP_INFO(
          e.push_back({"int64 minus a scalar", [] { sub(i64({2}), 1.0); }, "floating-point"});
          e.push_back({"scalar minus int64", [] { rsub(1.0, i64({2})); }, "floating-point"});
          return e;
+     },
+     [] {
+         return Parity{{{"core_sub_2x3_3", 2, [](const TensorList& x) { return sub(x[0], x[1]); }},
+                        {"core_sub_2x1_1x3", 2, [](const TensorList& x) { return x[0] - x[1]; }}}};
      }});
 
 XG_REGISTER_OP_INFO(
@@ -193,46 +201,58 @@ XG_REGISTER_OP_INFO(
          auto e = binary_errors([](auto& a, auto& b) { return mul(a, b); });
          e.push_back({"int64 times a scalar", [] { mul(i64({2}), 2.0); }, "floating-point"});
          return e;
+     },
+     [] {
+         return Parity{{{"core_mul_2x3_3", 2, [](const TensorList& x) { return mul(x[0], x[1]); }},
+                        {"core_mul_2x1_1x3", 2, [](const TensorList& x) { return x[0] * x[1]; }}}};
      }});
 
 XG_REGISTER_OP_INFO(
-    div_info, {"div",
-               [] {
-                   return with(binary_samples([](auto& a, auto& b) { return div(a, b); }, true),
-                               {
-                                   {"operator/",
-                                    {rand64({2, 3}), pos64({3})},
-                                    [](const TensorList& x) { return x[0] / x[1]; }},
-                                   {"tensor / scalar",
-                                    {rand64({2, 3})},
-                                    [](const TensorList& x) { return x[0] / 4.0; }},
-                                   {"scalar / tensor",
-                                    {pos64({2, 3})},
-                                    [](const TensorList& x) { return 3.0 / x[0]; }},
-                                   {"rdiv of negative values",
-                                    {pos64({3}, -2.0, -0.5)},
-                                    [](const TensorList& x) { return rdiv(-1.0, x[0]); }},
-                               });
-               },
-               [] {
-                   auto e = binary_errors([](auto& a, auto& b) { return div(a, b); });
-                   e.push_back({"by the scalar 0", [] { div(f64({2}), 0.0); }, "scalar 0"});
-                   e.push_back({"int64 by a scalar", [] { div(i64({2}), 2.0); }, "floating-point"});
-                   e.push_back({"scalar by int64", [] { rdiv(2.0, i64({2})); }, "floating-point"});
-                   return e;
-               }});
+    div_info,
+    {"div",
+     [] {
+         return with(binary_samples([](auto& a, auto& b) { return div(a, b); }, true),
+                     {
+                         {"operator/",
+                          {rand64({2, 3}), pos64({3})},
+                          [](const TensorList& x) { return x[0] / x[1]; }},
+                         {"tensor / scalar",
+                          {rand64({2, 3})},
+                          [](const TensorList& x) { return x[0] / 4.0; }},
+                         {"scalar / tensor",
+                          {pos64({2, 3})},
+                          [](const TensorList& x) { return 3.0 / x[0]; }},
+                         {"rdiv of negative values",
+                          {pos64({3}, -2.0, -0.5)},
+                          [](const TensorList& x) { return rdiv(-1.0, x[0]); }},
+                     });
+     },
+     [] {
+         auto e = binary_errors([](auto& a, auto& b) { return div(a, b); });
+         e.push_back({"by the scalar 0", [] { div(f64({2}), 0.0); }, "scalar 0"});
+         e.push_back({"int64 by a scalar", [] { div(i64({2}), 2.0); }, "floating-point"});
+         e.push_back({"scalar by int64", [] { rdiv(2.0, i64({2})); }, "floating-point"});
+         return e;
+     },
+     [] {
+         return Parity{{{"core_div_2x3_3", 2, [](const TensorList& x) { return div(x[0], x[1]); }},
+                        {"core_div_2x1_1x3", 2, [](const TensorList& x) { return x[0] / x[1]; }}}};
+     }});
 
-XG_REGISTER_OP_INFO(neg_info, {"neg",
-                               [] {
-                                   return with(unary_samples([](auto& a) { return neg(a); },
-                                                             [](auto& s) { return rand64(s); }),
-                                               {
-                                                   {"unary operator-",
-                                                    {rand64({2, 3})},
-                                                    [](const TensorList& x) { return -x[0]; }},
-                                               });
-                               },
-                               [] { return unary_errors([](auto& a) { return neg(a); }); }});
+XG_REGISTER_OP_INFO(
+    neg_info,
+    {"neg",
+     [] {
+         return with(
+             unary_samples([](auto& a) { return neg(a); }, [](auto& s) { return rand64(s); }),
+             {
+                 {"unary operator-", {rand64({2, 3})}, [](const TensorList& x) { return -x[0]; }},
+             });
+     },
+     [] { return unary_errors([](auto& a) { return neg(a); }); },
+     [] {
+         return Parity{{{"core_neg", 1, [](const TensorList& x) { return neg(x[0]); }}}};
+     }});
 
 XG_REGISTER_OP_INFO(
     pow_info,
@@ -271,14 +291,25 @@ XG_REGISTER_OP_INFO(
              {"int64 with a scalar exponent", [] { pow(i64({2}), 2.0); }, "floating-point"});
          e.push_back({"undefined with a scalar exponent", [] { pow(Tensor(), 2.0); }, "undefined"});
          return e;
+     },
+     [] {
+         return Parity{
+             {{"core_pow_scalar", 1, [](const TensorList& x) { return pow(x[0], 3.0); }},
+              {"core_pow_scalar_frac", 1, [](const TensorList& x) { return pow(x[0], 0.5); }},
+              {"core_pow_tensor", 2, [](const TensorList& x) { return pow(x[0], x[1]); }}}};
      }});
 
 // ---- unary math ----
 
+// The parity fixture of each is core_<NAME> (tests/parity/core_ops.py).
 #define XG_UNARY_INFO(NAME, MAKE)                                                                 \
     XG_REGISTER_OP_INFO(                                                                          \
-        NAME##_info, {#NAME, [] { return unary_samples([](auto& a) { return NAME(a); }, MAKE); }, \
-                      [] { return unary_errors([](auto& a) { return NAME(a); }); }})
+        NAME##_info,                                                                              \
+        {#NAME, [] { return unary_samples([](auto& a) { return NAME(a); }, MAKE); },              \
+         [] { return unary_errors([](auto& a) { return NAME(a); }); },                            \
+         [] {                                                                                     \
+             return Parity{{{"core_" #NAME, 1, [](const TensorList& x) { return NAME(x[0]); }}}}; \
+         }})
 
 const auto any64 = [](const Shape& s) { return rand64(s, -2.0, 2.0); };
 const auto positive64 = [](const Shape& s) { return pos64(s); };
@@ -307,7 +338,12 @@ XG_REGISTER_OP_INFO(leaky_relu_info,
                                   [](const TensorList& x) { return leaky_relu(x[0], -0.5); }},
                              });
                      },
-                     [] { return unary_errors([](auto& a) { return leaky_relu(a); }); }});
+                     [] { return unary_errors([](auto& a) { return leaky_relu(a); }); },
+                     [] {
+                         return Parity{{{"core_leaky_relu", 1, [](const TensorList& x) {
+                                             return leaky_relu(x[0], 0.1);
+                                         }}}};
+                     }});
 
 XG_REGISTER_OP_INFO(
     clamp_info,
@@ -335,6 +371,14 @@ XG_REGISTER_OP_INFO(
              {"int64 input", [] { clamp(i64({2}), 0.0, 1.0); }, "floating-point"},
              {"undefined input", [] { clamp(Tensor(), 0.0, 1.0); }, "undefined"},
          };
+     },
+     [] {
+         return Parity{
+             {{"core_clamp", 1, [](const TensorList& x) { return clamp(x[0], -0.5, 0.5); }},
+              {"core_clamp_min", 1,
+               [](const TensorList& x) { return clamp(x[0], -0.2, std::nullopt); }},
+              {"core_clamp_max", 1,
+               [](const TensorList& x) { return clamp(x[0], std::nullopt, 0.3); }}}};
      }});
 
 XG_REGISTER_OP_INFO(
@@ -368,20 +412,24 @@ XG_REGISTER_OP_INFO(
              {"int64 values", [c] { where(c, i64({2}), i64({2})); }, "floating-point"},
              {"undefined condition", [] { where(Tensor(), f64({2}), f64({2})); }, "'condition'"},
          };
+     },
+     [] {
+         return no_parity("a selection: its values and gradients are checked by hand in this file");
      }});
 
 // ---- no-grad ops ----
 
 XG_REGISTER_OP_INFO(
-    sign_info, {"sign",
-                [] {
-                    return Samples{
-                        {"[2,3]", {rand64({2, 3})}, [](const TensorList& x) { return sign(x[0]); }},
+    sign_info,
+    {"sign",
+     [] {
+         return Samples{{"[2,3]", {rand64({2, 3})}, [](const TensorList& x) { return sign(x[0]); }},
                         {"0-d", {rand64({})}, [](const TensorList& x) { return sign(x[0]); }}};
-                },
-                [] {
-                    return Errors{{"undefined input", [] { sign(Tensor()); }, "undefined"}};
-                }});
+     },
+     [] {
+         return Errors{{"undefined input", [] { sign(Tensor()); }, "undefined"}};
+     },
+     [] { return no_parity("no gradient; values checked by hand in this file"); }, false});
 
 #define XG_COMPARE_INFO(NAME)                                                                    \
     XG_REGISTER_OP_INFO(                                                                         \
@@ -395,7 +443,8 @@ XG_REGISTER_OP_INFO(
              auto e = compare_errors([](auto& a, auto& b) { return NAME(a, b); });               \
              e.push_back({"undefined with a scalar", [] { NAME(Tensor(), 1.0); }, "undefined"}); \
              return e;                                                                           \
-         }})
+         },                                                                                      \
+         [] { return no_parity("no gradient; values checked by hand in this file"); }, false})
 XG_COMPARE_INFO(eq);
 XG_COMPARE_INFO(ne);
 XG_COMPARE_INFO(lt);

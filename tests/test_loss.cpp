@@ -79,44 +79,135 @@ std::vector<ErrorCase> class_target_errors(F call) {
     };
 }
 
+// PyTorch parity (tests/parity/norm_loss.py) of each loss over the three reductions.
+const std::pair<const char*, Reduction> kReductions[] = {
+    {"mean", Reduction::mean}, {"sum", Reduction::sum}, {"none", Reduction::none}};
+
+Parity cross_entropy_parity() {
+    Parity p;
+    for (auto [suffix, r] : kReductions) {
+        const std::string s = suffix;
+        p.cases.push_back({"ce_" + s, 2, [r = r](const TensorList& x) {
+                               return cross_entropy(x[0], x[1], ce_opts(r));
+                           }});
+        Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
+        p.cases.push_back({"ce_weight_smooth_" + s, 2, [w, r = r](const TensorList& x) {
+                               return cross_entropy(x[0], x[1], ce_opts(r, 0.2, w));
+                           }});
+    }
+    Tensor w = load_fixture("ce_weight_mean", "w");
+    p.cases.push_back({"ce_weight_mean", 2, [w](const TensorList& x) {
+                           return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.0, w));
+                       }});
+    p.cases.push_back({"ce_smooth_mean", 2, [](const TensorList& x) {
+                           return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.1));
+                       }});
+    return p;
+}
+
+// nll_loss and multi_margin_loss reuse the class weights of the ce_weight_smooth_* fixtures.
+Parity nll_loss_parity() {
+    Parity p;
+    for (auto [suffix, r] : kReductions) {
+        const std::string s = suffix;
+        Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
+        p.cases.push_back({"nll_weight_" + s, 2, [w, r = r](const TensorList& x) {
+                               return nll_loss(x[0], x[1], {r, w});
+                           }});
+    }
+    return p;
+}
+
+Parity multi_margin_loss_parity() {
+    Parity p;
+    for (auto [suffix, r] : kReductions) {
+        const std::string s = suffix;
+        Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
+        p.cases.push_back({"mm_weight_" + s, 2, [w, r = r](const TensorList& x) {
+                               return multi_margin_loss(x[0], x[1], {r, 1, 1.0, w});
+                           }});
+    }
+    p.cases.push_back({"mm_p2_margin_mean", 2, [](const TensorList& x) {
+                           return multi_margin_loss(x[0], x[1], {Reduction::mean, 2, 0.5, {}});
+                       }});
+    return p;
+}
+
+Parity mse_loss_parity() {
+    Parity p;
+    for (auto [suffix, r] : kReductions) {
+        p.cases.push_back({std::string("mse_") + suffix, 2,
+                           [r = r](const TensorList& x) { return mse_loss(x[0], x[1], r); }});
+    }
+    return p;
+}
+
+Parity l1_loss_parity() {
+    Parity p;
+    for (auto [suffix, r] : kReductions) {
+        p.cases.push_back({std::string("l1_") + suffix, 2,
+                           [r = r](const TensorList& x) { return l1_loss(x[0], x[1], r); }});
+    }
+    return p;
+}
+
+Parity bce_parity() {
+    Parity p;
+    for (auto [suffix, r] : kReductions) {
+        const std::string name = std::string("bce_weights_") + suffix;
+        Tensor pw = load_fixture(name, "pw"), w = load_fixture(name, "w");
+        p.cases.push_back({name, 2, [w, pw, r = r](const TensorList& x) {
+                               return binary_cross_entropy_with_logits(x[0], x[1], {r, w, pw});
+                           }});
+    }
+    p.cases.push_back({"bce_mean", 2, [](const TensorList& x) {
+                           return binary_cross_entropy_with_logits(x[0], x[1]);
+                       }});
+    return p;
+}
+
 }  // namespace
 
 // ---- registry ----
 
-XG_REGISTER_OP_INFO(softmax_info, {"softmax",
-                                   [] {
-                                       return std::vector<Sample>{
-                                           {"(3, 5) dim 1",
-                                            {rand64({3, 5}, -3, 3)},
-                                            [](const TensorList& x) { return softmax(x[0], 1); }},
-                                           {"(2, 3, 4) dim 1",
-                                            {rand64({2, 3, 4}, -3, 3)},
-                                            [](const TensorList& x) { return softmax(x[0], 1); }},
-                                           {"(2, 3, 4) dim 0",
-                                            {rand64({2, 3, 4}, -3, 3)},
-                                            [](const TensorList& x) { return softmax(x[0], 0); }},
-                                           {"1-D (7) dim -1",
-                                            {rand64({7}, -3, 3)},
-                                            [](const TensorList& x) { return softmax(x[0], -1); }},
-                                           {"batch of 1 (1, 4)",
-                                            {rand64({1, 4}, -3, 3)},
-                                            [](const TensorList& x) { return softmax(x[0], -1); }},
-                                       };
-                                   },
-                                   [] {
-                                       return std::vector<ErrorCase>{
-                                           {"dim out of range",
-                                            [] {
-                                                softmax(rand(Shape{2, 3}), 2);
-                                            },
-                                            "dim 2 is out of range"},
-                                           {"int64 input", [] { softmax(arange(3, int64), 0); },
-                                            "floating-point"},
-                                           {"0-d input", [] { softmax(scalar_tensor(1.0), 0); },
-                                            "at least 1 dim"},
-                                       };
-                                   },
-                                   4});
+XG_REGISTER_OP_INFO(
+    softmax_info,
+    {"softmax",
+     [] {
+         return std::vector<Sample>{
+             {"(3, 5) dim 1",
+              {rand64({3, 5}, -3, 3)},
+              [](const TensorList& x) { return softmax(x[0], 1); }},
+             {"(2, 3, 4) dim 1",
+              {rand64({2, 3, 4}, -3, 3)},
+              [](const TensorList& x) { return softmax(x[0], 1); }},
+             {"(2, 3, 4) dim 0",
+              {rand64({2, 3, 4}, -3, 3)},
+              [](const TensorList& x) { return softmax(x[0], 0); }},
+             {"1-D (7) dim -1",
+              {rand64({7}, -3, 3)},
+              [](const TensorList& x) { return softmax(x[0], -1); }},
+             {"batch of 1 (1, 4)",
+              {rand64({1, 4}, -3, 3)},
+              [](const TensorList& x) { return softmax(x[0], -1); }},
+         };
+     },
+     [] {
+         return std::vector<ErrorCase>{
+             {"dim out of range",
+              [] {
+                  softmax(rand(Shape{2, 3}), 2);
+              },
+              "dim 2 is out of range"},
+             {"int64 input", [] { softmax(arange(3, int64), 0); }, "floating-point"},
+             {"0-d input", [] { softmax(scalar_tensor(1.0), 0); }, "at least 1 dim"},
+         };
+     },
+     [] {
+         return Parity{
+             {{"softmax_2d", 1, [](const TensorList& x) { return softmax(x[0], 1); }},
+              {"softmax_3d_dim1", 1, [](const TensorList& x) { return softmax(x[0], 1); }}}};
+     }});
 
 XG_REGISTER_OP_INFO(log_softmax_info,
                     {"log_softmax",
@@ -147,7 +238,13 @@ XG_REGISTER_OP_INFO(log_softmax_info,
                               "floating-point"},
                          };
                      },
-                     4});
+                     [] {
+                         return Parity{{{"log_softmax_2d", 1,
+                                         [](const TensorList& x) { return log_softmax(x[0], -1); }},
+                                        {"log_softmax_3d_dim0", 1, [](const TensorList& x) {
+                                             return log_softmax(x[0], 0);
+                                         }}}};
+                     }});
 
 XG_REGISTER_OP_INFO(
     cross_entropy_info,
@@ -192,7 +289,7 @@ XG_REGISTER_OP_INFO(
                          "weight must not require grad"});
          return errs;
      },
-     4});
+     cross_entropy_parity});
 
 XG_REGISTER_OP_INFO(nll_loss_info,
                     {"nll_loss",
@@ -223,7 +320,7 @@ XG_REGISTER_OP_INFO(nll_loss_info,
                              nll_loss(x, y, {Reduction::mean, w});
                          });
                      },
-                     4});
+                     nll_loss_parity});
 
 XG_REGISTER_OP_INFO(multi_margin_loss_info,
                     {"multi_margin_loss",
@@ -263,7 +360,7 @@ XG_REGISTER_OP_INFO(multi_margin_loss_info,
                                          "p must be 1 or 2, got 3"});
                          return errs;
                      },
-                     4});
+                     multi_margin_loss_parity});
 
 namespace {
 
@@ -303,11 +400,13 @@ std::vector<ErrorCase> pair_errors(F f) {
 
 XG_REGISTER_OP_INFO(mse_loss_info,
                     {"mse_loss", [] { return pair_samples(mse_loss); },
-                     [] { return pair_errors([](Tensor x, Tensor y) { mse_loss(x, y); }); }, 4});
+                     [] { return pair_errors([](Tensor x, Tensor y) { mse_loss(x, y); }); },
+                     mse_loss_parity});
 
 XG_REGISTER_OP_INFO(l1_loss_info,
                     {"l1_loss", [] { return pair_samples(l1_loss); },
-                     [] { return pair_errors([](Tensor x, Tensor y) { l1_loss(x, y); }); }, 4});
+                     [] { return pair_errors([](Tensor x, Tensor y) { l1_loss(x, y); }); },
+                     l1_loss_parity});
 
 XG_REGISTER_OP_INFO(
     bce_info,
@@ -354,7 +453,7 @@ XG_REGISTER_OP_INFO(
                          "weight has dtype float32 but input has dtype float64"});
          return errs;
      },
-     4});
+     bce_parity});
 
 // ---- the same functions composed of primitive ops ----
 
@@ -563,85 +662,6 @@ TEST_CASE("multi_margin_loss: cs231n's svm_loss is the PyTorch loss times C") {
     // cs231n's lecture example: per-image losses 2.9, 0 and 6.3 + 6.6 = 12.9.
     const double svm = (2.9 + 0.0 + 12.9) / 3.0;
     CHECK(multi_margin_loss(x, y).item<double>() * 3 == doctest::Approx(svm).epsilon(1e-12));
-}
-
-// ---- PyTorch parity ----
-
-TEST_CASE("softmax, log_softmax: PyTorch parity") {
-    auto r = check_parity("softmax_2d", 1, [](const TensorList& x) { return softmax(x[0], 1); });
-    CHECK_MESSAGE(r.ok, r.log);
-    r = check_parity("softmax_3d_dim1", 1, [](const TensorList& x) { return softmax(x[0], 1); });
-    CHECK_MESSAGE(r.ok, r.log);
-    r = check_parity("log_softmax_2d", 1,
-                     [](const TensorList& x) { return log_softmax(x[0], -1); });
-    CHECK_MESSAGE(r.ok, r.log);
-    r = check_parity("log_softmax_3d_dim0", 1,
-                     [](const TensorList& x) { return log_softmax(x[0], 0); });
-    CHECK_MESSAGE(r.ok, r.log);
-}
-
-TEST_CASE("class-index losses: PyTorch parity") {
-    const std::pair<const char*, Reduction> reds[] = {
-        {"mean", Reduction::mean}, {"sum", Reduction::sum}, {"none", Reduction::none}};
-    for (auto [suffix, r] : reds) {
-        const std::string s = suffix;
-        CAPTURE(s);
-        auto p = check_parity("ce_" + s, 2, [r = r](const TensorList& x) {
-            return cross_entropy(x[0], x[1], ce_opts(r));
-        });
-        CHECK_MESSAGE(p.ok, p.log);
-        Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
-        p = check_parity("ce_weight_smooth_" + s, 2, [&, r = r](const TensorList& x) {
-            return cross_entropy(x[0], x[1], ce_opts(r, 0.2, w));
-        });
-        CHECK_MESSAGE(p.ok, p.log);
-        p = check_parity("nll_weight_" + s, 2, [&, r = r](const TensorList& x) {
-            return nll_loss(x[0], x[1], {r, w});
-        });
-        CHECK_MESSAGE(p.ok, p.log);
-        p = check_parity("mm_weight_" + s, 2, [&, r = r](const TensorList& x) {
-            return multi_margin_loss(x[0], x[1], {r, 1, 1.0, w});
-        });
-        CHECK_MESSAGE(p.ok, p.log);
-    }
-    Tensor w = load_fixture("ce_weight_mean", "w");
-    auto p = check_parity("ce_weight_mean", 2, [&](const TensorList& x) {
-        return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.0, w));
-    });
-    CHECK_MESSAGE(p.ok, p.log);
-    p = check_parity("ce_smooth_mean", 2, [](const TensorList& x) {
-        return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.1));
-    });
-    CHECK_MESSAGE(p.ok, p.log);
-    p = check_parity("mm_p2_margin_mean", 2, [](const TensorList& x) {
-        return multi_margin_loss(x[0], x[1], {Reduction::mean, 2, 0.5, {}});
-    });
-    CHECK_MESSAGE(p.ok, p.log);
-}
-
-TEST_CASE("regression losses and bce_with_logits: PyTorch parity") {
-    const std::pair<const char*, Reduction> reds[] = {
-        {"mean", Reduction::mean}, {"sum", Reduction::sum}, {"none", Reduction::none}};
-    for (auto [suffix, r] : reds) {
-        const std::string s = suffix;
-        CAPTURE(s);
-        auto p = check_parity("mse_" + s, 2,
-                              [r = r](const TensorList& x) { return mse_loss(x[0], x[1], r); });
-        CHECK_MESSAGE(p.ok, p.log);
-        p = check_parity("l1_" + s, 2,
-                         [r = r](const TensorList& x) { return l1_loss(x[0], x[1], r); });
-        CHECK_MESSAGE(p.ok, p.log);
-        const std::string name = "bce_weights_" + s;
-        Tensor pw = load_fixture(name, "pw"), w = load_fixture(name, "w");
-        p = check_parity(name, 2, [&, r = r](const TensorList& x) {
-            return binary_cross_entropy_with_logits(x[0], x[1], {r, w, pw});
-        });
-        CHECK_MESSAGE(p.ok, p.log);
-    }
-    auto p = check_parity("bce_mean", 2, [](const TensorList& x) {
-        return binary_cross_entropy_with_logits(x[0], x[1]);
-    });
-    CHECK_MESSAGE(p.ok, p.log);
 }
 
 }  // namespace xg::testing

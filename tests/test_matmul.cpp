@@ -102,8 +102,24 @@ std::vector<ErrorCase> gemm_op_errors() {
 
 }  // namespace
 
-XG_REGISTER_OP_INFO(matmul_info, {"matmul", matmul_samples, matmul_errors});
-XG_REGISTER_OP_INFO(gemm_op_info, {"gemm_op", gemm_op_samples, gemm_op_errors});
+XG_REGISTER_OP_INFO(
+    matmul_info,
+    {"matmul", matmul_samples, matmul_errors, [] {
+         return Parity{
+             {{"core_matmul_2d", 2, [](const TensorList& x) { return matmul(x[0], x[1]); }},
+              {"core_matmul_batched", 2, [](const TensorList& x) { return matmul(x[0], x[1]); }},
+              {"core_matmul_bcast_batch", 2,
+               [](const TensorList& x) { return matmul(x[0], x[1]); }},
+              {"core_matmul_1d_2d", 2, [](const TensorList& x) { return matmul(x[0], x[1]); }},
+              {"core_matmul_2d_1d", 2, [](const TensorList& x) { return matmul(x[0], x[1]); }},
+              {"core_mlp_sigmoid", 3,
+               [](const TensorList& x) { return sigmoid(matmul(x[0], x[1]) + x[2]); }}}};
+     }});
+XG_REGISTER_OP_INFO(gemm_op_info,
+                    {"gemm_op", gemm_op_samples, gemm_op_errors, [] {
+                         return no_parity(
+                             "matmul's building block: every matmul parity case runs through it");
+                     }});
 
 TEST_CASE("matmul: 2-D values by hand") {
     Tensor a = tensor({{1, 2}, {3, 4}}), b = tensor({{5, 6}, {7, 8}});

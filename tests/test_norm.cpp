@@ -88,7 +88,38 @@ std::vector<ErrorCase> batch_norm_errors() {
     };
 }
 
-XG_REGISTER_OP_INFO(batch_norm_info, {"batch_norm", batch_norm_samples, batch_norm_errors, 4});
+// PyTorch parity (tests/parity/norm_loss.py): training cases also compare the running
+// statistics after the step (rm1, rv1); the eval case normalizes by given ones.
+Parity batch_norm_parity() {
+    struct Case {
+        const char* name;
+        std::size_t n_inputs;
+        double momentum;
+    };
+    Parity p;
+    for (Case c : {Case{"bn_train_2d", 3, 0.1}, Case{"bn_train_4d", 3, 0.3},
+                   Case{"bn_train_3d_noaffine", 1, 0.1}, Case{"bn_train_batch1_4d", 3, 0.1}}) {
+        Tensor rm = load_fixture(c.name, "rm0"), rv = load_fixture(c.name, "rv0");
+        auto fn = [rm, rv, c](const TensorList& x) {
+            return batch_norm(x[0], rm, rv, c.n_inputs > 1 ? x[1] : Tensor(),
+                              c.n_inputs > 2 ? x[2] : Tensor(), true, c.momentum);
+        };
+        auto stats = [rm, rv, c]() -> std::string {
+            if (rel_error(rm, load_fixture(c.name, "rm1")) >= 1e-12) return "running_mean differs";
+            if (rel_error(rv, load_fixture(c.name, "rv1")) >= 1e-12) return "running_var differs";
+            return "";
+        };
+        p.cases.push_back({c.name, c.n_inputs, fn, stats});
+    }
+    Tensor rm = load_fixture("bn_eval_4d", "rm"), rv = load_fixture("bn_eval_4d", "rv");
+    p.cases.push_back({"bn_eval_4d", 3, [rm, rv](const TensorList& x) {
+                           return batch_norm(x[0], rm, rv, x[1], x[2], false);
+                       }});
+    return p;
+}
+
+XG_REGISTER_OP_INFO(batch_norm_info,
+                    {"batch_norm", batch_norm_samples, batch_norm_errors, batch_norm_parity});
 
 XG_REGISTER_OP_INFO(
     layer_norm_info,
@@ -141,7 +172,14 @@ XG_REGISTER_OP_INFO(
               "weight has dtype float64 but input has dtype float32"},
          };
      },
-     4});
+     [] {
+         return Parity{
+             {{"ln_3d", 3,
+               [](const TensorList& x) {
+                   return layer_norm(x[0], {3, 4}, x[1], x[2]);
+               }},
+              {"ln_2d_noaffine", 1, [](const TensorList& x) { return layer_norm(x[0], {5}); }}}};
+     }});
 
 XG_REGISTER_OP_INFO(
     group_norm_info,
@@ -185,7 +223,11 @@ XG_REGISTER_OP_INFO(
               "bias must have shape [6], got [3]"},
          };
      },
-     4});
+     [] {
+         return Parity{
+             {{"gn_4d", 3, [](const TensorList& x) { return group_norm(x[0], 2, x[1], x[2]); }},
+              {"gn_3d_noaffine", 1, [](const TensorList& x) { return group_norm(x[0], 3); }}}};
+     }});
 
 // ---- the same functions composed of primitive ops ----
 
@@ -405,48 +447,6 @@ TEST_CASE("norms: the closed-form backward equals the composed one under create_
     Tensor fused = second([](auto a, auto c, auto d) { return bn_train(a, c, d); });
     Tensor comp = second([](auto a, auto c, auto d) { return bn_composed(a, c, d); });
     CHECK(rel_error(fused, comp) < 1e-8);
-}
-
-// ---- PyTorch parity ----
-
-TEST_CASE("batch_norm: PyTorch parity, outputs, gradients and running stats") {
-    struct Case {
-        const char* name;
-        std::size_t n_inputs;
-        double momentum;
-    };
-    for (Case c : {Case{"bn_train_2d", 3, 0.1}, Case{"bn_train_4d", 3, 0.3},
-                   Case{"bn_train_3d_noaffine", 1, 0.1}, Case{"bn_train_batch1_4d", 3, 0.1}}) {
-        CAPTURE(c.name);
-        Tensor rm = load_fixture(c.name, "rm0"), rv = load_fixture(c.name, "rv0");
-        auto r = check_parity(c.name, c.n_inputs, [&](const TensorList& x) {
-            return batch_norm(x[0], rm, rv, c.n_inputs > 1 ? x[1] : Tensor(),
-                              c.n_inputs > 2 ? x[2] : Tensor(), true, c.momentum);
-        });
-        CHECK_MESSAGE(r.ok, r.log);
-        CHECK(rel_error(rm, load_fixture(c.name, "rm1")) < 1e-12);
-        CHECK(rel_error(rv, load_fixture(c.name, "rv1")) < 1e-12);
-    }
-    Tensor rm = load_fixture("bn_eval_4d", "rm"), rv = load_fixture("bn_eval_4d", "rv");
-    auto r = check_parity("bn_eval_4d", 3, [&](const TensorList& x) {
-        return batch_norm(x[0], rm, rv, x[1], x[2], false);
-    });
-    CHECK_MESSAGE(r.ok, r.log);
-}
-
-TEST_CASE("layer_norm and group_norm: PyTorch parity") {
-    auto r = check_parity("ln_3d", 3, [](const TensorList& x) {
-        return layer_norm(x[0], {3, 4}, x[1], x[2]);
-    });
-    CHECK_MESSAGE(r.ok, r.log);
-    r = check_parity("ln_2d_noaffine", 1,
-                     [](const TensorList& x) { return layer_norm(x[0], {5}); });
-    CHECK_MESSAGE(r.ok, r.log);
-    r = check_parity("gn_4d", 3,
-                     [](const TensorList& x) { return group_norm(x[0], 2, x[1], x[2]); });
-    CHECK_MESSAGE(r.ok, r.log);
-    r = check_parity("gn_3d_noaffine", 1, [](const TensorList& x) { return group_norm(x[0], 3); });
-    CHECK_MESSAGE(r.ok, r.log);
 }
 
 }  // namespace xg::testing

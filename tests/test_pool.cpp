@@ -19,6 +19,49 @@ Sample pool_sample(std::string desc, Shape shape, TensorFn fn) {
 
 }  // namespace
 
+// PyTorch parity (tests/parity/conv_pool.py): the cases of one op, for its registry row.
+Parity pool_parity(const std::string& op) {
+    std::vector<std::pair<const char*, TensorFn>> cases = {
+        {"max_pool2d_basic",
+         [](const TensorList& x) {
+             return max_pool2d(x[0], {2, 2});
+         }},
+        {"max_pool2d_stride_pad",
+         [](const TensorList& x) {
+             return max_pool2d(x[0], {3, 2}, Pair2{2, 1}, {1, 1});
+         }},
+        {"max_pool2d_ties",
+         [](const TensorList& x) {
+             return max_pool2d(x[0], {3, 3}, Pair2{1, 1}, {1, 1});
+         }},
+        {"avg_pool2d_include_pad",
+         [](const TensorList& x) {
+             return avg_pool2d(x[0], {3, 2}, Pair2{2, 2}, {1, 1});
+         }},
+        {"avg_pool2d_exclude_pad",
+         [](const TensorList& x) {
+             return avg_pool2d(x[0], {3, 3}, Pair2{2, 1}, {1, 1}, false);
+         }},
+        {"adaptive_avg_pool2d_odd",
+         [](const TensorList& x) {
+             return adaptive_avg_pool2d(x[0], {3, 2});
+         }},
+        {"adaptive_avg_pool2d_global",
+         [](const TensorList& x) {
+             return adaptive_avg_pool2d(x[0], {1, 1});
+         }},
+        {"adaptive_avg_pool2d_upsample",
+         [](const TensorList& x) {
+             return adaptive_avg_pool2d(x[0], {4, 5});
+         }},
+    };
+    Parity p;
+    for (const auto& [name, fn] : cases) {
+        if (std::string(name).rfind(op + "_", 0) == 0) p.cases.push_back({name, 1, fn});
+    }
+    return p;
+}
+
 XG_REGISTER_OP_INFO(max_pool2d_info,
                     {"max_pool2d",
                      [] {
@@ -87,7 +130,7 @@ XG_REGISTER_OP_INFO(max_pool2d_info,
                               "undefined"},
                          };
                      },
-                     4});
+                     [] { return pool_parity("max_pool2d"); }});
 
 XG_REGISTER_OP_INFO(
     avg_pool2d_info,
@@ -147,7 +190,7 @@ XG_REGISTER_OP_INFO(
               "must be float32 or float64, got int64"},
          };
      },
-     4});
+     [] { return pool_parity("avg_pool2d"); }});
 
 XG_REGISTER_OP_INFO(adaptive_avg_pool2d_info,
                     {"adaptive_avg_pool2d",
@@ -195,7 +238,7 @@ XG_REGISTER_OP_INFO(adaptive_avg_pool2d_info,
                               "must be float32 or float64, got int64"},
                          };
                      },
-                     4});
+                     [] { return pool_parity("adaptive_avg_pool2d"); }});
 
 namespace {
 
@@ -362,48 +405,6 @@ TEST_CASE("adaptive_avg_pool2d: global pooling is the mean over H and W; float32
     CHECK(y.shape() == Shape{3, 4, 1, 1});
     CHECK(max_abs_diff(y, mean(x, {2, 3}, true)) < 1e-6);
     CHECK(y.dtype() == float32);
-}
-
-TEST_CASE("pooling: parity with PyTorch") {
-    std::vector<std::pair<const char*, TensorFn>> cases = {
-        {"max_pool2d_basic",
-         [](const TensorList& x) {
-             return max_pool2d(x[0], {2, 2});
-         }},
-        {"max_pool2d_stride_pad",
-         [](const TensorList& x) {
-             return max_pool2d(x[0], {3, 2}, Pair2{2, 1}, {1, 1});
-         }},
-        {"max_pool2d_ties",
-         [](const TensorList& x) {
-             return max_pool2d(x[0], {3, 3}, Pair2{1, 1}, {1, 1});
-         }},
-        {"avg_pool2d_include_pad",
-         [](const TensorList& x) {
-             return avg_pool2d(x[0], {3, 2}, Pair2{2, 2}, {1, 1});
-         }},
-        {"avg_pool2d_exclude_pad",
-         [](const TensorList& x) {
-             return avg_pool2d(x[0], {3, 3}, Pair2{2, 1}, {1, 1}, false);
-         }},
-        {"adaptive_avg_pool2d_odd",
-         [](const TensorList& x) {
-             return adaptive_avg_pool2d(x[0], {3, 2});
-         }},
-        {"adaptive_avg_pool2d_global",
-         [](const TensorList& x) {
-             return adaptive_avg_pool2d(x[0], {1, 1});
-         }},
-        {"adaptive_avg_pool2d_upsample",
-         [](const TensorList& x) {
-             return adaptive_avg_pool2d(x[0], {4, 5});
-         }},
-    };
-    for (const auto& [name, fn] : cases) {
-        CAPTURE(name);
-        auto r = check_parity(name, 1, fn);
-        CHECK_MESSAGE(r.ok, r.log);
-    }
 }
 
 }  // namespace xg::testing

@@ -72,7 +72,17 @@ XG_REGISTER_OP_INFO(
          return reduce_samples([](auto& a, auto& d, bool k) { return sum(a, d, k); },
                                [](auto& a) { return a.sum(); });
      },
-     [] { return reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }); }});
+     [] { return reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }); },
+     [] {
+         return Parity{{{"core_sum_all", 1, [](const TensorList& x) { return sum(x[0]); }},
+                        {"core_sum_dim1", 1, [](const TensorList& x) { return sum(x[0], {1}); }},
+                        {"core_sum_dims02_keepdim", 1,
+                         [](const TensorList& x) {
+                             return sum(x[0], {0, 2}, true);
+                         }},
+                        {"core_sum_dimneg1_keepdim", 1,
+                         [](const TensorList& x) { return sum(x[0], {-1}, true); }}}};
+     }});
 
 XG_REGISTER_OP_INFO(
     mean_info,
@@ -86,7 +96,28 @@ XG_REGISTER_OP_INFO(
          e.push_back({"empty input", [] { mean(zeros({0}, float64)); }, "zero elements"});
          e.push_back({"empty dim", [] { mean(zeros({2, 0}, float64), {1}); }, "zero elements"});
          return e;
+     },
+     [] {
+         return Parity{{{"core_mean_all", 1, [](const TensorList& x) { return mean(x[0]); }},
+                        {"core_mean_dim0", 1, [](const TensorList& x) { return mean(x[0], {0}); }},
+                        {"core_mean_dims12_keepdim", 1, [](const TensorList& x) {
+                             return mean(x[0], {1, 2}, true);
+                         }}}};
      }});
+
+Parity max_parity() {
+    return Parity{
+        {{"core_max_all", 1, [](const TensorList& x) { return max(x[0]); }},
+         {"core_amax_dim1", 1, [](const TensorList& x) { return max(x[0], {1}); }},
+         {"core_amax_dim2_keepdim", 1, [](const TensorList& x) { return max(x[0], {2}, true); }}}};
+}
+
+Parity min_parity() {
+    return Parity{{{"core_min_all", 1, [](const TensorList& x) { return min(x[0]); }},
+                   {"core_amin_dim0", 1, [](const TensorList& x) { return min(x[0], {0}); }},
+                   {"core_amin_dimneg1_keepdim", 1,
+                    [](const TensorList& x) { return min(x[0], {-1}, true); }}}};
+}
 
 // max/min samples are random, so ties (where the gradient is not defined) do not occur.
 #define XG_EXTREME_INFO(NAME)                                                                   \
@@ -107,7 +138,8 @@ XG_REGISTER_OP_INFO(
                           "zero elements"});                                                    \
              e.push_back({"int64, all elements", [] { NAME(ones({2}, int64)); }, "got int64"}); \
              return e;                                                                          \
-         }})
+         },                                                                                     \
+         NAME##_parity})
 XG_EXTREME_INFO(max);
 XG_EXTREME_INFO(min);
 #undef XG_EXTREME_INFO
@@ -142,85 +174,99 @@ XG_REGISTER_OP_INFO(
          e.push_back(
              {"empty input", [] { var(zeros({0}, float64), {}, 0); }, "N - correction = 0"});
          return e;
+     },
+     [] {
+         return Parity{
+             {{"core_var_all", 1, [](const TensorList& x) { return var(x[0]); }},
+              {"core_var_all_c0", 1, [](const TensorList& x) { return var(x[0], {}, 0); }},
+              {"core_var_dim1", 1, [](const TensorList& x) { return var(x[0], {1}, 1); }},
+              {"core_var_dim2_c0_keepdim", 1,
+               [](const TensorList& x) { return var(x[0], {2}, 0, true); }},
+              {"core_var_dims01", 1, [](const TensorList& x) {
+                   return var(x[0], {0, 1}, 1);
+               }}}};
      }});
 
-XG_REGISTER_OP_INFO(sum_to_info,
-                    {"sum_to",
-                     [] {
-                         auto s = [](Shape to) {
-                             return TensorFn(
-                                 [to](const TensorList& x) { return sum_to(x[0], to); });
-                         };
-                         return Samples{
-                             {"[2,3] to [3]", {rand64({2, 3})}, s({3})},
-                             {"[2,3] to [2,1]", {rand64({2, 3})}, s({2, 1})},
-                             {"[2,3,4] to [1,4]", {rand64({2, 3, 4})}, s({1, 4})},
-                             {"[2,3] to 0-d", {rand64({2, 3})}, s({})},
-                             {"[1,3] to [1,1]", {rand64({1, 3})}, s({1, 1})},
-                             {"same shape",
-                              {rand64({2, 3})},
-                              [](const TensorList& x) {
-                                  return sum_to(x[0] * 2.0, {2, 3});
-                              }},
-                         };
-                     },
-                     [] {
-                         return Errors{
-                             {"shape that does not broadcast",
-                              [] {
-                                  sum_to(f64({2, 3}), {4});
-                              },
-                              "cannot sum shape [2, 3] down to [4]"},
-                             {"more dims than the input",
-                              [] {
-                                  sum_to(f64({3}), {2, 3});
-                              },
-                              "[3] down to [2, 3]"},
-                             {"int64 input",
-                              [] {
-                                  sum_to(ones({2, 3}, int64), {3});
-                              },
-                              "got int64"},
-                             {"undefined input", [] { sum_to(Tensor(), {3}); }, "undefined"},
-                         };
-                     }});
+XG_REGISTER_OP_INFO(
+    sum_to_info,
+    {"sum_to",
+     [] {
+         auto s = [](Shape to) {
+             return TensorFn([to](const TensorList& x) { return sum_to(x[0], to); });
+         };
+         return Samples{
+             {"[2,3] to [3]", {rand64({2, 3})}, s({3})},
+             {"[2,3] to [2,1]", {rand64({2, 3})}, s({2, 1})},
+             {"[2,3,4] to [1,4]", {rand64({2, 3, 4})}, s({1, 4})},
+             {"[2,3] to 0-d", {rand64({2, 3})}, s({})},
+             {"[1,3] to [1,1]", {rand64({1, 3})}, s({1, 1})},
+             {"same shape",
+              {rand64({2, 3})},
+              [](const TensorList& x) {
+                  return sum_to(x[0] * 2.0, {2, 3});
+              }},
+         };
+     },
+     [] {
+         return Errors{
+             {"shape that does not broadcast",
+              [] {
+                  sum_to(f64({2, 3}), {4});
+              },
+              "cannot sum shape [2, 3] down to [4]"},
+             {"more dims than the input",
+              [] {
+                  sum_to(f64({3}), {2, 3});
+              },
+              "[3] down to [2, 3]"},
+             {"int64 input",
+              [] {
+                  sum_to(ones({2, 3}, int64), {3});
+              },
+              "got int64"},
+             {"undefined input", [] { sum_to(Tensor(), {3}); }, "undefined"},
+         };
+     },
+     [] {
+         return no_parity("the adjoint of broadcasting, covered by every broadcasting parity case");
+     }});
 
-XG_REGISTER_OP_INFO(expand_info,
-                    {"expand",
-                     [] {
-                         auto s = [](Shape to) {
-                             return TensorFn(
-                                 [to](const TensorList& x) { return expand(x[0], to); });
-                         };
-                         return Samples{
-                             {"[3] to [2,3]", {rand64({3})}, s({2, 3})},
-                             {"[2,1] to [2,4]", {rand64({2, 1})}, s({2, 4})},
-                             {"0-d to [2,3]", {rand64({})}, s({2, 3})},
-                             {"[1,3] to [4,2,3]", {rand64({1, 3})}, s({4, 2, 3})},
-                             {"same shape",
-                              {rand64({2, 3})},
-                              [](const TensorList& x) {
-                                  return expand(x[0] * 2.0, {2, 3});
-                              }},
-                         };
-                     },
-                     [] {
-                         return Errors{
-                             {"size mismatch", [] { expand(f64({2}), {3}); },
-                              "cannot broadcast [2] to [3]"},
-                             {"fewer dims",
-                              [] {
-                                  expand(f64({2, 3}), {3});
-                              },
-                              "cannot broadcast [2, 3] to [3]"},
-                             {"int64 input",
-                              [] {
-                                  expand(ones({3}, int64), {2, 3});
-                              },
-                              "got int64"},
-                             {"undefined input", [] { expand(Tensor(), {3}); }, "undefined"},
-                         };
-                     }});
+XG_REGISTER_OP_INFO(
+    expand_info,
+    {"expand",
+     [] {
+         auto s = [](Shape to) {
+             return TensorFn([to](const TensorList& x) { return expand(x[0], to); });
+         };
+         return Samples{
+             {"[3] to [2,3]", {rand64({3})}, s({2, 3})},
+             {"[2,1] to [2,4]", {rand64({2, 1})}, s({2, 4})},
+             {"0-d to [2,3]", {rand64({})}, s({2, 3})},
+             {"[1,3] to [4,2,3]", {rand64({1, 3})}, s({4, 2, 3})},
+             {"same shape",
+              {rand64({2, 3})},
+              [](const TensorList& x) {
+                  return expand(x[0] * 2.0, {2, 3});
+              }},
+         };
+     },
+     [] {
+         return Errors{
+             {"size mismatch", [] { expand(f64({2}), {3}); }, "cannot broadcast [2] to [3]"},
+             {"fewer dims",
+              [] {
+                  expand(f64({2, 3}), {3});
+              },
+              "cannot broadcast [2, 3] to [3]"},
+             {"int64 input",
+              [] {
+                  expand(ones({3}, int64), {2, 3});
+              },
+              "got int64"},
+             {"undefined input", [] { expand(Tensor(), {3}); }, "undefined"},
+         };
+     },
+     [] { return no_parity("broadcasting, covered by every broadcasting parity case"); }});
 
 #define XG_ARG_INFO(NAME)                                                                        \
     XG_REGISTER_OP_INFO(                                                                         \
@@ -252,7 +298,8 @@ XG_REGISTER_OP_INFO(expand_info,
                   "dim 2 is out of range"},                                                      \
                  {"undefined input", [] { NAME(Tensor()); }, "undefined"},                       \
              };                                                                                  \
-         }})
+         },                                                                                      \
+         [] { return no_parity("no gradient; indices checked by hand in this file"); }, false})
 XG_ARG_INFO(argmax);
 XG_ARG_INFO(argmin);
 #undef XG_ARG_INFO

@@ -262,17 +262,87 @@ std::vector<ErrorCase> pad_errors() {
 
 }  // namespace
 
-XG_REGISTER_OP_INFO(reshape_info, {"reshape", reshape_samples, reshape_errors});
-XG_REGISTER_OP_INFO(view_info, {"view", view_samples, view_errors});
-XG_REGISTER_OP_INFO(flatten_info, {"flatten", flatten_samples, flatten_errors});
-XG_REGISTER_OP_INFO(squeeze_info, {"squeeze", squeeze_samples, squeeze_errors});
-XG_REGISTER_OP_INFO(unsqueeze_info, {"unsqueeze", unsqueeze_samples, unsqueeze_errors});
-XG_REGISTER_OP_INFO(transpose_info, {"transpose", transpose_samples, transpose_errors});
-XG_REGISTER_OP_INFO(permute_info, {"permute", permute_samples, permute_errors});
-XG_REGISTER_OP_INFO(slice_info, {"slice", slice_samples, slice_errors});
-XG_REGISTER_OP_INFO(cat_info, {"cat", cat_samples, cat_errors});
-XG_REGISTER_OP_INFO(stack_info, {"stack", stack_samples, stack_errors});
-XG_REGISTER_OP_INFO(pad_info, {"pad", pad_samples, pad_errors});
+XG_REGISTER_OP_INFO(reshape_info, {"reshape", reshape_samples, reshape_errors, [] {
+                                       return Parity{{{"core_reshape", 1, [](const TensorList& x) {
+                                                           return reshape(x[0], {4, -1});
+                                                       }}}};
+                                   }});
+XG_REGISTER_OP_INFO(view_info,
+                    {"view", view_samples, view_errors, [] {
+                         return no_parity(
+                             "the same function as reshape (xgrad tensors are always contiguous)");
+                     }});
+XG_REGISTER_OP_INFO(flatten_info,
+                    {"flatten", flatten_samples, flatten_errors, [] {
+                         return Parity{{{"core_flatten", 1,
+                                         [](const TensorList& x) { return flatten(x[0]); }},
+                                        {"core_flatten_1_2", 1,
+                                         [](const TensorList& x) { return flatten(x[0], 1, 2); }}}};
+                     }});
+XG_REGISTER_OP_INFO(squeeze_info,
+                    {"squeeze", squeeze_samples, squeeze_errors, [] {
+                         return Parity{{{"core_squeeze_all", 1,
+                                         [](const TensorList& x) { return squeeze(x[0]); }},
+                                        {"core_squeeze_dim1", 1,
+                                         [](const TensorList& x) { return squeeze(x[0], 1); }}}};
+                     }});
+XG_REGISTER_OP_INFO(unsqueeze_info,
+                    {"unsqueeze", unsqueeze_samples, unsqueeze_errors, [] {
+                         return Parity{{{"core_unsqueeze_dim1", 1,
+                                         [](const TensorList& x) { return unsqueeze(x[0], 1); }},
+                                        {"core_unsqueeze_dimneg1", 1,
+                                         [](const TensorList& x) { return unsqueeze(x[0], -1); }}}};
+                     }});
+XG_REGISTER_OP_INFO(transpose_info,
+                    {"transpose", transpose_samples, transpose_errors, [] {
+                         return Parity{{{"core_transpose", 1, [](const TensorList& x) {
+                                             return transpose(x[0], 0, 2);
+                                         }}}};
+                     }});
+XG_REGISTER_OP_INFO(permute_info, {"permute", permute_samples, permute_errors, [] {
+                                       return Parity{{{"core_permute", 1, [](const TensorList& x) {
+                                                           return permute(x[0], {1, 2, 0});
+                                                       }}}};
+                                   }});
+XG_REGISTER_OP_INFO(
+    slice_info,
+    {"slice", slice_samples, slice_errors, [] {
+         return Parity{
+             {{"core_slice_step", 1, [](const TensorList& x) { return slice(x[0], 1, 1, 5, 2); }},
+              {"core_slice_narrow", 1, [](const TensorList& x) { return slice(x[0], 0, 1, 3); }},
+              {"core_slice_neg", 1, [](const TensorList& x) { return slice(x[0], 1, -4, 7); }}}};
+     }});
+XG_REGISTER_OP_INFO(cat_info, {"cat", cat_samples, cat_errors, [] {
+                                   return Parity{{{"core_cat_dim0", 2,
+                                                   [](const TensorList& x) {
+                                                       return cat({x[0], x[1]}, 0);
+                                                   }},
+                                                  {"core_cat_dim1", 3, [](const TensorList& x) {
+                                                       return cat({x[0], x[1], x[2]}, 1);
+                                                   }}}};
+                               }});
+XG_REGISTER_OP_INFO(stack_info, {"stack", stack_samples, stack_errors, [] {
+                                     return Parity{{{"core_stack_dim0", 2,
+                                                     [](const TensorList& x) {
+                                                         return stack({x[0], x[1]}, 0);
+                                                     }},
+                                                    {"core_stack_dim2", 3, [](const TensorList& x) {
+                                                         return stack({x[0], x[1], x[2]}, 2);
+                                                     }}}};
+                                 }});
+XG_REGISTER_OP_INFO(pad_info, {"pad", pad_samples, pad_errors, [] {
+                                   return Parity{{{"core_pad_last", 1,
+                                                   [](const TensorList& x) {
+                                                       return pad(x[0], {1, 2});
+                                                   }},
+                                                  {"core_pad_two_dims", 1,
+                                                   [](const TensorList& x) {
+                                                       return pad(x[0], {2, 0, 1, 1}, 0.5);
+                                                   }},
+                                                  {"core_pad_3d", 1, [](const TensorList& x) {
+                                                       return pad(x[0], {0, 1, 1, 0}, -1.0);
+                                                   }}}};
+                               }});
 
 // ---- forward values by hand ----
 

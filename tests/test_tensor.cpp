@@ -14,42 +14,42 @@ namespace {
 using Samples = std::vector<Sample>;
 using Errors = std::vector<ErrorCase>;
 
-XG_REGISTER_OP_INFO(to_info,
-                    {"to",
-                     [] {
-                         // Through float32 the values are rounded to ~6e-8, so the finite
-                         // difference needs a larger step and a looser tolerance.
-                         GradcheckOptions loose;
-                         loose.eps = 1e-3;
-                         loose.atol = 1e-4;
-                         loose.rtol = 1e-2;
-                         Tensor labels = tensor({{0, 1, 2}, {2, 1, 0}}, int64);
-                         return Samples{
-                             {"float64 -> float32 -> float64",
-                              {rand64({2, 3})},
-                              [](const TensorList& x) { return x[0].to(float32).to(float64); },
-                              loose},
-                             {"0-d through float32",
-                              {rand64({})},
-                              [](const TensorList& x) {
-                                  return (x[0].to(float32) * 3.0f).to(float64);
-                              },
-                              loose},
-                             {"mixed with an int64 constant cast to float64",
-                              {rand64({2, 3}), labels},
-                              [](const TensorList& x) { return x[0] * x[1].to(float64); }},
-                             {"float64 to float64 is the identity",
-                              {rand64({3})},
-                              [](const TensorList& x) { return exp(x[0]).to(float64); }},
-                         };
-                     },
-                     [] {
-                         return Errors{
-                             {"requires grad, to int64", [] { rand64({3}).to(int64); },
-                              "integers carry no gradient"},
-                             {"undefined tensor", [] { Tensor().to(float32); }, "undefined"},
-                         };
-                     }});
+XG_REGISTER_OP_INFO(
+    to_info,
+    {"to",
+     [] {
+         // Through float32 the values are rounded to ~6e-8, so the finite
+         // difference needs a larger step and a looser tolerance.
+         GradcheckOptions loose;
+         loose.eps = 1e-3;
+         loose.atol = 1e-4;
+         loose.rtol = 1e-2;
+         Tensor labels = tensor({{0, 1, 2}, {2, 1, 0}}, int64);
+         return Samples{
+             {"float64 -> float32 -> float64",
+              {rand64({2, 3})},
+              [](const TensorList& x) { return x[0].to(float32).to(float64); },
+              loose},
+             {"0-d through float32",
+              {rand64({})},
+              [](const TensorList& x) { return (x[0].to(float32) * 3.0f).to(float64); },
+              loose},
+             {"mixed with an int64 constant cast to float64",
+              {rand64({2, 3}), labels},
+              [](const TensorList& x) { return x[0] * x[1].to(float64); }},
+             {"float64 to float64 is the identity",
+              {rand64({3})},
+              [](const TensorList& x) { return exp(x[0]).to(float64); }},
+         };
+     },
+     [] {
+         return Errors{
+             {"requires grad, to int64", [] { rand64({3}).to(int64); },
+              "integers carry no gradient"},
+             {"undefined tensor", [] { Tensor().to(float32); }, "undefined"},
+         };
+     },
+     [] { return no_parity("a cast: values and gradients checked by hand in this file"); }});
 
 XG_REGISTER_OP_INFO(
     clone_info,
@@ -68,7 +68,8 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          return Errors{{"undefined tensor", [] { Tensor().clone(); }, "undefined"}};
-     }});
+     },
+     [] { return no_parity("a copy: values and gradients checked by hand in this file"); }});
 
 }  // namespace
 

@@ -2,7 +2,7 @@
 
 Run from anywhere with Debian's torch:  /usr/bin/python3 tests/parity/core_ops.py
 Every case is written as tests/fixtures/core_<case>.*.npy (see common.py); the C++ side is
-tests/test_parity_core.cpp. Shapes are tiny and seeds fixed, so reruns give identical files.
+each op's registry row (tests/test_<family>.cpp). Shapes are tiny and seeds fixed, so reruns give identical files.
 """
 import torch
 import torch.nn.functional as F

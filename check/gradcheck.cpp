@@ -1,4 +1,4 @@
-#include "core/gradcheck.hpp"
+#include "check/gradcheck.hpp"
 
 #include <algorithm>
 #include <cmath>
