@@ -427,6 +427,11 @@ TEST_CASE("safetensors: lying headers are rejected by name") {
     CHECK_FALSE(f.checksummed);
     check(Bytes("\x05\0\0\0\0\0\0\0", 8) + "{}   x", "the tensors cover 0 bytes of the 1-byte");
 
+    write_bytes(path, craft("{}", "x"));
+    CHECK(error_of([&] {
+              read_safetensors_header(path);
+          }).rfind("read_safetensors_header: " + path + ": the tensors cover 0 bytes", 0) == 0);
+
     // Missing file, a directory.
     CHECK(contains(error_of([&] { load_safetensors(dir.file("nope")); }), "cannot open"));
     CHECK(contains(error_of([&] { load_safetensors(dir.path.string()); }), "not a regular file"));
