@@ -10,6 +10,7 @@
 #include "core/memory.hpp"
 #include "core/node.hpp"
 #include "core/random.hpp"
+#include "core/serialize.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
 #include "ops/conv.hpp"
