@@ -3,6 +3,8 @@
 // (1.13): construction applies epoch 0 (last_epoch 0); each step() advances one epoch and
 // writes the new lr into every group. The lrs follow PyTorch's recurrences (get_lr), so a
 // schedule matches PyTorch's step by step, including lr changes made by hand in between.
+// base_lrs are the groups' lrs when the scheduler is made (PyTorch keeps them as the groups'
+// 'initial_lr', shared by every scheduler of the optimizer; here each scheduler has its own).
 #include <array>
 #include <cstdint>
 #include <string>

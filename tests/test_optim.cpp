@@ -90,6 +90,36 @@ TEST_CASE("optimizers: 5-step trajectories match PyTorch 1.13 for every option c
     }
 }
 
+TEST_CASE("optimizers: float32 trajectories match PyTorch's float32 run") {
+    Tensor w0 = load_fixture("optim", "init.w"), b0 = load_fixture("optim", "init.b");
+    Tensor gw = load_fixture("optim", "grads.w"), gb = load_fixture("optim", "grads.b");
+    for (const auto& [name, factory] : parity_cases()) {
+        if (name != "sgd_nesterov" && name != "rmsprop_all" && name != "adam_wd_amsgrad" &&
+            name != "adamw_plain")
+            continue;
+        SUBCASE(name.c_str()) {
+            Tensor w = w0.to(float32).requires_grad_(), b = b0.to(float32).requires_grad_();
+            auto opt = factory({w, b});
+            const std::string f = "optim." + name + "_f32";
+            Tensor tw = load_fixture(f, "w"), tb = load_fixture(f, "b");
+            for (std::size_t k = 0; k < 5; ++k) {
+                w.set_grad(step_slice(gw, k).to(float32));
+                b.set_grad(step_slice(gb, k).to(float32));
+                opt->step();
+                REQUIRE(w.dtype() == float32);
+                auto got = w.to_vector(), want = step_slice(tw, k).to_vector();
+                auto got_b = b.to_vector(), want_b = step_slice(tb, k).to_vector();
+                got.insert(got.end(), got_b.begin(), got_b.end());
+                want.insert(want.end(), want_b.begin(), want_b.end());
+                for (std::size_t i = 0; i < got.size(); ++i) {
+                    INFO(name << " step " << k << " element " << i);
+                    CHECK(std::abs(got[i] - want[i]) <= 1e-6 + 1e-5 * std::abs(want[i]));
+                }
+            }
+        }
+    }
+}
+
 // The cs231n rules (shared seeds): sgd_momentum keeps v = mu*v - lr*dw and adds it, rmsprop and
 // adam are PyTorch's RMSprop and Adam written differently. With a constant lr the trajectories
 // agree up to rounding (v = -lr * PyTorch's momentum buffer).

@@ -4,6 +4,7 @@ Optimizers: parameters w (3, 4) and b (4,) in float64 take 5 steps with fixed gr
 magnitude varies step to step, so amsgrad's running max matters); each case writes the
 parameters after every step:
     optim.init.{w,b}.npy, optim.grads.{w,b}.npy (5, ...), optim.<case>.{w,b}.npy (5, ...)
+A few cases also run in float32 (optim.<case>_f32.*, stored as float64).
 Schedulers: sched.<case>.lr.npy holds get_last_lr()[0] after construction and after each
 step (and .momentum.npy the cycled momentum for OneCycleLR).
 Clipping: clip.<case>.{total,w,b}.npy: the returned norm and the clipped gradients.
@@ -79,6 +80,19 @@ def optim_cases():
             tb.append(b.detach().clone())
         save(f"optim.{name}.w", torch.stack(tw))
         save(f"optim.{name}.b", torch.stack(tb))
+
+    # float32: the scalars are applied in float32, as on the C++ side.
+    for name in ["sgd_nesterov", "rmsprop_all", "adam_wd_amsgrad", "adamw_plain"]:
+        w, b = (t.detach().float().requires_grad_(True) for t in params())
+        opt = OPTIM_CASES[name]([w, b])
+        tw, tb = [], []
+        for k in range(STEPS):
+            w.grad, b.grad = gw[k].float(), gb[k].float()
+            opt.step()
+            tw.append(w.detach().double())
+            tb.append(b.detach().double())
+        save(f"optim.{name}_f32.w", torch.stack(tw))
+        save(f"optim.{name}_f32.b", torch.stack(tb))
 
 
 def sched_run(name, opt, sched, steps, metrics=None, momentum_key=None):
