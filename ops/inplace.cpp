@@ -62,6 +62,14 @@ void check_operand(const char* op, const Tensor& self, const Tensor& o, const ch
              op, arg);
 }
 
+// An int64 tensor takes whole scalars only (casting 2.5 or NaN to int64 is lossy or undefined),
+// as PyTorch refuses a floating alpha for integral tensors.
+void check_scalar(const char* op, const Tensor& self, double s, const char* arg) {
+    if (is_floating(self.dtype())) return;
+    XG_CHECK(std::isfinite(s) && s == std::floor(s) && std::abs(s) < 9.0e18,
+             "{}: an int64 tensor takes a whole {} within int64's range, got {}", op, arg, s);
+}
+
 // The operand's data at self's shape: its own buffer, or a broadcast copy.
 template <class T>
 const T* operand(const Tensor& o, const Shape& shape, xt::xarray<T>& tmp) {
@@ -119,6 +127,7 @@ auto float_only = [](const char* op, Dtype d, auto&& f) { return dispatch_float(
 }  // namespace
 
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
+    if (defined()) check_scalar("add_", *this, alpha, "alpha");
     if (alpha == 1.0)
         return binary_inplace("add_", *this, other, any_dtype,
                               [](auto y, auto x) { return y + x; });
@@ -129,10 +138,12 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
 }
 
 Tensor& Tensor::add_(double s) {
+    if (defined()) check_scalar("add_", *this, s, "scalar");
     return unary_inplace("add_", *this, any_dtype, [s](auto y) { return y + decltype(y)(s); });
 }
 
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {
+    if (defined()) check_scalar("sub_", *this, alpha, "alpha");
     if (alpha == 1.0)
         return binary_inplace("sub_", *this, other, any_dtype,
                               [](auto y, auto x) { return y - x; });
@@ -143,6 +154,7 @@ Tensor& Tensor::sub_(const Tensor& other, double alpha) {
 }
 
 Tensor& Tensor::sub_(double s) {
+    if (defined()) check_scalar("sub_", *this, s, "scalar");
     return unary_inplace("sub_", *this, any_dtype, [s](auto y) { return y - decltype(y)(s); });
 }
 
@@ -151,6 +163,7 @@ Tensor& Tensor::mul_(const Tensor& other) {
 }
 
 Tensor& Tensor::mul_(double s) {
+    if (defined()) check_scalar("mul_", *this, s, "scalar");
     return unary_inplace("mul_", *this, any_dtype, [s](auto y) { return y * decltype(y)(s); });
 }
 
@@ -207,6 +220,7 @@ Tensor& Tensor::zero_() {
 
 Tensor& Tensor::fill_(double value) {
     check_self("fill_", *this);
+    check_scalar("fill_", *this, value, "value");
     dispatch_all(dtype(), [&](auto tag) {
         using T = decltype(tag);
         mutable_data<T>().fill(static_cast<T>(value));

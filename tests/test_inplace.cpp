@@ -74,6 +74,16 @@ TEST_CASE("zero_, fill_, copy_ (also on int64)") {
     i.add_(tensor({1, 1, 1}, int64)).mul_(3.0).fill_(4);
     CHECK(vals(i) == std::vector<double>{4, 4, 4});
     CHECK_THROWS_WITH_AS(i.div_(2.0), doctest::Contains("div_: expected a floating-point"), Error);
+    CHECK_THROWS_WITH_AS(i.mul_(2.5),
+                         "mul_: an int64 tensor takes a whole scalar within int64's "
+                         "range, got 2.5",
+                         Error);
+    CHECK_THROWS_WITH_AS(i.fill_(NAN), doctest::Contains("fill_: an int64 tensor"), Error);
+    CHECK_THROWS_WITH_AS(i.add_(i, 0.5),
+                         doctest::Contains("add_: an int64 tensor takes a whole "
+                                           "alpha"),
+                         Error);
+    CHECK(vals(i) == std::vector<double>{4, 4, 4});
 }
 
 TEST_CASE("in-place ops broadcast the argument to self's shape, never the other way") {
