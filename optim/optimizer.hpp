@@ -18,7 +18,7 @@ namespace xg::optim {
 //   strings["param_groups.<g>.params"]  "0,1,2": the parameter indices of group g
 //   scalars["param_groups.<g>.<key>"]   every option of group g: lr, weight_decay, momentum,
 //                                       beta1, beta2, eps, ...; booleans are 0 or 1
-//   scalars["state.<i>.step"]           the step count of parameter i (Adam, AdamW, RMSprop)
+//   scalars["state.<i>.step"]           how many updates parameter i has had (absent: none)
 //   tensors["state.<i>.<name>"]         parameter i's buffers: momentum_buffer, exp_avg,
 //                                       exp_avg_sq, max_exp_avg_sq, square_avg, grad_avg
 // A checkpoint writer can store `tensors` as named tensors and `scalars` + `strings` as JSON.
