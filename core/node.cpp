@@ -87,6 +87,10 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     }
     if (!variable_->grad) {
         variable_->grad = g.impl_ptr();
+    } else if (!GradMode::is_enabled() && variable_->grad.use_count() == 1 &&
+               variable_->grad->storage.use_count() == 1 && !variable_->grad->requires_grad) {
+        // Nobody else sees this .grad (as PyTorch's AccumulateGrad checks): sum in place.
+        Tensor(variable_->grad).add_(g);
     } else {
         variable_->grad = detail::grad_sum(Tensor(variable_->grad), g).impl_ptr();
     }

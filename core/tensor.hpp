@@ -110,6 +110,28 @@ class Tensor {
     Tensor sigmoid() const;
     Tensor argmax(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
 
+    // In-place ops (ops/inplace.cpp), PyTorch's semantics: they write into this tensor's
+    // storage, bump its version and return *this. A tensor argument must have this tensor's
+    // dtype and may broadcast to its shape (not the other way). Refused while grad mode is on
+    // when this tensor requires grad (a leaf, or a non-leaf: no view+in-place autograd here)
+    // or when an argument requires grad (in-place ops are never recorded).
+    Tensor& add_(const Tensor& other, double alpha = 1.0);  // self += alpha * other
+    Tensor& add_(double other);
+    Tensor& sub_(const Tensor& other, double alpha = 1.0);  // self -= alpha * other
+    Tensor& sub_(double other);
+    Tensor& mul_(const Tensor& other);
+    Tensor& mul_(double other);
+    Tensor& div_(const Tensor& other);
+    Tensor& div_(double other);
+    Tensor& addcmul_(const Tensor& t1, const Tensor& t2, double value = 1.0);  // += v*t1*t2
+    Tensor& addcdiv_(const Tensor& t1, const Tensor& t2, double value = 1.0);  // += v*t1/t2
+    Tensor& lerp_(const Tensor& end, double weight);  // self += weight * (end - self)
+    Tensor& clamp_(std::optional<double> min, std::optional<double> max = {});
+    Tensor& sqrt_();
+    Tensor& zero_();
+    Tensor& fill_(double value);
+    Tensor& copy_(const Tensor& src);  // same dtype required (use src.to(dtype) first)
+
     TensorImpl* impl() const { return impl_.get(); }
     const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
     bool is_same(const Tensor& o) const { return impl_ == o.impl_; }

@@ -4,6 +4,7 @@
 #include "core/node.hpp"
 #include "core/random.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/shape.hpp"
 
 namespace xg {
 
@@ -14,7 +15,7 @@ Tensor dropout(const Tensor& x, double p, bool training) {
              "dropout: p is the probability of dropping an element and must be in [0, 1), got {}"
              "{}",
              p, p == 1.0 ? " (a keep probability of 1 means p = 0 here)" : "");
-    if (!training || p == 0.0) return x;
+    if (!training || p == 0.0) return detail::alias("DropoutBackward", x);
     const double keep = 1.0 - p;
     Generator& gen = default_generator();
     Tensor mask, out;

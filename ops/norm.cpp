@@ -310,17 +310,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (training && running_mean.defined()) {
         NoGradGuard no_grad;
         const double unbias = static_cast<double>(n * l) / static_cast<double>(n * l - 1);
-        detail::dispatch_float(op, x.dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            auto& rm = const_cast<Tensor&>(running_mean).mutable_data<T>();
-            auto& rv = const_cast<Tensor&>(running_var).mutable_data<T>();
-            const auto& bm = r.mean.data<T>();
-            const auto& bv = r.var.data<T>();
-            for (std::size_t i = 0; i < c; ++i) {
-                rm(i) = T((1.0 - momentum) * rm(i) + momentum * bm(i));
-                rv(i) = T((1.0 - momentum) * rv(i) + momentum * unbias * bv(i));
-            }
-        });
+        // The running stats are the caller's buffers: updated in place, as in PyTorch.
+        Tensor rm = running_mean, rv = running_var;
+        rm.mul_(1.0 - momentum).add_(r.mean, momentum);
+        rv.mul_(1.0 - momentum).add_(r.var, momentum * unbias);
     }
     return r.out;
 }

@@ -191,7 +191,7 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
     XG_CHECK(detail::is_broadcastable_to(shape, a.shape()),
              "sum_to: cannot sum shape {} down to {} (it does not broadcast to it)", a.shape(),
              shape);
-    if (a.shape() == shape) return a;
+    if (a.shape() == shape) return detail::alias("SumToBackward", a);
     std::size_t lead = a.dim() - shape.size();
     std::vector<std::size_t> axes;
     for (std::size_t i = 0; i < a.dim(); ++i) {
@@ -210,7 +210,7 @@ Tensor expand(const Tensor& a, const Shape& shape) {
     detail::check_defined("expand", a, "input");
     XG_CHECK(detail::is_broadcastable_to(a.shape(), shape), "expand: cannot broadcast {} to {}",
              a.shape(), shape);
-    if (a.shape() == shape) return a;
+    if (a.shape() == shape) return detail::alias("ExpandBackward", a);
     Tensor out = detail::dispatch_float("expand", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (a.numel() == 1) {  // the gradient of a full reduction: a fill, not a broadcast walk

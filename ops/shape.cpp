@@ -53,10 +53,23 @@ Shape infer_shape(const char* op, const Shape& in, const std::vector<std::int64_
 
 }  // namespace detail
 
+namespace detail {
+
+Tensor alias(const char* name, const Tensor& a) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = a.impl()->storage;
+    Tensor out(std::move(impl));
+    if (auto node = record(name, {a}, {out})) node->set_fn([](const TensorList& g) { return g; });
+    return out;
+}
+
+}  // namespace detail
+
 namespace {
-// Every size-only change goes through here: one copy, backward reshapes back.
+// Every size-only change goes through here: one copy, backward reshapes back. The same shape
+// gives an alias (docs/ARCHITECTURE.md, "Aliasing").
 Tensor reshape_to(const char* name, const Tensor& a, const Shape& shape) {
-    if (a.shape() == shape) return a;
+    if (a.shape() == shape) return detail::alias(name, a);
     Tensor out = detail::reshape_raw(a, shape);
     if (auto node = record(name, {a}, {out})) {
         Shape in = a.shape();
@@ -104,9 +117,10 @@ Tensor squeeze(const Tensor& a) {
 
 Tensor squeeze(const Tensor& a, std::int64_t dim) {
     detail::check_defined("squeeze", a, "input");
-    if (a.dim() == 0) return a;
+    if (a.dim() == 0) return detail::alias("SqueezeBackward", a);
     std::size_t d = detail::wrap_dim("squeeze", dim, a.dim());
-    if (a.shape()[d] != 1) return a;  // as in PyTorch: a no-op on a dim that is not 1
+    if (a.shape()[d] != 1)  // as in PyTorch: a no-op on a dim that is not 1
+        return detail::alias("SqueezeBackward", a);
     Shape out = a.shape();
     out.erase(out.begin() + static_cast<std::ptrdiff_t>(d));
     return reshape_to("SqueezeBackward", a, out);
@@ -137,7 +151,7 @@ Tensor transpose(const Tensor& a, std::int64_t d0, std::int64_t d1) {
     detail::check_defined("transpose", a, "input");
     std::size_t i = detail::wrap_dim("transpose", d0, a.dim());
     std::size_t j = detail::wrap_dim("transpose", d1, a.dim());
-    if (i == j) return a;
+    if (i == j) return detail::alias("TransposeBackward", a);
     std::vector<std::size_t> perm(a.dim());
     std::iota(perm.begin(), perm.end(), std::size_t{0});
     std::swap(perm[i], perm[j]);

@@ -26,6 +26,9 @@ Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
 Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value = 0.0);
 
 namespace detail {
+// The identity case of a shape op (same shape out as in): a new tensor handle that shares a's
+// storage, as a PyTorch view would, with a `name` node passing the gradient through.
+Tensor alias(const char* name, const Tensor& a);
 Tensor reshape_raw(const Tensor& a, const Shape& shape);  // copy with a new shape, no history
 // The gradient of slice: zeros of in_shape with g written at start, start+step, ... < end of
 // dim (start/end already clamped). Differentiable; its own backward is slice.

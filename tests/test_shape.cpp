@@ -352,7 +352,9 @@ TEST_CASE("transpose and permute: values") {
     CHECK(t.shape() == Shape{3, 2});
     CHECK(values(t) == std::vector<double>{1, 4, 2, 5, 3, 6});
     CHECK(values(a.transpose(-1, -2)) == values(t));
-    CHECK(transpose(a, 1, -1).is_same(a));  // the same dim twice: a no-op
+    Tensor same = transpose(a, 1, -1);  // the same dim twice: an alias of a
+    CHECK_FALSE(same.is_same(a));
+    CHECK(same.impl()->storage == a.impl()->storage);
     Tensor p = permute(reshape(arange(24, float64), {2, 3, 4}), {2, 0, 1});
     CHECK(p.shape() == Shape{4, 2, 3});
     // p[k][i][j] = a[i][j][k] = 12 i + 4 j + k

@@ -1,0 +1,86 @@
+#include "optim/adam.hpp"
+
+#include <cmath>
+
+#include "core/dispatch.hpp"
+#include "ops/elementwise.hpp"
+
+namespace xg::optim {
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions defaults)
+    : Adam(std::vector<ParamGroup>{ParamGroup(std::move(params))}, std::move(defaults)) {}
+
+Adam::Adam(std::vector<ParamGroup> groups, AdamOptions defaults)
+    : Optimizer("Adam", std::move(groups), std::move(defaults)) {
+    init();
+}
+
+Adam::Adam(const char* type, std::vector<ParamGroup> groups, OptimizerOptions defaults)
+    : Optimizer(type, std::move(groups), std::move(defaults)) {}
+
+AdamW::AdamW(std::vector<Tensor> params, AdamWOptions defaults)
+    : AdamW(std::vector<ParamGroup>{ParamGroup(std::move(params))}, std::move(defaults)) {}
+
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions defaults)
+    : Adam("AdamW", std::move(groups), std::move(defaults)) {
+    decoupled_ = true;
+    init();
+}
+
+void Adam::validate(const OptimizerOptions& o) const {
+    const std::string& t = type();
+    XG_CHECK(o.lr() >= 0.0, "{}: invalid learning rate {} (must be >= 0)", t, o.lr());
+    XG_CHECK(o.get("eps") >= 0.0, "{}: invalid eps {} (must be >= 0)", t, o.get("eps"));
+    XG_CHECK(o.get("beta1") >= 0.0 && o.get("beta1") < 1.0,
+             "{}: invalid beta parameter at index 0: {} (must be in [0, 1))", t, o.get("beta1"));
+    XG_CHECK(o.get("beta2") >= 0.0 && o.get("beta2") < 1.0,
+             "{}: invalid beta parameter at index 1: {} (must be in [0, 1))", t, o.get("beta2"));
+    XG_CHECK(o.get("weight_decay") >= 0.0, "{}: invalid weight_decay {} (must be >= 0)", t,
+             o.get("weight_decay"));
+}
+
+std::vector<std::string> Adam::buffer_names(const OptimizerOptions&) const {
+    return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+}
+
+void Adam::update(Tensor& p, const Tensor& grad_in, ParamState& st, const OptimizerOptions& o) {
+    const double lr = o.lr(), b1 = o.get("beta1"), b2 = o.get("beta2"), eps = o.get("eps");
+    const double wd = o.get("weight_decay");
+    const bool amsgrad = o.get("amsgrad") != 0.0;
+    auto buffer = [&](const char* name) -> Tensor& {
+        auto it = st.buffers.find(name);
+        if (it == st.buffers.end()) it = st.buffers.emplace(name, zeros_like(p)).first;
+        return it->second;
+    };
+    Tensor grad = o.get("maximize") != 0.0 ? neg(grad_in) : grad_in;
+    st.step += 1;
+    if (decoupled_) {
+        p.mul_(1.0 - lr * wd);
+    } else if (wd != 0.0) {
+        grad = grad.clone().add_(p, wd);
+    }
+    Tensor& exp_avg = buffer("exp_avg");
+    Tensor& exp_avg_sq = buffer("exp_avg_sq");
+    exp_avg.mul_(b1).add_(grad, 1.0 - b1);
+    exp_avg_sq.mul_(b2).addcmul_(grad, grad, 1.0 - b2);
+    const double bias_correction1 = 1.0 - std::pow(b1, st.step);
+    const double bias_correction2 = 1.0 - std::pow(b2, st.step);
+    const double step_size = lr / bias_correction1;
+    const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+    Tensor second = exp_avg_sq;
+    if (amsgrad) {  // max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq), NaN propagating
+        Tensor& m = buffer("max_exp_avg_sq");
+        detail::dispatch_float(type().c_str(), p.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* v = exp_avg_sq.data<T>().data();
+            T* mx = m.mutable_data<T>().data();
+            for (std::size_t i = 0, n = m.numel(); i < n; ++i)
+                mx[i] = (v[i] > mx[i] || v[i] != v[i]) ? v[i] : mx[i];
+        });
+        second = m;
+    }
+    Tensor denom = div(sqrt(second), bias_correction2_sqrt).add_(eps);
+    p.addcdiv_(exp_avg, denom, -step_size);
+}
+
+}  // namespace xg::optim

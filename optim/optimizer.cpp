@@ -1,0 +1,299 @@
+#include "optim/optimizer.hpp"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "core/dispatch.hpp"
+#include "core/grad_mode.hpp"
+#include "optim/options.hpp"
+
+namespace xg::optim {
+
+// ---- options ----
+
+double OptimizerOptions::get(const std::string& key) const {
+    auto it = values_.find(key);
+    XG_CHECK(it != values_.end(), "OptimizerOptions: no option named '{}'", key);
+    return it->second;
+}
+
+void OptimizerOptions::set(const std::string& key, double value) {
+    XG_CHECK(has(key), "OptimizerOptions: no option named '{}'", key);
+    values_[key] = value;
+}
+
+SGDOptions::SGDOptions(double lr) {
+    values_ = {{"lr", lr},        {"momentum", 0.0}, {"dampening", 0.0}, {"weight_decay", 0.0},
+               {"nesterov", 0.0}, {"maximize", 0.0}};
+}
+
+RMSpropOptions::RMSpropOptions(double lr) {
+    values_ = {{"lr", lr},        {"alpha", 0.99},   {"eps", 1e-8},    {"weight_decay", 0.0},
+               {"momentum", 0.0}, {"centered", 0.0}, {"maximize", 0.0}};
+}
+
+AdamOptions::AdamOptions(double lr) {
+    values_ = {{"lr", lr},       {"beta1", 0.9},        {"beta2", 0.999},
+               {"eps", 1e-8},    {"weight_decay", 0.0}, {"amsgrad", 0.0},
+               {"maximize", 0.0}};
+}
+
+AdamOptions& AdamOptions::betas(std::tuple<double, double> b) {
+    values_["beta1"] = std::get<0>(b);
+    values_["beta2"] = std::get<1>(b);
+    return *this;
+}
+
+AdamWOptions::AdamWOptions(double lr) {
+    values_ = {{"lr", lr},       {"beta1", 0.9},         {"beta2", 0.999},
+               {"eps", 1e-8},    {"weight_decay", 1e-2}, {"amsgrad", 0.0},
+               {"maximize", 0.0}};
+}
+
+AdamWOptions& AdamWOptions::betas(std::tuple<double, double> b) {
+    values_["beta1"] = std::get<0>(b);
+    values_["beta2"] = std::get<1>(b);
+    return *this;
+}
+
+// ---- Optimizer ----
+
+Optimizer::Optimizer(std::string type, std::vector<ParamGroup> groups, OptimizerOptions defaults)
+    : type_(std::move(type)), defaults_(std::move(defaults)), groups_(std::move(groups)) {}
+
+void Optimizer::init() {
+    validate(defaults_);
+    auto groups = std::move(groups_);
+    groups_.clear();
+    XG_CHECK(!groups.empty(), "{}: optimizer got an empty parameter list", type_);
+    for (auto& g : groups) add_param_group(std::move(g));
+}
+
+void Optimizer::add_param_group(ParamGroup group) {
+    const char* t = type_.c_str();
+    XG_CHECK(!group.params.empty(), "{}: optimizer got an empty parameter list", t);
+    if (!group.has_options) {
+        group.options = defaults_;
+        group.has_options = true;
+    }
+    for (const auto& [key, v] : defaults_.values()) {
+        XG_CHECK(group.options.has(key),
+                 "{}: parameter group options lack '{}' (options of "
+                 "another optimizer?)",
+                 t, key);
+    }
+    XG_CHECK(group.options.values().size() == defaults_.values().size(),
+             "{}: parameter group options have {} entries, expected {} (options of another "
+             "optimizer?)",
+             t, group.options.values().size(), defaults_.values().size());
+    validate(group.options);
+    std::set<const TensorImpl*> seen;
+    for (const auto& g : groups_)
+        for (const auto& p : g.params) seen.insert(p.impl());
+    for (std::size_t i = 0; i < group.params.size(); ++i) {
+        const Tensor& p = group.params[i];
+        XG_CHECK(p.defined(), "{}: parameter {} of the group is undefined", t, i);
+        XG_CHECK(is_floating(p.dtype()), "{}: parameter {} has dtype {}, expected a floating type",
+                 t, i, p.dtype());
+        XG_CHECK(p.is_leaf(), "{}: can't optimize a non-leaf tensor (parameter {})", t, i);
+        XG_CHECK(seen.insert(p.impl()).second,
+                 "{}: parameter {} appears more than once in the parameter groups", t, i);
+    }
+    groups_.push_back(std::move(group));
+}
+
+Tensor Optimizer::step(const std::function<Tensor()>& closure) {
+    Tensor loss;
+    if (closure) {
+        EnableGradGuard grad_on;
+        loss = closure();
+    }
+    NoGradGuard no_grad;
+    for (auto& group : groups_) {
+        for (auto& p : group.params) {
+            Tensor g = p.grad();
+            if (!g.defined()) continue;
+            update(p, g, state_[p.impl()], group.options);
+        }
+    }
+    return loss;
+}
+
+void Optimizer::zero_grad(bool set_to_none) {
+    NoGradGuard no_grad;
+    for (auto& group : groups_) {
+        for (auto& p : group.params) {
+            Tensor g = p.grad();
+            if (!g.defined()) continue;
+            if (set_to_none || g.requires_grad() || !g.is_leaf()) {
+                p.zero_grad();  // a grad with history (create_graph) is dropped, not zeroed
+            } else {
+                g.zero_();
+            }
+        }
+    }
+}
+
+const ParamState* Optimizer::state(const Tensor& param) const {
+    auto it = state_.find(param.impl());
+    return it == state_.end() ? nullptr : &it->second;
+}
+
+StateDict Optimizer::state_dict() const {
+    StateDict d;
+    d.strings["type"] = type_;
+    std::size_t index = 0;
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        const auto& group = groups_[gi];
+        std::string ids;
+        for (const auto& [key, v] : group.options.values())
+            d.scalars[fmt::format("param_groups.{}.{}", gi, key)] = v;
+        for (const auto& p : group.params) {
+            ids += (ids.empty() ? "" : ",") + std::to_string(index);
+            auto it = state_.find(p.impl());
+            if (it != state_.end()) {
+                d.scalars[fmt::format("state.{}.step", index)] = it->second.step;
+                for (const auto& [name, buf] : it->second.buffers)
+                    d.tensors[fmt::format("state.{}.{}", index, name)] = buf.detach().clone();
+            }
+            ++index;
+        }
+        d.strings[fmt::format("param_groups.{}.params", gi)] = ids;
+    }
+    return d;
+}
+
+void Optimizer::load_state_dict(const StateDict& dict) {
+    const char* t = type_.c_str();
+    auto type_it = dict.strings.find("type");
+    XG_CHECK(type_it != dict.strings.end() && type_it->second == type_,
+             "{}: load_state_dict: the state dict is of optimizer '{}'", t,
+             type_it == dict.strings.end() ? std::string("(none)") : type_it->second);
+    // Build the new options and state aside, then swap them in: a bad dict changes nothing.
+    std::vector<OptimizerOptions> options;
+    std::map<const TensorImpl*, ParamState> state;
+    std::set<std::string> used_tensors, used_scalars;
+    std::size_t index = 0;
+    for (std::size_t gi = 0;; ++gi) {
+        auto ids = dict.strings.find(fmt::format("param_groups.{}.params", gi));
+        if (ids == dict.strings.end()) {
+            XG_CHECK(gi == groups_.size(),
+                     "{}: load_state_dict: the state dict has {} parameter groups, the optimizer "
+                     "has {}",
+                     t, gi, groups_.size());
+            break;
+        }
+        XG_CHECK(gi < groups_.size(),
+                 "{}: load_state_dict: the state dict has more parameter groups than the {} of "
+                 "the optimizer",
+                 t, groups_.size());
+        const auto& group = groups_[gi];
+        std::string expect_ids;
+        for (std::size_t k = 0; k < group.params.size(); ++k)
+            expect_ids += (k ? "," : "") + std::to_string(index + k);
+        XG_CHECK(ids->second == expect_ids,
+                 "{}: load_state_dict: parameter group {} holds parameters [{}], the optimizer's "
+                 "holds [{}]",
+                 t, gi, ids->second, expect_ids);
+        OptimizerOptions o = group.options;
+        for (const auto& [key, v] : group.options.values()) {
+            auto name = fmt::format("param_groups.{}.{}", gi, key);
+            auto it = dict.scalars.find(name);
+            XG_CHECK(it != dict.scalars.end(), "{}: load_state_dict: missing '{}'", t, name);
+            o.set(key, it->second);
+            used_scalars.insert(name);
+        }
+        validate(o);
+        for (const auto& p : group.params) {
+            ParamState st;
+            bool any = false;
+            auto step = dict.scalars.find(fmt::format("state.{}.step", index));
+            if (step != dict.scalars.end()) {
+                st.step = step->second;
+                used_scalars.insert(step->first);
+                any = true;
+            }
+            for (const auto& name : buffer_names(o)) {
+                auto key = fmt::format("state.{}.{}", index, name);
+                auto it = dict.tensors.find(key);
+                if (it == dict.tensors.end()) continue;
+                const Tensor& b = it->second;
+                XG_CHECK(b.defined() && b.shape() == p.shape() && b.dtype() == p.dtype(),
+                         "{}: load_state_dict: '{}' has shape {} {}, parameter {} has {} {}", t,
+                         key, b.defined() ? b.shape() : Shape{},
+                         b.defined() ? b.dtype() : p.dtype(), index, p.shape(), p.dtype());
+                st.buffers[name] = b.detach().clone();
+                used_tensors.insert(key);
+                any = true;
+            }
+            if (any) state[p.impl()] = std::move(st);
+            ++index;
+        }
+        options.push_back(std::move(o));
+    }
+    for (const auto& [key, v] : dict.tensors)
+        XG_CHECK(used_tensors.count(key), "{}: load_state_dict: unexpected entry '{}'", t, key);
+    for (const auto& [key, v] : dict.scalars)
+        XG_CHECK(used_scalars.count(key), "{}: load_state_dict: unexpected entry '{}'", t, key);
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi)
+        groups_[gi].options = std::move(options[gi]);
+    state_ = std::move(state);
+}
+
+// ---- gradient clipping ----
+
+namespace {
+std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
+    std::vector<Tensor> gs;
+    for (const auto& p : params) {
+        XG_CHECK(p.defined(), "clip_grad: undefined parameter");
+        if (p.grad().defined()) gs.push_back(p.grad());
+    }
+    return gs;
+}
+}  // namespace
+
+double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type,
+                       bool error_if_nonfinite) {
+    XG_CHECK(norm_type > 0.0, "clip_grad_norm_: norm_type must be positive, got {}", norm_type);
+    XG_CHECK(!std::isnan(max_norm), "clip_grad_norm_: max_norm is NaN");
+    NoGradGuard no_grad;
+    std::vector<Tensor> gs = grads_of(params);
+    if (gs.empty()) return 0.0;
+    // Per-tensor norms, then the norm of the norms (as PyTorch), accumulated in double.
+    double total = 0.0;
+    for (const auto& g : gs) {
+        double n = 0.0;
+        for (double v : g.to_vector()) {
+            if (std::isinf(norm_type)) {
+                n = std::max(n, std::abs(v));
+                if (std::isnan(v)) n = v;
+            } else {
+                n += std::pow(std::abs(v), norm_type);
+            }
+        }
+        if (std::isinf(norm_type)) {
+            total = std::isnan(n) ? n : std::max(total, n);
+        } else {
+            total += std::pow(std::pow(n, 1.0 / norm_type), norm_type);
+        }
+    }
+    if (!std::isinf(norm_type)) total = std::pow(total, 1.0 / norm_type);
+    XG_CHECK(!error_if_nonfinite || std::isfinite(total),
+             "clip_grad_norm_: the total norm of order {} of the gradients is non-finite ({})",
+             norm_type, total);
+    const double coef = max_norm / (total + 1e-6);
+    if (coef < 1.0)
+        for (auto& g : gs) g.mul_(coef);
+    return total;
+}
+
+void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
+    XG_CHECK(!std::isnan(clip_value), "clip_grad_value_: clip_value is NaN");
+    NoGradGuard no_grad;
+    const double c = std::abs(clip_value);
+    for (auto& g : grads_of(params)) g.clamp_(-c, c);
+}
+
+}  // namespace xg::optim
