@@ -5,11 +5,9 @@
 #include <utility>
 
 #include "core/tensor.hpp"
+#include "ops/options.hpp"
 
 namespace xg {
-
-// (height, width). Also declared in ops/pool.hpp (the same alias).
-using Pair2 = std::pair<std::int64_t, std::int64_t>;
 
 struct Conv2dOptions {
     Pair2 stride{1, 1};
