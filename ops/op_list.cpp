@@ -43,6 +43,7 @@ const std::vector<OpDecl>& op_list() {
         // matmul (ops/matmul.cpp)
         {"matmul", true},
         {"gemm_op", true},
+        {"linear", true},
 
         // shape (ops/shape.cpp)
         {"reshape", true},
