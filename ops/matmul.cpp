@@ -208,7 +208,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
         XG_CHECK(b.dim() == 1 && b.shape()[0] == outf, "linear: bias must have shape [{}], got {}",
                  outf, b.shape());
     }
-    const std::size_t rows = in == 0 ? x.numel() : x.numel() / in;
+    std::size_t rows = 1;  // the product of the leading dims (also when in == 0)
+    for (std::size_t d = 0; d + 1 < x.dim(); ++d) rows *= x.shape()[d];
     Shape out_shape(x.shape().begin(), x.shape().end() - 1);
     out_shape.push_back(outf);
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
