@@ -128,12 +128,9 @@ void Conv2dImpl::reset_parameters(Generator& gen) {
 }
 
 Tensor Conv2dImpl::forward(const Tensor& x) {
-    xg::Conv2dOptions f;
-    f.stride = options.stride();
-    f.padding = options.padding();
-    f.dilation = options.dilation();
-    f.groups = options.groups();
-    return conv2d(x, weight, bias, f);
+    return conv2d(x, weight, bias,
+                  xg::Conv2dOptions(options.stride(), options.padding(), options.dilation(),
+                                    options.groups()));
 }
 
 std::string Conv2dImpl::extra_repr() const {
@@ -155,13 +152,10 @@ void ConvTranspose2dImpl::reset_parameters(Generator& gen) {
 }
 
 Tensor ConvTranspose2dImpl::forward(const Tensor& x) {
-    xg::ConvTranspose2dOptions f;
-    f.stride = options.stride();
-    f.padding = options.padding();
-    f.output_padding = options.output_padding();
-    f.dilation = options.dilation();
-    f.groups = options.groups();
-    return conv_transpose2d(x, weight, bias, f);
+    return conv_transpose2d(
+        x, weight, bias,
+        xg::ConvTranspose2dOptions(options.stride(), options.padding(), options.output_padding(),
+                                   options.dilation(), options.groups()));
 }
 
 std::string ConvTranspose2dImpl::extra_repr() const {

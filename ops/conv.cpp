@@ -245,9 +245,9 @@ void check_bias(const char* op, const Tensor& bias, std::size_t channels) {
 ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const Conv2dOptions& o) {
     const char* op = "conv2d";
-    check_conv_common(op, x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    check_conv_common(op, x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     const Shape &xs = x.shape(), &ws = weight.shape();
-    std::size_t groups = as_size(o.groups);
+    std::size_t groups = as_size(o.groups());
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
     XG_CHECK(ws[1] * groups == xs[1], "{}: weight expects {} input channels, input has {}", op,
@@ -265,12 +265,12 @@ ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
                0,
                ws[2],
                ws[3],
-               as_size(o.stride.first),
-               as_size(o.stride.second),
-               as_size(o.padding.first),
-               as_size(o.padding.second),
-               as_size(o.dilation.first),
-               as_size(o.dilation.second),
+               as_size(o.stride().first),
+               as_size(o.stride().second),
+               as_size(o.padding().first),
+               as_size(o.padding().second),
+               as_size(o.dilation().first),
+               as_size(o.dilation().second),
                groups};
     std::size_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
     XG_CHECK(eh <= g.h + 2 * g.ph && ew <= g.w + 2 * g.pw,
@@ -285,30 +285,33 @@ ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
 ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                const ConvTranspose2dOptions& o) {
     const char* op = "conv_transpose2d";
-    check_conv_common(op, x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    check_conv_common(op, x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     const Shape &xs = x.shape(), &ws = weight.shape();
-    std::size_t groups = as_size(o.groups);
+    std::size_t groups = as_size(o.groups());
     XG_CHECK(ws[0] == xs[1], "{}: weight expects {} input channels, input has {}", op, ws[0],
              xs[1]);
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
-    auto [oph, opw] = o.output_padding;
-    XG_CHECK(oph >= 0 && opw >= 0 && (oph < o.stride.first || oph < o.dilation.first) &&
-                 (opw < o.stride.second || opw < o.dilation.second),
+    auto [oph, opw] = o.output_padding();
+    XG_CHECK(oph >= 0 && opw >= 0 && (oph < o.stride().first || oph < o.dilation().first) &&
+                 (opw < o.stride().second || opw < o.dilation().second),
              "{}: output_padding ({}, {}) must be non-negative and smaller than stride ({}, {}) "
              "or dilation ({}, {})",
-             op, oph, opw, o.stride.first, o.stride.second, o.dilation.first, o.dilation.second);
+             op, oph, opw, o.stride().first, o.stride().second, o.dilation().first,
+             o.dilation().second);
     check_bias(op, bias, ws[1] * groups);
     auto out_size = [](std::int64_t in, std::int64_t s, std::int64_t p, std::int64_t d,
                        std::int64_t k,
                        std::int64_t op_) { return (in - 1) * s - 2 * p + d * (k - 1) + op_ + 1; };
-    std::int64_t oh = out_size(static_cast<std::int64_t>(xs[2]), o.stride.first, o.padding.first,
-                               o.dilation.first, static_cast<std::int64_t>(ws[2]), oph);
-    std::int64_t ow = out_size(static_cast<std::int64_t>(xs[3]), o.stride.second, o.padding.second,
-                               o.dilation.second, static_cast<std::int64_t>(ws[3]), opw);
+    std::int64_t oh =
+        out_size(static_cast<std::int64_t>(xs[2]), o.stride().first, o.padding().first,
+                 o.dilation().first, static_cast<std::int64_t>(ws[2]), oph);
+    std::int64_t ow =
+        out_size(static_cast<std::int64_t>(xs[3]), o.stride().second, o.padding().second,
+                 o.dilation().second, static_cast<std::int64_t>(ws[3]), opw);
     XG_CHECK(oh > 0 && ow > 0,
              "{}: output size {}x{} is not positive (input {}x{}, padding ({}, {}) too large)", op,
-             oh, ow, xs[2], xs[3], o.padding.first, o.padding.second);
+             oh, ow, xs[2], xs[3], o.padding().first, o.padding().second);
     return ConvGeom{xs[0],
                     ws[1] * groups,
                     as_size(oh),
@@ -318,12 +321,12 @@ ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tens
                     xs[3],
                     ws[2],
                     ws[3],
-                    as_size(o.stride.first),
-                    as_size(o.stride.second),
-                    as_size(o.padding.first),
-                    as_size(o.padding.second),
-                    as_size(o.dilation.first),
-                    as_size(o.dilation.second),
+                    as_size(o.stride().first),
+                    as_size(o.stride().second),
+                    as_size(o.padding().first),
+                    as_size(o.padding().second),
+                    as_size(o.dilation().first),
+                    as_size(o.dilation().second),
                     groups};
 }
 

@@ -125,16 +125,14 @@ TEST_CASE("layers: forward equals the functional op") {
     Tensor x = randn({2, 3, 6, 5}, float64);
     nn::Conv2d conv(nn::Conv2dOptions(3, 4, Pair2(3, 2)).stride(2).padding(1).dilation(1));
     conv->to(float64);
-    Conv2dOptions fo;
-    fo.stride = {2, 2};
-    fo.padding = {1, 1};
-    CHECK(conv(x).to_vector() == conv2d(x, conv->weight, conv->bias, fo).to_vector());
+    CHECK(conv(x).to_vector() ==
+          conv2d(x, conv->weight, conv->bias, Conv2dOptions().stride(2).padding(1)).to_vector());
     nn::ConvTranspose2d ct(nn::ConvTranspose2dOptions(3, 2, 3).stride(2).output_padding(1));
     ct->to(float64);
-    ConvTranspose2dOptions to;
-    to.stride = {2, 2};
-    to.output_padding = {1, 1};
-    CHECK(ct(x).to_vector() == conv_transpose2d(x, ct->weight, ct->bias, to).to_vector());
+    CHECK(ct(x).to_vector() ==
+          conv_transpose2d(x, ct->weight, ct->bias,
+                           ConvTranspose2dOptions().stride(2).output_padding(1))
+              .to_vector());
     CHECK(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(1))(x).to_vector() ==
           max_pool2d(x, {2, 2}, Pair2(1, 1)).to_vector());
     CHECK(
