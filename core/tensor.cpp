@@ -298,11 +298,19 @@ Tensor random_fill(const char* op, const Shape& shape, Dtype dtype, Draw draw) {
 }  // namespace
 
 Tensor randn(const Shape& shape, Dtype dtype) {
-    return random_fill("randn", shape, dtype, [] { return default_generator().normal(); });
+    return randn(shape, default_generator(), dtype);
 }
 
 Tensor rand(const Shape& shape, Dtype dtype) {
-    return random_fill("rand", shape, dtype, [] { return default_generator().uniform(); });
+    return rand(shape, default_generator(), dtype);
+}
+
+Tensor randn(const Shape& shape, Generator& gen, Dtype dtype) {
+    return random_fill("randn", shape, dtype, [&gen] { return gen.normal(); });
+}
+
+Tensor rand(const Shape& shape, Generator& gen, Dtype dtype) {
+    return random_fill("rand", shape, dtype, [&gen] { return gen.uniform(); });
 }
 
 namespace {

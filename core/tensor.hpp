@@ -150,8 +150,12 @@ Tensor ones_like(const Tensor& t);
 Tensor full_like(const Tensor& t, double value);
 Tensor arange(double end, Dtype dtype = float32);
 Tensor arange(double start, double end, double step = 1.0, Dtype dtype = float32);
+class Generator;
 Tensor randn(const Shape& shape, Dtype dtype = float32);  // N(0, 1) from the global generator
 Tensor rand(const Shape& shape, Dtype dtype = float32);   // U[0, 1) from the global generator
+// The same from a given generator (its stream only; the global one is not touched).
+Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = float32);
+Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = float32);
 Tensor scalar_tensor(double value, Dtype dtype = float32);
 
 // From xtensor data (copied) and from nested initializer lists.

@@ -278,7 +278,7 @@ ConvGeom make_geom(std::size_t n, std::size_t c, std::size_t h, std::size_t w, s
 
 // Geometry of a conv2d of an input of shape xs by a weight of shape ws (both 4-D, dims > 0).
 ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const Conv2dOptions& o) {
-    std::size_t groups = as_size(o.groups);
+    std::size_t groups = as_size(o.groups());
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
     XG_CHECK(ws[1] * groups == xs[1], "{}: weight expects {} input channels, input has {}", op,
@@ -286,8 +286,8 @@ ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const 
     XG_CHECK(ws[0] % groups == 0,
              "{}: groups {} must divide the output channels (weight.size(0) = {})", op, groups,
              ws[0]);
-    ConvGeom g = make_geom(xs[0], xs[1], xs[2], xs[3], ws[0], 0, 0, ws, o.stride, o.padding,
-                           o.dilation, groups);
+    ConvGeom g = make_geom(xs[0], xs[1], xs[2], xs[3], ws[0], 0, 0, ws, o.stride(), o.padding(),
+                           o.dilation(), groups);
     std::size_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
     XG_CHECK(eh <= g.h + 2 * g.ph && ew <= g.w + 2 * g.pw,
              "{}: kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{}", op, g.kh,
@@ -299,7 +299,7 @@ ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const 
 
 ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const Conv2dOptions& o) {
-    check_conv_common("conv2d", x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    check_conv_common("conv2d", x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     check_bias("conv2d", bias, weight.shape()[0]);
     return conv2d_geom_of("conv2d", x.shape(), weight.shape(), o);
 }
@@ -325,7 +325,7 @@ Conv2dOptions conv2d_options_of(const ConvGeom& g) {
 // The conv_transpose2d that is the adjoint of g's conv2d: (n, f, oh, ow) -> (n, c, h, w).
 ConvTranspose2dOptions transpose_options_of(const ConvGeom& g) {
     Conv2dOptions o = conv2d_options_of(g);
-    return ConvTranspose2dOptions{o.stride, o.padding, output_padding_of(g), o.dilation, o.groups};
+    return ConvTranspose2dOptions{o.stride(), o.padding(), output_padding_of(g), o.dilation(), o.groups()};
 }
 
 // t (n, c, H, W) cut to its first h rows and w columns: conv2d of an (h, w)-sized conv input
@@ -341,32 +341,35 @@ Tensor crop_hw(const Tensor& t, std::size_t h, std::size_t w) {
 ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                const ConvTranspose2dOptions& o) {
     const char* op = "conv_transpose2d";
-    check_conv_common(op, x, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+    check_conv_common(op, x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     const Shape &xs = x.shape(), &ws = weight.shape();
-    std::size_t groups = as_size(o.groups);
+    std::size_t groups = as_size(o.groups());
     XG_CHECK(ws[0] == xs[1], "{}: weight expects {} input channels, input has {}", op, ws[0],
              xs[1]);
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
-    auto [oph, opw] = o.output_padding;
-    XG_CHECK(oph >= 0 && opw >= 0 && (oph < o.stride.first || oph < o.dilation.first) &&
-                 (opw < o.stride.second || opw < o.dilation.second),
+    auto [oph, opw] = o.output_padding();
+    XG_CHECK(oph >= 0 && opw >= 0 && (oph < o.stride().first || oph < o.dilation().first) &&
+                 (opw < o.stride().second || opw < o.dilation().second),
              "{}: output_padding ({}, {}) must be non-negative and smaller than stride ({}, {}) "
              "or dilation ({}, {})",
-             op, oph, opw, o.stride.first, o.stride.second, o.dilation.first, o.dilation.second);
+             op, oph, opw, o.stride().first, o.stride().second, o.dilation().first,
+             o.dilation().second);
     check_bias(op, bias, ws[1] * groups);
     auto out_size = [](std::int64_t in, std::int64_t s, std::int64_t p, std::int64_t d,
                        std::int64_t k,
                        std::int64_t op_) { return (in - 1) * s - 2 * p + d * (k - 1) + op_ + 1; };
-    std::int64_t oh = out_size(static_cast<std::int64_t>(xs[2]), o.stride.first, o.padding.first,
-                               o.dilation.first, static_cast<std::int64_t>(ws[2]), oph);
-    std::int64_t ow = out_size(static_cast<std::int64_t>(xs[3]), o.stride.second, o.padding.second,
-                               o.dilation.second, static_cast<std::int64_t>(ws[3]), opw);
+    std::int64_t oh =
+        out_size(static_cast<std::int64_t>(xs[2]), o.stride().first, o.padding().first,
+                 o.dilation().first, static_cast<std::int64_t>(ws[2]), oph);
+    std::int64_t ow =
+        out_size(static_cast<std::int64_t>(xs[3]), o.stride().second, o.padding().second,
+                 o.dilation().second, static_cast<std::int64_t>(ws[3]), opw);
     XG_CHECK(oh > 0 && ow > 0,
              "{}: output size {}x{} is not positive (input {}x{}, padding ({}, {}) too large)", op,
-             oh, ow, xs[2], xs[3], o.padding.first, o.padding.second);
+             oh, ow, xs[2], xs[3], o.padding().first, o.padding().second);
     return make_geom(xs[0], ws[1] * groups, as_size(oh), as_size(ow), xs[1], xs[2], xs[3], ws,
-                     o.stride, o.padding, o.dilation, groups);
+                     o.stride(), o.padding(), o.dilation(), groups);
 }
 
 template <class T>
@@ -456,7 +459,7 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
     XG_CHECK(input.dim() == 4, "{}: expected a 4-D input (N, C, H, W), got shape {}", op,
              input.shape());
     XG_CHECK(weight_shape.size() == 4, "{}: weight_shape must be 4-D, got {}", op, weight_shape);
-    check_conv_options(op, opts.stride, opts.padding, opts.dilation, opts.groups);
+    check_conv_options(op, opts.stride(), opts.padding(), opts.dilation(), opts.groups());
     for (auto d : weight_shape) {
         XG_CHECK(d > 0, "{}: weight_shape has a zero-size dim ({})", op, weight_shape);
     }
@@ -472,12 +475,12 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
     g.oh = gs[2];
     g.ow = gs[3];
     auto [oph, opw] = output_padding_of(g);
-    XG_CHECK((oph < opts.stride.first || oph < opts.dilation.first) &&
-                 (opw < opts.stride.second || opw < opts.dilation.second),
+    XG_CHECK((oph < opts.stride().first || oph < opts.dilation().first) &&
+                 (opw < opts.stride().second || opw < opts.dilation().second),
              "{}: grad_output {}x{} leaves ({}, {}) input rows/columns unreached, more than "
              "stride ({}, {}) or dilation ({}, {}) allow",
-             op, gs[2], gs[3], oph, opw, opts.stride.first, opts.stride.second, opts.dilation.first,
-             opts.dilation.second);
+             op, gs[2], gs[3], oph, opw, opts.stride().first, opts.stride().second, opts.dilation().first,
+             opts.dilation().second);
     Tensor dw = run_backward(input, Tensor(), grad_output, g, false, true).second;
     if (auto node = record("Conv2dWeightGradBackward", {input, grad_output}, {dw})) {
         bool gi = input.requires_grad(), gg = grad_output.requires_grad();

@@ -5,25 +5,36 @@
 #include <utility>
 
 #include "core/tensor.hpp"
+#include "ops/options.hpp"
 
 namespace xg {
 
-// (height, width). Also declared in ops/pool.hpp (the same alias).
-using Pair2 = std::pair<std::int64_t, std::int64_t>;
-
+// torch::nn::functional::Conv2dFuncOptions: Conv2dOptions().stride(2).padding(1), or
+// positionally Conv2dOptions{stride, padding, dilation, groups}.
 struct Conv2dOptions {
-    Pair2 stride{1, 1};
-    Pair2 padding{0, 0};  // zeros added on both sides
-    Pair2 dilation{1, 1};
-    std::int64_t groups = 1;
+    Conv2dOptions(Pair2 stride = 1, Pair2 padding = 0, Pair2 dilation = 1,  // NOLINT
+                  std::int64_t groups = 1)
+        : stride_(stride), padding_(padding), dilation_(dilation), groups_(groups) {}
+    XG_ARG(Pair2, stride);
+    XG_ARG(Pair2, padding);  // zeros added on both sides
+    XG_ARG(Pair2, dilation);
+    XG_ARG(std::int64_t, groups);
 };
 
+// Positionally ConvTranspose2dOptions{stride, padding, output_padding, dilation, groups}.
 struct ConvTranspose2dOptions {
-    Pair2 stride{1, 1};
-    Pair2 padding{0, 0};         // removed from both sides of the output
-    Pair2 output_padding{0, 0};  // added to one side; < stride or < dilation
-    Pair2 dilation{1, 1};
-    std::int64_t groups = 1;
+    ConvTranspose2dOptions(Pair2 stride = 1, Pair2 padding = 0, Pair2 output_padding = 0,  // NOLINT
+                           Pair2 dilation = 1, std::int64_t groups = 1)
+        : stride_(stride),
+          padding_(padding),
+          output_padding_(output_padding),
+          dilation_(dilation),
+          groups_(groups) {}
+    XG_ARG(Pair2, stride);
+    XG_ARG(Pair2, padding);         // removed from both sides of the output
+    XG_ARG(Pair2, output_padding);  // added to one side; < stride or < dilation
+    XG_ARG(Pair2, dilation);
+    XG_ARG(std::int64_t, groups);
 };
 
 // x (N, C, H, W), weight (F, C/groups, kh, kw), bias (F) or undefined -> (N, F, OH, OW) with

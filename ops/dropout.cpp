@@ -9,6 +9,10 @@
 namespace xg {
 
 Tensor dropout(const Tensor& x, double p, bool training) {
+    return dropout(x, p, training, default_generator());
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
     detail::check_defined("dropout", x, "input");
     detail::check_floating("dropout", x, "input");
     XG_CHECK(p >= 0.0 && p < 1.0,
@@ -17,7 +21,6 @@ Tensor dropout(const Tensor& x, double p, bool training) {
              p, p == 1.0 ? " (a keep probability of 1 means p = 0 here)" : "");
     if (!training || p == 0.0) return detail::alias("DropoutBackward", x);
     const double keep = 1.0 - p;
-    Generator& gen = default_generator();
     Tensor mask, out;
     detail::dispatch_float("dropout", x.dtype(), [&](auto tag) {
         using T = decltype(tag);

@@ -1,5 +1,6 @@
 #pragma once
 // Inverted dropout (see docs/ops_norm_loss.md).
+#include "core/random.hpp"
 #include "core/tensor.hpp"
 
 namespace xg {
@@ -12,5 +13,7 @@ namespace xg {
 // itself. p must be in [0, 1): unlike PyTorch, p == 1 (all zeros) is refused, since it is what a
 // keep probability of 1 (no dropout) would be mistaken for.
 Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
+// The same with the mask drawn from gen (so a model's dropout can have its own stream).
+Tensor dropout(const Tensor& input, double p, bool training, Generator& gen);
 
 }  // namespace xg

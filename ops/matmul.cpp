@@ -182,3 +182,64 @@ Tensor Tensor::matmul(const Tensor& other) const {
 }
 
 }  // namespace xg
+
+namespace xg {
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+    const char* op = "linear";
+    detail::check_defined(op, x, "input");
+    detail::check_defined(op, w, "weight");
+    detail::check_floating(op, x, "input");
+    detail::check_same_dtype(op, x, w);
+    XG_CHECK(w.dim() == 2, "linear: weight must be 2-D (out_features, in_features), got shape {}",
+             w.shape());
+    XG_CHECK(x.dim() >= 1, "linear: input must have at least 1 dim, got a scalar");
+    const std::size_t in = w.shape()[1], outf = w.shape()[0];
+    XG_CHECK(x.shape().back() == in,
+             "linear: weight expects {} input features, input has {} (input shape {})", in,
+             x.shape().back(), x.shape());
+    if (b.defined()) {
+        detail::check_same_dtype(op, x, b);
+        XG_CHECK(b.dim() == 1 && b.shape()[0] == outf, "linear: bias must have shape [{}], got {}",
+                 outf, b.shape());
+    }
+    std::size_t rows = 1;  // the product of the leading dims (also when in == 0)
+    for (std::size_t d = 0; d + 1 < x.dim(); ++d) rows *= x.shape()[d];
+    Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+    out_shape.push_back(outf);
+    Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+        T* pc = c.data();
+        if (b.defined()) {
+            const T* pb = b.data<T>().data();
+            for (std::size_t r = 0; r < rows; ++r) std::copy(pb, pb + outf, pc + r * outf);
+        } else {
+            std::fill(pc, pc + c.size(), T(0));
+        }
+        if (rows > 0 && outf > 0 && in > 0)  // C(rows, out) += X(rows, in) * W(out, in)^T
+            detail::gemm(false, true, rows, outf, in, T(1), x.data<T>().data(), in,
+                         w.data<T>().data(), in, T(1), pc, outf);
+        return Tensor(std::move(c));
+    });
+    if (auto node = record("LinearBackward", {x, w, b}, {out})) {
+        bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
+        SavedTensor sx = gw ? x : Tensor(), sw = gx ? w : Tensor();
+        Shape xs = x.shape();
+        std::int64_t n_in = static_cast<std::int64_t>(in), n_out = static_cast<std::int64_t>(outf);
+        node->set_fn([sx, sw, gx, gw, gb, xs, n_in, n_out](const TensorList& g) {
+            Tensor g2 = reshape(g[0], {-1, n_out});  // (rows, out)
+            Tensor dx, dw, db;
+            if (gx) {
+                std::vector<std::int64_t> s(xs.begin(), xs.end());
+                dx = reshape(gemm_op(g2, sw.unpack(), false, false), s);
+            }
+            if (gw) dw = gemm_op(g2, reshape(sx.unpack(), {-1, n_in}), true, false);
+            if (gb) db = sum(g2, {0});
+            return TensorList{dx, dw, db};
+        });
+    }
+    return out;
+}
+
+}  // namespace xg

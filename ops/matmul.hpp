@@ -11,6 +11,11 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // when the flag is set. Differentiable; its backward rule uses gemm_op again.
 Tensor gemm_op(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
 
+// torch.nn.functional.linear: x (*, in), weight (out, in), bias (out) or undefined ->
+// (*, out) = x @ weight^T + bias, as one gemm with the transpose flag (the bias is written into
+// the output first and the gemm accumulates onto it). Twice differentiable.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
 namespace detail {
 // The one place every gemm in xgrad goes through: row-major C = alpha*op(A)*op(B) + beta*C.
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,

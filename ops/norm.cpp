@@ -283,6 +283,12 @@ void check_running(const Tensor& t, const char* arg, const Tensor& x, std::size_
 }  // namespace detail
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const BatchNormFuncOptions& o) {
+    return batch_norm(x, running_mean, running_var, o.weight(), o.bias(), o.training(),
+                      o.momentum(), o.eps());
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
     const char* op = "batch_norm";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "ops/options.hpp"
 
 namespace xg {
 
@@ -22,6 +23,11 @@ namespace xg {
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
                   double eps = 1e-5);
+
+// The same with an options struct, as torch::nn::functional::batch_norm:
+// batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true)).
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const BatchNormFuncOptions& opts);
 
 // Layer normalization over the trailing dims given by normalized_shape; weight and bias (if
 // given) have shape normalized_shape.

@@ -296,6 +296,14 @@ Tensor avg_pool2d(const Tensor& x, Pair2 kernel, std::optional<Pair2> stride, Pa
     return window_avg(x, pw, "AvgPool2dBackward", "AvgPool2dBackwardBackward");
 }
 
+Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
+    return max_pool2d(x, o.kernel_size(), o.stride(), o.padding());
+}
+
+Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& o) {
+    return avg_pool2d(x, o.kernel_size(), o.stride(), o.padding(), o.count_include_pad());
+}
+
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size) {
     const char* op = "adaptive_avg_pool2d";
     check_input(op, x);

@@ -6,11 +6,9 @@
 #include <utility>
 
 #include "core/tensor.hpp"
+#include "ops/options.hpp"
 
 namespace xg {
-
-// (height, width). Also declared in ops/conv.hpp (the same alias).
-using Pair2 = std::pair<std::int64_t, std::int64_t>;
 
 // Max over each window; padding counts as -inf (so it is never picked) and must be at most half
 // the kernel. The gradient goes to the argmax; on ties to the first maximum in row-major window
@@ -26,6 +24,11 @@ Tensor avg_pool2d(const Tensor& x, Pair2 kernel, std::optional<Pair2> stride = s
 
 // Mean over windows [floor(o*H/OH), ceil((o+1)*H/OH)) per dim, as PyTorch; output {1, 1} is
 // global average pooling.
+// The same with torch::nn::functional's options structs:
+// max_pool2d(x, MaxPool2dFuncOptions(2).stride(1)).
+Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& opts);
+Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& opts);
+
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size);
 
 }  // namespace xg

@@ -11,12 +11,15 @@ namespace xg::testing {
 
 namespace {
 
-// Drops // and /* */ comments and preprocessor lines, keeping line structure irrelevant.
+// Drops // and /* */ comments and preprocessor lines (macro bodies included), keeping line
+// structure irrelevant.
 std::string strip(const std::string& text) {
     std::string out;
     bool line_start = true;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text.compare(i, 2, "//") == 0 || (line_start && text[i] == '#')) {
+        if (line_start && text[i] == '#') {  // a directive, with its backslash continuations
+            while (i < text.size() && (text[i] != '\n' || text[i - 1] == '\\')) ++i;
+        } else if (text.compare(i, 2, "//") == 0) {
             while (i < text.size() && text[i] != '\n') ++i;
         } else if (text.compare(i, 2, "/*") == 0) {
             i = text.find("*/", i + 2);

@@ -325,7 +325,7 @@ std::pair<Tensor, Tensor> conv_backward_naive(const Tensor& x, const Tensor& w, 
     const auto &X = x.data<double>(), &W = w.data<double>(), &D = dy.data<double>();
     xt::xarray<double> dx = xt::zeros<double>(x.shape()), dw = xt::zeros<double>(w.shape());
     std::size_t F = w.shape()[0], Cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
-    std::size_t Fg = F / static_cast<std::size_t>(o.groups);
+    std::size_t Fg = F / static_cast<std::size_t>(o.groups());
     for (std::size_t n = 0; n < dy.shape()[0]; ++n)
         for (std::size_t f = 0; f < F; ++f)
             for (std::size_t oh = 0; oh < dy.shape()[2]; ++oh)
@@ -333,12 +333,12 @@ std::pair<Tensor, Tensor> conv_backward_naive(const Tensor& x, const Tensor& w, 
                     for (std::size_t c = 0; c < Cg; ++c)
                         for (std::size_t i = 0; i < kh; ++i)
                             for (std::size_t j = 0; j < kw; ++j) {
-                                auto ih = static_cast<std::int64_t>(oh) * o.stride.first -
-                                          o.padding.first +
-                                          static_cast<std::int64_t>(i) * o.dilation.first;
-                                auto iw = static_cast<std::int64_t>(ow) * o.stride.second -
-                                          o.padding.second +
-                                          static_cast<std::int64_t>(j) * o.dilation.second;
+                                auto ih = static_cast<std::int64_t>(oh) * o.stride().first -
+                                          o.padding().first +
+                                          static_cast<std::int64_t>(i) * o.dilation().first;
+                                auto iw = static_cast<std::int64_t>(ow) * o.stride().second -
+                                          o.padding().second +
+                                          static_cast<std::int64_t>(j) * o.dilation().second;
                                 if (ih < 0 || iw < 0 ||
                                     ih >= static_cast<std::int64_t>(x.shape()[2]) ||
                                     iw >= static_cast<std::int64_t>(x.shape()[3]))
@@ -364,8 +364,8 @@ RandomConv random_conv(std::mt19937& rng) {
         std::int64_t kh = pick(1, 4), kw = pick(1, 4), h = pick(1, 9), w = pick(1, 9);
         Conv2dOptions o{
             {pick(1, 3), pick(1, 3)}, {pick(0, 2), pick(0, 2)}, {pick(1, 2), pick(1, 2)}, groups};
-        if (o.dilation.first * (kh - 1) + 1 > h + 2 * o.padding.first) continue;
-        if (o.dilation.second * (kw - 1) + 1 > w + 2 * o.padding.second) continue;
+        if (o.dilation().first * (kh - 1) + 1 > h + 2 * o.padding().first) continue;
+        if (o.dilation().second * (kw - 1) + 1 > w + 2 * o.padding().second) continue;
         auto u = [](std::int64_t v) { return static_cast<std::size_t>(v); };
         return {
             {u(pick(1, 3)), u(groups * cg), u(h), u(w)}, {u(groups * fg), u(cg), u(kh), u(kw)}, o};
@@ -374,8 +374,9 @@ RandomConv random_conv(std::mt19937& rng) {
 
 std::string describe(const RandomConv& c) {
     return fmt::format("x {} w {} stride ({}, {}) pad ({}, {}) dil ({}, {}) groups {}", c.x, c.w,
-                       c.o.stride.first, c.o.stride.second, c.o.padding.first, c.o.padding.second,
-                       c.o.dilation.first, c.o.dilation.second, c.o.groups);
+                       c.o.stride().first, c.o.stride().second, c.o.padding().first,
+                       c.o.padding().second, c.o.dilation().first, c.o.dilation().second,
+                       c.o.groups());
 }
 
 }  // namespace
@@ -440,14 +441,14 @@ TEST_CASE("conv_transpose2d: matches the naive scatter loops and is the adjoint 
                    ((static_cast<std::int64_t>(out) - 1) * s - 2 * p +
                     d * (static_cast<std::int64_t>(k) - 1) + 1);
         };
-        Pair2 op{extra(c.x[2], y0.shape()[2], c.o.stride.first, c.o.padding.first,
-                       c.o.dilation.first, c.w[2]),
-                 extra(c.x[3], y0.shape()[3], c.o.stride.second, c.o.padding.second,
-                       c.o.dilation.second, c.w[3])};
-        bool ok = (op.first < c.o.stride.first || op.first < c.o.dilation.first) &&
-                  (op.second < c.o.stride.second || op.second < c.o.dilation.second);
+        Pair2 op{extra(c.x[2], y0.shape()[2], c.o.stride().first, c.o.padding().first,
+                       c.o.dilation().first, c.w[2]),
+                 extra(c.x[3], y0.shape()[3], c.o.stride().second, c.o.padding().second,
+                       c.o.dilation().second, c.w[3])};
+        bool ok = (op.first < c.o.stride().first || op.first < c.o.dilation().first) &&
+                  (op.second < c.o.stride().second || op.second < c.o.dilation().second);
         if (!ok) continue;  // PyTorch refuses such output_padding too
-        ConvTranspose2dOptions to{c.o.stride, c.o.padding, op, c.o.dilation, c.o.groups};
+        ConvTranspose2dOptions to{c.o.stride(), c.o.padding(), op, c.o.dilation(), c.o.groups()};
         // The transposed weight layout (C_in, C_out/groups, kh, kw) is conv2d's (F, C/groups).
         Tensor y = rand64(y0.shape()), b = rand64({c.x[1]});
         Tensor z = conv_transpose2d(y, w, b, to);
@@ -501,13 +502,14 @@ TEST_CASE("conv2d: the create_graph backward gives the raw backward's values") {
         }
         // conv_transpose2d of a conv2d-output-shaped tensor back to x's shape, both paths.
         auto [oph, opw] =
-            std::pair{static_cast<std::int64_t>(c.x[2] + 2 * c.o.padding.first) -
-                          ((static_cast<std::int64_t>(y.shape()[2]) - 1) * c.o.stride.first +
-                           c.o.dilation.first * (static_cast<std::int64_t>(c.w[2]) - 1) + 1),
-                      static_cast<std::int64_t>(c.x[3] + 2 * c.o.padding.second) -
-                          ((static_cast<std::int64_t>(y.shape()[3]) - 1) * c.o.stride.second +
-                           c.o.dilation.second * (static_cast<std::int64_t>(c.w[3]) - 1) + 1)};
-        ConvTranspose2dOptions to{c.o.stride, c.o.padding, {oph, opw}, c.o.dilation, c.o.groups};
+            std::pair{static_cast<std::int64_t>(c.x[2] + 2 * c.o.padding().first) -
+                          ((static_cast<std::int64_t>(y.shape()[2]) - 1) * c.o.stride().first +
+                           c.o.dilation().first * (static_cast<std::int64_t>(c.w[2]) - 1) + 1),
+                      static_cast<std::int64_t>(c.x[3] + 2 * c.o.padding().second) -
+                          ((static_cast<std::int64_t>(y.shape()[3]) - 1) * c.o.stride().second +
+                           c.o.dilation().second * (static_cast<std::int64_t>(c.w[3]) - 1) + 1)};
+        ConvTranspose2dOptions to{
+            c.o.stride(), c.o.padding(), {oph, opw}, c.o.dilation(), c.o.groups()};
         Tensor yt = rand64(y.shape()), bt = rand64({c.x[1]});
         Tensor z = conv_transpose2d(yt, w, bt, to);
         Tensor dz = rand(z.shape(), float64);

@@ -1,0 +1,185 @@
+#pragma once
+// nn::Module, the base of every layer, in the shape of torch::nn::Module: parameters, buffers and
+// submodules registered by name, recursive traversal, train/eval, state_dict/load_state_dict,
+// forward hooks and PyTorch-style printing. Modules live behind shared_ptr; the typed holders
+// (nn::Linear = ModuleHolder<LinearImpl>, see XG_MODULE) play the role of libtorch's.
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/tensor.hpp"
+
+namespace xg::nn {
+
+// An ordered name -> Tensor map (insertion order kept), for state dicts and named parameters.
+class TensorDict {
+  public:
+    using Item = std::pair<std::string, Tensor>;
+    void insert(std::string key, Tensor value);  // throws on a duplicate key
+    bool contains(const std::string& key) const;
+    const Tensor& at(const std::string& key) const;  // throws naming the key
+    const Tensor* find(const std::string& key) const;
+    std::size_t size() const { return items_.size(); }
+    bool empty() const { return items_.empty(); }
+    std::vector<std::string> keys() const;
+    std::vector<Tensor> values() const;
+    auto begin() const { return items_.begin(); }
+    auto end() const { return items_.end(); }
+
+  private:
+    std::vector<Item> items_;
+};
+using StateDict = TensorDict;
+
+class Module;
+using ModulePtr = std::shared_ptr<Module>;
+
+class Module : public std::enable_shared_from_this<Module> {
+  public:
+    explicit Module(std::string type_name = "Module");
+    virtual ~Module() = default;
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+
+    // The class name printed by repr and summary ("Linear").
+    const std::string& type_name() const { return type_name_; }
+
+    // Registration. A parameter is made a leaf that requires grad (unless requires_grad is
+    // false); a buffer never requires grad. Both return the registered handle: store it in a
+    // member (the module and the member then share the tensor). An undefined tensor registers
+    // nothing under that name (an absent bias), as in PyTorch.
+    Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+    Tensor register_buffer(const std::string& name, Tensor t);
+    template <class M>
+    std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+        add_child(name, m);
+        return m;
+    }
+    template <class H, class = decltype(std::declval<H>().ptr())>
+    H register_module(const std::string& name, H holder) {
+        add_child(name, holder.ptr());
+        return holder;
+    }
+
+    // Traversal, depth first in registration order; names are dotted ("features.1.weight").
+    std::vector<Tensor> parameters(bool recurse = true) const;
+    TensorDict named_parameters(bool recurse = true) const;
+    std::vector<Tensor> buffers(bool recurse = true) const;
+    TensorDict named_buffers(bool recurse = true) const;
+    std::vector<ModulePtr> children() const;
+    const std::vector<std::pair<std::string, ModulePtr>>& named_children() const {
+        return children_;
+    }
+    // This module first (name ""), then every descendant.
+    std::vector<std::pair<std::string, ModulePtr>> named_modules() const;
+    std::vector<ModulePtr> modules() const;
+
+    // Training mode, set through the whole tree.
+    virtual void train(bool on = true);
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+
+    void zero_grad();      // drops every parameter's .grad (set_to_none, the default)
+    void to(Dtype dtype);  // casts floating parameters and buffers in place (handles stay)
+    std::size_t num_parameters() const;  // elements in all parameters
+
+    // Parameters and buffers by dotted name, detached (they share data with the module).
+    StateDict state_dict() const;
+    // Copies values into the module. Every name, shape and dtype is checked first; if anything
+    // is wrong (a missing key, with strict an unexpected key, a wrong shape or dtype) it throws
+    // xg::Error naming the key and changes nothing.
+    void load_state_dict(const StateDict& dict, bool strict = true);
+
+    // Printing like PyTorch's repr: "Linear(in_features=3, out_features=4, bias=True)", and a
+    // module with children on several lines with "(name): child" entries.
+    virtual std::string extra_repr() const { return ""; }
+    std::string repr() const;
+
+    // Forward hooks, run by Tensor -> Tensor modules (nn::UnaryModule::operator()). A pre-hook
+    // may return a replacement input, a post-hook a replacement output (undefined = keep).
+    using ForwardPreHook = std::function<Tensor(Module&, const Tensor& input)>;
+    using ForwardHook = std::function<Tensor(Module&, const Tensor& input, const Tensor& output)>;
+    std::size_t register_forward_pre_hook(ForwardPreHook hook);
+    std::size_t register_forward_hook(ForwardHook hook);
+    void remove_hook(std::size_t handle);
+
+  protected:
+    void add_child(const std::string& name, ModulePtr m);
+    Tensor run_pre_hooks(const Tensor& x);
+    Tensor run_post_hooks(const Tensor& x, const Tensor& y);
+    bool training_ = true;
+
+  private:
+    void check_new_name(const std::string& name, const char* what) const;
+    void collect(const std::string& prefix, bool params, bool recurse, TensorDict& out) const;
+    void rename_parameters(const std::string& prefix);
+    std::string type_name_;
+    std::vector<std::pair<std::string, Tensor>> params_;
+    std::vector<std::pair<std::string, Tensor>> buffers_;
+    std::vector<std::pair<std::string, ModulePtr>> children_;
+    std::vector<std::pair<std::size_t, ForwardPreHook>> pre_hooks_;
+    std::vector<std::pair<std::size_t, ForwardHook>> post_hooks_;
+    std::size_t next_hook_ = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const Module& m);
+
+// A module mapping one tensor to one tensor: what Sequential chains and hooks wrap.
+class UnaryModule : public Module {
+  public:
+    using Module::Module;
+    virtual Tensor forward(const Tensor& x) = 0;
+    Tensor operator()(const Tensor& x);  // pre-hooks, forward, post-hooks
+};
+
+// A typed shared handle like libtorch's ModuleHolder: nn::Linear fc(3, 4); fc->weight; fc(x).
+template <class Impl>
+class ModuleHolder {
+  public:
+    template <class... Args, class = std::enable_if_t<std::is_constructible_v<Impl, Args&&...>>>
+    explicit ModuleHolder(Args&&... args)
+        : impl_(std::make_shared<Impl>(std::forward<Args>(args)...)) {}
+    ModuleHolder(std::shared_ptr<Impl> p) : impl_(std::move(p)) {}  // NOLINT
+    Impl* operator->() const { return impl_.get(); }
+    Impl& operator*() const { return *impl_; }
+    const std::shared_ptr<Impl>& ptr() const { return impl_; }
+    operator std::shared_ptr<Impl>() const { return impl_; }  // NOLINT
+    template <class... Args>
+    auto operator()(Args&&... args) const {
+        return (*impl_)(std::forward<Args>(args)...);
+    }
+
+  private:
+    std::shared_ptr<Impl> impl_;
+};
+
+// Makes a holder `Name` for `NameImpl`, as TORCH_MODULE.
+#define XG_MODULE(Name)                                         \
+    class Name : public ::xg::nn::ModuleHolder<Name##Impl> {    \
+      public:                                                   \
+        using ::xg::nn::ModuleHolder<Name##Impl>::ModuleHolder; \
+    }
+
+namespace detail {
+// The one place a module writes into an existing tensor (init, load_state_dict): copies src's
+// values into dst under NoGradGuard. (A candidate for Tensor::copy_ when it exists.)
+void assign_values(const Tensor& dst, const Tensor& src);
+// Replaces t's data with a cast copy in place, so every handle to t sees the new dtype.
+void convert_in_place(const Tensor& t, Dtype dtype);
+}  // namespace detail
+
+}  // namespace xg::nn
+
+template <>
+struct fmt::formatter<xg::nn::Module> : fmt::formatter<fmt::string_view> {
+    template <class Ctx>
+    auto format(const xg::nn::Module& m, Ctx& ctx) const {
+        return fmt::formatter<fmt::string_view>::format(m.repr(), ctx);
+    }
+};

@@ -1,0 +1,9 @@
+#pragma once
+// Everything in nn/: Module, layers, losses, Sequential, init and the cs231n models.
+#include "nn/init.hpp"
+#include "nn/layers.hpp"
+#include "nn/loss.hpp"
+#include "nn/models.hpp"
+#include "nn/module.hpp"
+#include "nn/norm.hpp"
+#include "nn/sequential.hpp"
