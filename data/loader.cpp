@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <numeric>
@@ -22,28 +21,31 @@ std::uint64_t splitmix64(std::uint64_t x) {
     return x ^ (x >> 31);
 }
 
-// Independent seeds for (loader seed, epoch, stream): stream 0 orders, stream 1 transforms.
+// Independent seeds for (loader seed, epoch, stream): stream 0 orders the epoch, stream 1 + b
+// runs the transform of batch b, so any thread can make any batch with the same result.
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_t stream) {
     return splitmix64(splitmix64(splitmix64(seed) ^ epoch) ^ stream);
 }
 
 }  // namespace
 
-// One pass over the data: the order, the worker and the queue between them.
+// One pass over the data. Batches are claimed in order, by the worker (at most `prefetch`
+// ahead of the consumer) or by the consumer itself when the next batch is not claimed yet, so
+// the consumer never waits for a worker that the OS has not scheduled.
 struct DataLoader::Epoch {
     std::shared_ptr<const Dataset> dataset;
     DataLoaderOptions options;
+    std::uint64_t seed = 0, epoch = 0;
     std::vector<std::size_t> order;
     std::size_t num_batches = 0;
-    Generator transform_gen;
 
-    using Item = std::variant<Batch, std::exception_ptr>;
+    using Item = std::variant<std::monostate, Batch, std::exception_ptr>;  // monostate: not ready
     std::mutex mutex;
-    std::condition_variable not_full, not_empty;
-    std::deque<Item> queue;
-    bool stop = false;
-    std::size_t made = 0;      // batches made (caller's thread when prefetch is 0)
+    std::condition_variable worker_cv, consumer_cv;
+    std::vector<Item> items;   // by batch index
+    std::size_t claimed = 0;   // batches claimed so far (0 .. claimed-1)
     std::size_t consumed = 0;  // batches handed out
+    bool stop = false;
     std::thread worker;
 
     ~Epoch() {
@@ -51,11 +53,11 @@ struct DataLoader::Epoch {
             std::lock_guard<std::mutex> lock(mutex);
             stop = true;
         }
-        not_full.notify_all();
+        worker_cv.notify_all();
         if (worker.joinable()) worker.join();
     }
 
-    Batch make_batch(std::size_t b) {
+    Batch make_batch(std::size_t b) const {
         const std::size_t bs = options.batch_size;
         const std::size_t start = b * bs;
         const std::size_t count = std::min(bs, order.size() - start);
@@ -70,7 +72,8 @@ struct DataLoader::Epoch {
             labels.data()[k] = dataset->read(order[start + k], images.data() + k * numel);
         Batch batch{Tensor(std::move(images)), Tensor(std::move(labels))};
         if (options.transform) {
-            Tensor out = options.transform(batch.images, transform_gen);
+            Generator gen(derive_seed(seed, epoch, 1 + b));
+            Tensor out = options.transform(batch.images, gen);
             XG_CHECK(out.defined() && out.dim() == 4 && out.size(0) == count,
                      "DataLoader: the transform must return a (N, C, H, W) tensor with N = {}, "
                      "got {}",
@@ -80,49 +83,57 @@ struct DataLoader::Epoch {
         return batch;
     }
 
+    Item make_item(std::size_t b) const {
+        try {
+            return make_batch(b);
+        } catch (...) {
+            return std::current_exception();
+        }
+    }
+
     void run_worker() {
-        for (std::size_t b = 0; b < num_batches; ++b) {
-            Item item;
-            try {
-                item = make_batch(b);
-            } catch (...) {
-                item = std::current_exception();
-            }
-            const bool failed = item.index() == 1;
-            std::unique_lock<std::mutex> lock(mutex);
-            not_full.wait(lock, [&] { return stop || queue.size() < options.prefetch; });
-            if (stop) return;
-            queue.push_back(std::move(item));
+        std::unique_lock<std::mutex> lock(mutex);
+        for (;;) {
+            worker_cv.wait(lock, [&] {
+                return stop || claimed == num_batches || claimed < consumed + options.prefetch;
+            });
+            if (stop || claimed == num_batches) return;
+            const std::size_t b = claimed++;
             lock.unlock();
-            not_empty.notify_one();
-            if (failed) return;
+            Item item = make_item(b);
+            const bool failed = item.index() == 2;
+            lock.lock();
+            items[b] = std::move(item);
+            consumer_cv.notify_one();
+            if (failed) return;  // the epoch ends at the error
         }
     }
 
     // The next batch into out; false at the end of the epoch. Rethrows a loading error.
     bool next(Batch& out) {
         if (consumed == num_batches) return false;
+        const std::size_t b = consumed;
+        std::unique_lock<std::mutex> lock(mutex);
         Item item;
-        if (options.prefetch == 0) {
-            try {
-                item = make_batch(made++);
-            } catch (...) {
-                item = std::current_exception();
-            }
-        } else {
-            std::unique_lock<std::mutex> lock(mutex);
-            not_empty.wait(lock, [&] { return !queue.empty(); });
-            item = std::move(queue.front());
-            queue.pop_front();
+        if (claimed == b) {
+            ++claimed;  // nobody is making it: make it here rather than wait
             lock.unlock();
-            not_full.notify_one();
+            item = make_item(b);
+            lock.lock();
+        } else {
+            consumer_cv.wait(lock, [&] { return items[b].index() != 0; });
+            item = std::move(items[b]);
+            items[b] = std::monostate{};
         }
-        if (item.index() == 1) {
+        consumed = b + 1;
+        if (item.index() == 2) {
             consumed = num_batches;  // the epoch ends with the error
-            std::rethrow_exception(std::get<1>(item));
+            stop = true;
         }
-        ++consumed;
-        out = std::move(std::get<0>(item));
+        lock.unlock();
+        worker_cv.notify_one();
+        if (item.index() == 2) std::rethrow_exception(std::get<2>(item));
+        out = std::move(std::get<1>(item));
         return true;
     }
 };
@@ -162,9 +173,11 @@ DataLoader::Iterator DataLoader::begin() {
     auto epoch = std::make_unique<Epoch>();
     epoch->dataset = dataset_;
     epoch->options = options_;
+    epoch->seed = seed_;
+    epoch->epoch = e;
     epoch->order = epoch_order(e);
     epoch->num_batches = size();
-    epoch->transform_gen.manual_seed(derive_seed(seed_, e, 1));
+    epoch->items.resize(epoch->num_batches);
     if (options_.prefetch > 0 && epoch->num_batches > 0)
         epoch->worker = std::thread([p = epoch.get()] { p->run_worker(); });
     running_ = std::move(epoch);

@@ -31,8 +31,10 @@ struct DataLoaderOptions {
     bool shuffle = false;
     bool drop_last = false;  // drop the last batch if it is smaller than batch_size
     // Batches prepared ahead by the worker thread; 0 loads on the caller's thread instead.
+    // When the next batch is not claimed yet the caller makes it itself rather than wait.
     std::size_t prefetch = 2;
-    // Applied to each batch on the worker, with the loader's own transform generator.
+    // Applied to each batch, with a generator seeded from (seed, epoch, batch index), so the
+    // result does not depend on which thread made the batch.
     Transform transform;
     // The loader's seed; if unset, one number is drawn from the generator given to the loader.
     std::optional<std::uint64_t> seed;
