@@ -34,7 +34,8 @@ struct DataLoaderOptions {
     // When the next batch is not claimed yet the caller makes it itself rather than wait.
     std::size_t prefetch = 2;
     // Applied to each batch, with a generator seeded from (seed, epoch, batch index), so the
-    // result does not depend on which thread made the batch.
+    // result does not depend on which thread made the batch. It may run on the worker and the
+    // caller's thread at once: it must not change shared state (the library's transforms don't).
     Transform transform;
     // The loader's seed; if unset, one number is drawn from the generator given to the loader.
     std::optional<std::uint64_t> seed;
