@@ -1,0 +1,71 @@
+#pragma once
+// Helpers shared by the data/ tests: error messages, fixture paths, scratch files.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "core/error.hpp"
+
+namespace xg::testing {
+
+// The message of the xg::Error f throws, or "<no error>" (any other exception fails the test).
+template <class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const xg::Error& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        FAIL("expected xg::Error, got another exception: ", e.what());
+    }
+    return "<no error>";
+}
+
+inline std::string idx_fixture(const std::string& name) {
+    return std::string(XGRAD_FIXTURE_DIR) + "/idx/" + name;
+}
+
+inline std::vector<char> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE_MESSAGE(in.good(), "cannot open ", path);
+    return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+}
+
+// A fresh directory under the system temp dir, removed with its contents at scope exit.
+class ScratchDir {
+  public:
+    ScratchDir() {
+        static std::atomic<int> counter{0};
+        path_ = std::filesystem::temp_directory_path() /
+                ("xgrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
+    std::string write(const std::string& name, const char* data, std::size_t n) const {
+        std::string p = file(name);
+        std::ofstream out(p, std::ios::binary);
+        out.write(data, static_cast<std::streamsize>(n));
+        REQUIRE_MESSAGE(out.good(), "cannot write ", p);
+        return p;
+    }
+
+  private:
+    std::filesystem::path path_;
+};
+
+}  // namespace xg::testing
