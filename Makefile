@@ -1,4 +1,5 @@
-# Thin wrapper over CMake. `make run` is the main job, `make test` runs every test.
+# Thin wrapper over CMake. `make run` is the main job (trains the sample CNN on Fashion-MNIST and
+# prints its test accuracy), `make test` runs every test. Both install what is missing first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -14,8 +15,10 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
-	./$(BUILD)/quickstart
+run: configure
+	bash scripts/install_deps.sh run
+	cmake --build $(BUILD) -j $(JOBS) --target train_cnn
+	./$(BUILD)/train_cnn $(ARGS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure

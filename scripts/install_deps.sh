@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages xgrad needs, only those that are missing. Idempotent.
-# Usage: scripts/install_deps.sh [build|test|bench|data|all]   (default: test)
+# Usage: scripts/install_deps.sh [build|run|test|bench|all]   (default: test)
+#   build: compilers and libraries; run and test add the Fashion-MNIST dataset package (the main
+#   job trains on it, and the end-to-end tests read it).
 set -euo pipefail
 what=${1:-test}
 build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev
-       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev)
+       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
 pkgs=("${build[@]}")
 case "$what" in
-  build|test) ;;
-  bench) pkgs+=(libtorch-dev) ;;
-  data) pkgs+=(dataset-fashion-mnist) ;;
+  build) ;;
+  run|test|data) pkgs+=(dataset-fashion-mnist) ;;
+  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist) ;;
   all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy) ;;
-  *) echo "usage: $0 [build|test|bench|data|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|run|test|bench|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

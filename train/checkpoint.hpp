@@ -1,0 +1,58 @@
+#pragma once
+// A whole training state in one checkpoint file: the model's state dict, the optimizer's and the
+// scheduler's state, generator states, epoch and step counters and the metric history, in the
+// safetensors layout with xgrad's checksums (core/serialize.hpp), written atomically.
+//
+//   xg::train::Checkpoint ck;
+//   ck.model(*net).optimizer(opt).scheduler(sched).generator("global", xg::default_generator());
+//   ck.save("run/checkpoint.safetensors", progress);      // after each epoch
+//   xg::train::TrainingProgress p = ck.load("run/checkpoint.safetensors");   // on --resume
+//
+// Loading is all or nothing: the file is fully validated (checksums, names, shapes, dtypes,
+// the optimizer's layout, every state string) and if anything fails the model, optimizer,
+// scheduler and generators are left exactly as they were.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/random.hpp"
+#include "nn/module.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/scheduler.hpp"
+#include "train/metrics.hpp"
+
+namespace xg::train {
+
+// Counters and history saved beside the objects' states.
+struct TrainingProgress {
+    std::uint64_t epoch = 0;  // epochs completed
+    std::uint64_t step = 0;   // optimizer steps taken
+    MetricsLog metrics;
+    std::map<std::string, std::string> info;  // free-form (e.g. the command line's settings)
+};
+
+class Checkpoint {
+  public:
+    // The objects whose state the file holds. Each reference must outlive the Checkpoint.
+    Checkpoint& model(nn::Module& m);
+    Checkpoint& optimizer(optim::Optimizer& o);
+    Checkpoint& scheduler(optim::LRScheduler& s);
+    Checkpoint& scheduler(optim::ReduceLROnPlateau& s);
+    Checkpoint& generator(const std::string& name, Generator& g);
+
+    void save(const std::string& path, const TrainingProgress& progress) const;
+    // Restores every registered object from path and returns the progress saved with them.
+    // Throws xg::Error naming the file and the problem; then nothing was changed.
+    TrainingProgress load(const std::string& path);
+
+  private:
+    nn::Module* model_ = nullptr;
+    optim::Optimizer* optimizer_ = nullptr;
+    optim::LRScheduler* scheduler_ = nullptr;
+    optim::ReduceLROnPlateau* plateau_ = nullptr;
+    std::vector<std::pair<std::string, Generator*>> generators_;
+};
+
+}  // namespace xg::train
