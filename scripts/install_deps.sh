@@ -4,7 +4,7 @@
 set -euo pipefail
 what=${1:-test}
 build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev
-       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev)
+       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
 pkgs=("${build[@]}")
 case "$what" in
   build|test) ;;
