@@ -100,19 +100,38 @@ TEST_CASE("solver: history lengths, best parameters restored, lr decay per epoch
 }
 
 TEST_CASE("solver: the best parameters are those of the best epoch, not the last") {
-    // A learning rate this large makes plain SGD diverge after a good start, so the last
-    // epoch is not the best; the restored model must still score the best accuracy.
-    auto data = make_data(60, 40, 20, 5, 6);
+    // 45 validation rows and batches of 50: every scores call with 45 rows is a validation
+    // check, so the wrapper can keep the parameters each check saw.
+    auto data = make_data(60, 45, 20, 5, 6);
     auto net = small_net(7);
-    Solver solver(solver_model(net), data,
+    auto model = solver_model(net);
+    std::vector<nn::StateDict> seen;
+    auto scores = model.scores;
+    model.scores = [&](const Tensor& x) {
+        if (x.size(0) == 45) {
+            nn::StateDict sd;
+            for (const auto& [k, v] : net->state_dict()) sd.insert(k, v.detach().clone());
+            seen.push_back(sd);
+        }
+        return scores(x);
+    };
+    Solver solver(model, data,
                   SolverOptions()
                       .update_rule("sgd")
-                      .optim_config({{"learning_rate", 0.5}})
-                      .batch_size(20)
-                      .num_epochs(6)
+                      .optim_config({{"learning_rate", 0.3}})
+                      .batch_size(50)
+                      .num_epochs(8)
                       .verbose(false));
     solver.train();
-    CHECK(solver.check_accuracy(data.X_val, data.y_val) == solver.best_val_acc());
+    const auto& val = solver.val_acc_history();
+    REQUIRE(seen.size() == val.size());
+    auto best = std::size_t(std::max_element(val.begin(), val.end()) - val.begin());
+    // This run's best epoch is not its last (else the test would prove little).
+    REQUIRE(val[best] > val.back());
+    for (const auto& [name, p] : net->state_dict()) {
+        CHECK_MESSAGE(rel_error(p, seen[best].at(name)) == 0.0, name);
+        CHECK_MESSAGE(rel_error(p, seen.back().at(name)) > 0.0, name);
+    }
 }
 
 TEST_CASE("solver: the same seeds give the same loss history") {

@@ -59,6 +59,8 @@ struct SolverOptions {
     // The seed's names: learning_rate; momentum (sgd_momentum, default 0.9); decay_rate
     // (rmsprop, 0.99); beta1, beta2 (adam, 0.9, 0.999); epsilon (rmsprop, adam, 1e-8).
     // learning_rate defaults to 1e-2 (1e-3 for adam). Keys the rule does not have are errors.
+    // sgd_momentum runs PyTorch's SGD: the same steps as the seed's v = mu*v - lr*dw at a fixed
+    // rate; with lr_decay the seed's velocity keeps earlier rates, PyTorch's buffer does not.
     XG_ARG(OptimConfig, optim_config) = {};
     XG_ARG(double, lr_decay) = 1.0;  // the learning rate is multiplied by it after each epoch
     XG_ARG(std::size_t, batch_size) = 100;
