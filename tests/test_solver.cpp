@@ -97,6 +97,13 @@ TEST_CASE("solver: history lengths, best parameters restored, lr decay per epoch
     auto best = solver.best_params();
     for (const auto& [name, p] : net->state_dict())
         CHECK_MESSAGE(rel_error(p, best.at(name)) == 0.0, name);
+    // check_accuracy runs in eval mode and gives the caller's mode back.
+    net->eval();
+    solver.check_accuracy(data.X_val, data.y_val);
+    CHECK(!net->is_training());
+    net->train();
+    solver.check_accuracy(data.X_val, data.y_val, 7, 3);
+    CHECK(net->is_training());
 }
 
 TEST_CASE("solver: the best parameters are those of the best epoch, not the last") {

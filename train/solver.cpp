@@ -167,7 +167,12 @@ double Solver::check_accuracy(const Tensor& X, const Tensor& y,
         idx.resize(n);
         for (std::size_t i = 0; i < n; ++i) idx[i] = i;
     }
-    bool was_training = model_.module->is_training();
+    // Eval mode for the check, the caller's mode back afterwards (also when scores throws).
+    struct ModeGuard {
+        nn::Module& m;
+        bool was_training = m.is_training();
+        ~ModeGuard() { m.train(was_training); }
+    } mode{*model_.module};
     model_.module->eval();
     NoGradGuard no_grad;
     std::size_t correct = 0;
@@ -181,7 +186,6 @@ double Solver::check_accuracy(const Tensor& X, const Tensor& y,
         auto pred = argmax(scores, 1).data<std::int64_t>();
         for (std::size_t i = 0; i < b.size(); ++i) correct += pred(i) == labels(b[i]);
     }
-    model_.module->train(was_training);
     return double(correct) / double(idx.size());
 }
 
