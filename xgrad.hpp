@@ -41,3 +41,8 @@
 #include "optim/rmsprop.hpp"
 #include "optim/scheduler.hpp"
 #include "optim/sgd.hpp"
+#include "train/checkpoint.hpp"
+#include "train/confusion.hpp"
+#include "train/metrics.hpp"
+#include "train/progress.hpp"
+#include "train/solver.hpp"
