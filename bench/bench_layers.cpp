@@ -71,21 +71,25 @@ int main() {
         THEIRS(tact, torch::relu(x)));
     add(
         "max_pool2d 2x2 [64,32,32,32]",
-        [&] { return time_xgrad(act, [](const Tensor& x) {
-                  return xg::max_pool2d(x, {2, 2});
-              }); },
+        [&] {
+            return time_xgrad(act, [](const Tensor& x) {
+                return xg::max_pool2d(x, xg::MaxPool2dFuncOptions(2));
+            });
+        },
         THEIRS(tact, torch::max_pool2d(x, {2, 2})));
     add(
         "avg_pool2d 2x2 [64,32,32,32]",
-        [&] { return time_xgrad(act, [](const Tensor& x) {
-                  return xg::avg_pool2d(x, {2, 2});
-              }); },
+        [&] {
+            return time_xgrad(act, [](const Tensor& x) {
+                return xg::avg_pool2d(x, xg::AvgPool2dFuncOptions(2));
+            });
+        },
         THEIRS(tact, torch::avg_pool2d(x, {2, 2})));
     add(
         "batch_norm train [64,32,32,32]",
         [&] {
             return time_xgrad(act, [&](const Tensor& x) {
-                return xg::batch_norm(x, rm, rv, Tensor(), Tensor(), true);
+                return xg::batch_norm(x, rm, rv, xg::BatchNormFuncOptions().training(true));
             });
         },
         THEIRS(tact, torch::batch_norm(x, {}, {}, trm, trv, true, 0.1, 1e-5, false)));

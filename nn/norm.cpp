@@ -62,8 +62,8 @@ Tensor BatchNormImplBase::forward(const Tensor& x) {
     const bool update = is_training() && options.track_running_stats();
     const std::int64_t n = update ? num_batches_tracked.item<std::int64_t>() + 1 : 0;
     if (update && !options.momentum()) momentum = 1.0 / double(n);
-    Tensor y =
-        batch_norm(x, running_mean, running_var, weight, bias, use_batch, momentum, options.eps());
+    auto opts = BatchNormFuncOptions().weight(weight).bias(bias).training(use_batch);
+    Tensor y = batch_norm(x, running_mean, running_var, opts.momentum(momentum).eps(options.eps()));
     if (update) detail::assign_values(num_batches_tracked, full({}, double(n), int64));
     return y;
 }

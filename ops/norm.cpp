@@ -284,14 +284,11 @@ void check_running(const Tensor& t, const char* arg, const Tensor& x, std::size_
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const BatchNormFuncOptions& o) {
-    return batch_norm(x, running_mean, running_var, o.weight(), o.bias(), o.training(),
-                      o.momentum(), o.eps());
-}
-
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps) {
     const char* op = "batch_norm";
+    const Tensor& weight = o.weight();
+    const Tensor& bias = o.bias();
+    const bool training = o.training();
+    const double momentum = o.momentum(), eps = o.eps();
     detail::check_input(op, x, 2);
     const std::size_t n = x.size(0), c = x.size(1), l = detail::trailing_numel(x);
     detail::check_affine(op, weight, "weight", x, Shape{c});

@@ -20,12 +20,9 @@ namespace xg {
 //             per channel.
 //   eval:     normalize by running_mean/running_var (both required).
 // running_mean/running_var are (C) tensors of the input's dtype that do not require grad.
-Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
-                  double eps = 1e-5);
-
-// The same with an options struct, as torch::nn::functional::batch_norm:
-// batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true)).
+// The rest comes in an options struct, as torch::nn::functional::batch_norm:
+// batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true)); weight and
+// bias default to none, training to false, momentum to 0.1, eps to 1e-5.
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
                   const BatchNormFuncOptions& opts);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <xtensor/xbuilder.hpp>
@@ -269,8 +270,8 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
 
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, Pair2 kernel, std::optional<Pair2> stride, Pair2 padding) {
-    Windows pw = fixed_pool("max_pool2d", x, kernel, stride, padding, true);
+Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
+    Windows pw = fixed_pool("max_pool2d", x, o.kernel_size(), o.stride(), o.padding(), true);
     Shape os = out_shape(x, *pw);
     xt::xarray<std::int64_t> arg = xt::xarray<std::int64_t>::from_shape(os);
     Tensor out = detail::dispatch_float("max_pool2d", x.dtype(), [&](auto tag) {
@@ -290,18 +291,10 @@ Tensor max_pool2d(const Tensor& x, Pair2 kernel, std::optional<Pair2> stride, Pa
     return out;
 }
 
-Tensor avg_pool2d(const Tensor& x, Pair2 kernel, std::optional<Pair2> stride, Pair2 padding,
-                  bool count_include_pad) {
-    Windows pw = fixed_pool("avg_pool2d", x, kernel, stride, padding, count_include_pad);
-    return window_avg(x, pw, "AvgPool2dBackward", "AvgPool2dBackwardBackward");
-}
-
-Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
-    return max_pool2d(x, o.kernel_size(), o.stride(), o.padding());
-}
-
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& o) {
-    return avg_pool2d(x, o.kernel_size(), o.stride(), o.padding(), o.count_include_pad());
+    Windows pw = fixed_pool("avg_pool2d", x, o.kernel_size(), o.stride(), o.padding(),
+                            o.count_include_pad());
+    return window_avg(x, pw, "AvgPool2dBackward", "AvgPool2dBackwardBackward");
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size) {

@@ -79,7 +79,7 @@ Tensor gradient_penalty(const Tensor& x, const TensorList& p) {
 // A small CNN classifier: conv - tanh - avg pool - conv_transpose - tanh - linear - cross-entropy.
 Tensor cnn_loss(const Tensor& x, const Tensor& y, const TensorList& p) {
     Tensor h = tanh(conv2d(x, p[0], p[1], {{1, 1}, {1, 1}}));
-    h = avg_pool2d(h, {2, 2});
+    h = avg_pool2d(h, AvgPool2dFuncOptions(2));
     h = tanh(conv_transpose2d(h, p[2], Tensor(), {{2, 2}, {1, 1}, {1, 1}}));
     Tensor logits = matmul(reshape(h, {static_cast<std::int64_t>(x.shape()[0]), -1}), p[3]);
     return cross_entropy(logits, y);

@@ -134,10 +134,10 @@ TEST_CASE("layers: forward equals the functional op") {
                            ConvTranspose2dOptions().stride(2).output_padding(1))
               .to_vector());
     CHECK(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(1))(x).to_vector() ==
-          max_pool2d(x, {2, 2}, Pair2(1, 1)).to_vector());
+          max_pool2d(x, MaxPool2dFuncOptions(2).stride(1)).to_vector());
     CHECK(
         nn::AvgPool2d(nn::AvgPool2dOptions(3).padding(1).count_include_pad(false))(x).to_vector() ==
-        avg_pool2d(x, {3, 3}, std::nullopt, {1, 1}, false).to_vector());
+        avg_pool2d(x, AvgPool2dFuncOptions(3).padding(1).count_include_pad(false)).to_vector());
     CHECK(nn::AdaptiveAvgPool2d(Pair2(1))(x).to_vector() ==
           adaptive_avg_pool2d(x, {1, 1}).to_vector());
     CHECK(nn::ReLU()(x).to_vector() == relu(x).to_vector());

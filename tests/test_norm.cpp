@@ -20,7 +20,7 @@ Tensor fixed(const Shape& s, double lo, double hi) {
 Tensor bn_train(const Tensor& x, const Tensor& w, const Tensor& b) {
     std::size_t c = x.size(1);
     Tensor rm = zeros({c}, x.dtype()), rv = ones({c}, x.dtype());
-    return batch_norm(x, rm, rv, w, b, true);
+    return batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true));
 }
 
 std::vector<Sample> batch_norm_samples() {
@@ -35,16 +35,22 @@ std::vector<Sample> batch_norm_samples() {
          [](const TensorList& x) { return bn_train(x[0], x[1], x[2]); }},
         {"(N, C, L) (2, 3, 5) training, no affine, no running stats",
          {rand64({2, 3, 5})},
-         [](const TensorList& x) { return batch_norm(x[0], {}, {}, {}, {}, true); }},
+         [](const TensorList& x) {
+             return batch_norm(x[0], {}, {}, BatchNormFuncOptions().training(true));
+         }},
         {"batch of 1, spatial (1, 2, 3, 3) training, weight only",
          {rand64({1, 2, 3, 3}), pos64({2})},
          [](const TensorList& x) { return bn_train(x[0], x[1], {}); }},
         {"spatial (2, 3, 3, 3) eval, affine",
          {rand64({2, 3, 3, 3}), rand64({3}), rand64({3})},
-         [rm, rv](const TensorList& x) { return batch_norm(x[0], rm, rv, x[1], x[2], false); }},
+         [rm, rv](const TensorList& x) {
+             return batch_norm(x[0], rm, rv, BatchNormFuncOptions().weight(x[1]).bias(x[2]));
+         }},
         {"batch of 1, 2-D (1, 4) eval, bias only",
          {rand64({1, 4}), rand64({4})},
-         [rm4, rv4](const TensorList& x) { return batch_norm(x[0], rm4, rv4, {}, x[1], false); }},
+         [rm4, rv4](const TensorList& x) {
+             return batch_norm(x[0], rm4, rv4, BatchNormFuncOptions().bias(x[1]));
+         }},
         {"2-D (7, 3) training, grads of weight and bias only",
          {fixed({7, 3}, -1, 1), pos64({3}), rand64({3})},
          [](const TensorList& x) { return bn_train(x[0], x[1], x[2]); }},
@@ -57,33 +63,52 @@ std::vector<ErrorCase> batch_norm_errors() {
     return {
         {"int64 input",
          [&] {
-             batch_norm(arange(6, int64).reshape({2, 3}), {}, {}, {}, {}, true);
+             batch_norm(arange(6, int64).reshape({2, 3}), {}, {},
+                        BatchNormFuncOptions().training(true));
          },
          "float32 or float64"},
-        {"1-D input", [&] { batch_norm(rand(Shape{3}, float64), {}, {}, {}, {}, true); },
+        {"1-D input",
+         [&] {
+             batch_norm(rand(Shape{3}, float64), {}, {}, BatchNormFuncOptions().training(true));
+         },
          "at least 2 dims"},
         {"weight of the wrong size",
-         [&] { batch_norm(x(), {}, {}, zeros({4}, float64), {}, true); },
+         [&] {
+             batch_norm(x(), {}, {},
+                        BatchNormFuncOptions().weight(zeros({4}, float64)).training(true));
+         },
          "weight must have shape [3]"},
-        {"bias of the wrong dtype", [&] { batch_norm(x(), {}, {}, {}, zeros({3}), true); },
+        {"bias of the wrong dtype",
+         [&] { batch_norm(x(), {}, {}, BatchNormFuncOptions().bias(zeros({3})).training(true)); },
          "bias has dtype float32"},
         {"running_mean of the wrong size",
-         [&] { batch_norm(x(), zeros({2}, float64), ones({2}, float64), {}, {}, true); },
+         [&] {
+             batch_norm(x(), zeros({2}, float64), ones({2}, float64),
+                        BatchNormFuncOptions().training(true));
+         },
          "running_mean must have shape [3]"},
-        {"only running_mean", [&] { batch_norm(x(), c3(), {}, {}, {}, true); }, "given together"},
-        {"eval without running stats", [&] { batch_norm(x(), {}, {}, {}, {}, false); },
+        {"only running_mean",
+         [&] { batch_norm(x(), c3(), {}, BatchNormFuncOptions().training(true)); },
+         "given together"},
+        {"eval without running stats", [&] { batch_norm(x(), {}, {}, BatchNormFuncOptions()); },
          "required in eval mode"},
         {"batch of 1 in training",
          [&] {
-             batch_norm(rand(Shape{1, 3}, float64), c3(), c3(), {}, {}, true);
+             batch_norm(rand(Shape{1, 3}, float64), c3(), c3(),
+                        BatchNormFuncOptions().training(true));
          },
          "more than 1 value per channel when training, got input of shape [1, 3]"},
         {"running_var requiring grad",
-         [&] { batch_norm(x(), c3(), ones({3}, float64).requires_grad_(), {}, {}, true); },
+         [&] {
+             batch_norm(x(), c3(), ones({3}, float64).requires_grad_(),
+                        BatchNormFuncOptions().training(true));
+         },
          "running_var must not require grad"},
-        {"momentum 1.5", [&] { batch_norm(x(), c3(), c3(), {}, {}, true, 1.5); },
+        {"momentum 1.5",
+         [&] { batch_norm(x(), c3(), c3(), BatchNormFuncOptions().training(true).momentum(1.5)); },
          "momentum must be in [0, 1], got 1.5"},
-        {"negative eps", [&] { batch_norm(x(), c3(), c3(), {}, {}, true, 0.1, -1.0); },
+        {"negative eps",
+         [&] { batch_norm(x(), c3(), c3(), BatchNormFuncOptions().training(true).eps(-1.0)); },
          "eps must be >= 0"},
     };
 }
@@ -101,8 +126,12 @@ Parity batch_norm_parity() {
                    Case{"bn_train_3d_noaffine", 1, 0.1}, Case{"bn_train_batch1_4d", 3, 0.1}}) {
         Tensor rm = load_fixture(c.name, "rm0"), rv = load_fixture(c.name, "rv0");
         auto fn = [rm, rv, c](const TensorList& x) {
-            return batch_norm(x[0], rm, rv, c.n_inputs > 1 ? x[1] : Tensor(),
-                              c.n_inputs > 2 ? x[2] : Tensor(), true, c.momentum);
+            return batch_norm(x[0], rm, rv,
+                              BatchNormFuncOptions()
+                                  .weight(c.n_inputs > 1 ? x[1] : Tensor())
+                                  .bias(c.n_inputs > 2 ? x[2] : Tensor())
+                                  .training(true)
+                                  .momentum(c.momentum));
         };
         auto stats = [rm, rv, c]() -> std::string {
             if (rel_error(rm, load_fixture(c.name, "rm1")) >= 1e-12) return "running_mean differs";
@@ -113,7 +142,8 @@ Parity batch_norm_parity() {
     }
     Tensor rm = load_fixture("bn_eval_4d", "rm"), rv = load_fixture("bn_eval_4d", "rv");
     p.cases.push_back({"bn_eval_4d", 3, [rm, rv](const TensorList& x) {
-                           return batch_norm(x[0], rm, rv, x[1], x[2], false);
+                           return batch_norm(x[0], rm, rv,
+                                             BatchNormFuncOptions().weight(x[1]).bias(x[2]));
                        }});
     return p;
 }
@@ -296,7 +326,9 @@ TEST_CASE("batch_norm: fused matches the composed function (training and eval)")
                                 [](const TensorList& x) { return bn_composed(x[0], {}, {}); }, in);
         Tensor rm = fixed({4}, -1, 1), rv = fixed({4}, 0.2, 3);
         check_fused_vs_composed(
-            [&](const TensorList& x) { return batch_norm(x[0], rm, rv, x[1], x[2], false); },
+            [&](const TensorList& x) {
+                return batch_norm(x[0], rm, rv, BatchNormFuncOptions().weight(x[1]).bias(x[2]));
+            },
             [&](const TensorList& x) { return bn_eval_composed(x[0], rm, rv, x[1], x[2]); }, in);
     }
 }
@@ -325,7 +357,7 @@ TEST_CASE("batch_norm: running statistics follow PyTorch's momentum convention")
     // Channel 0: 1, 2, 3, 4 (mean 2.5, unbiased var 5/3); channel 1: 2, 4, 6, 8 (5, 20/3).
     Tensor x = tensor({{1, 2}, {2, 4}, {3, 6}, {4, 8}}, float64);
     Tensor rm = tensor({0, 1}, float64), rv = tensor({1, 1}, float64);
-    Tensor y = batch_norm(x, rm, rv, {}, {}, true, 0.1);
+    Tensor y = batch_norm(x, rm, rv, BatchNormFuncOptions().training(true).momentum(0.1));
     auto m = rm.to_vector(), v = rv.to_vector();
     CHECK(m[0] == doctest::Approx(0.9 * 0 + 0.1 * 2.5).epsilon(1e-14));
     CHECK(m[1] == doctest::Approx(0.9 * 1 + 0.1 * 5).epsilon(1e-14));
@@ -336,7 +368,7 @@ TEST_CASE("batch_norm: running statistics follow PyTorch's momentum convention")
 
     SUBCASE("eval mode reads the running stats and leaves them alone") {
         Tensor w = tensor({2, 3}, float64), b = tensor({-1, 1}, float64);
-        Tensor ye = batch_norm(x, rm, rv, w, b, false);
+        Tensor ye = batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b));
         CHECK(rm.to_vector() == m);
         CHECK(rv.to_vector() == v);
         double want = (8 - m[1]) / std::sqrt(v[1] + 1e-5) * 3 + 1;
@@ -344,15 +376,15 @@ TEST_CASE("batch_norm: running statistics follow PyTorch's momentum convention")
     }
     SUBCASE("momentum 1 copies the batch stats, momentum 0 keeps the old ones") {
         Tensor a = tensor({7, 7}, float64), c = tensor({7, 7}, float64);
-        batch_norm(x, a, c, {}, {}, true, 1.0);
+        batch_norm(x, a, c, BatchNormFuncOptions().training(true).momentum(1.0));
         CHECK(a.to_vector() == std::vector<double>{2.5, 5});
         CHECK(c.to_vector()[1] == doctest::Approx(20.0 / 3.0).epsilon(1e-14));
-        batch_norm(x, a, c, {}, {}, true, 0.0);
+        batch_norm(x, a, c, BatchNormFuncOptions().training(true).momentum(0.0));
         CHECK(a.to_vector() == std::vector<double>{2.5, 5});
     }
     SUBCASE("the update is not recorded and works while x requires grad") {
         Tensor xg = x.detach().clone().requires_grad_();
-        Tensor out = batch_norm(xg, rm, rv, {}, {}, true);
+        Tensor out = batch_norm(xg, rm, rv, BatchNormFuncOptions().training(true));
         CHECK(out.requires_grad());
         CHECK_FALSE(rm.requires_grad());
         CHECK(rm.grad_fn() == nullptr);
@@ -363,7 +395,7 @@ TEST_CASE("batch_norm: the running-stat update of a spatial batch of 1") {
     // (1, 1, 2, 2): 4 values per channel, so training is legal; unbiased var of 0, 1, 2, 3 = 5/3.
     Tensor x = tensor({{{{0, 1}, {2, 3}}}}, float32);
     Tensor rm = zeros({1}), rv = ones({1});
-    batch_norm(x, rm, rv, {}, {}, true, 0.5);
+    batch_norm(x, rm, rv, BatchNormFuncOptions().training(true).momentum(0.5));
     CHECK(rm.item<double>() == doctest::Approx(0.75));
     CHECK(rv.item<double>() == doctest::Approx(0.5 + 0.5 * 5.0 / 3.0));
 }
@@ -375,7 +407,7 @@ TEST_CASE("norms: zero variance and identical samples stay finite") {
     x.requires_grad_();
     Tensor w = tensor({1.5, 2, 0.5}, float64).requires_grad_(),
            b = tensor({0.1, 0.2, 0.3}, float64).requires_grad_();
-    Tensor y = batch_norm(x, {}, {}, w, b, true);
+    Tensor y = batch_norm(x, {}, {}, BatchNormFuncOptions().weight(w).bias(b).training(true));
     for (std::size_t i = 0; i < 12; ++i) CHECK(y.to_vector()[i] == b.to_vector()[i % 3]);
     Tensor gout = tensor({{1, 2, 3}, {-1, 0, 2}, {0.5, 0.5, 1}, {2, 1, 0}}, float64);
     TensorList g = grad({y}, {x, w, b}, {gout});
@@ -412,7 +444,9 @@ TEST_CASE("norms: the raw and the differentiable backward give the same first gr
     std::vector<std::pair<const char*, TensorFn>> fns = {
         {"batch_norm train", [](const TensorList& x) { return bn_train(x[0], x[1], x[2]); }},
         {"batch_norm eval",
-         [&](const TensorList& x) { return batch_norm(x[0], rm, rv, x[1], x[2], false); }},
+         [&](const TensorList& x) {
+             return batch_norm(x[0], rm, rv, BatchNormFuncOptions().weight(x[1]).bias(x[2]));
+         }},
         {"layer_norm",
          [](const TensorList& x) {
              return layer_norm(x[0], {3, 5}, {}, {});

@@ -2,6 +2,9 @@
 // randn and dropout.
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <utility>
+
 #include "tests/op_registry.hpp"
 
 using namespace xg;
@@ -16,22 +19,76 @@ TEST_CASE("Pair2: from one int or two") {
     CHECK_FALSE(MaxPool2dFuncOptions(2).stride().has_value());
 }
 
-TEST_CASE("functional options: same results as the positional forms") {
+// One options style: the positional overloads of the pooling ops and batch_norm are gone (a
+// lone Pair2 still converts to the pooling options, as ExpandingArray does in libtorch).
+template <class... A>
+constexpr auto max_pool2d_takes(int) -> decltype(max_pool2d(std::declval<A>()...), true) {
+    return true;
+}
+template <class... A>
+constexpr bool max_pool2d_takes(...) {
+    return false;
+}
+template <class... A>
+constexpr auto avg_pool2d_takes(int) -> decltype(avg_pool2d(std::declval<A>()...), true) {
+    return true;
+}
+template <class... A>
+constexpr bool avg_pool2d_takes(...) {
+    return false;
+}
+template <class... A>
+constexpr auto batch_norm_takes(int) -> decltype(batch_norm(std::declval<A>()...), true) {
+    return true;
+}
+template <class... A>
+constexpr bool batch_norm_takes(...) {
+    return false;
+}
+static_assert(max_pool2d_takes<Tensor, MaxPool2dFuncOptions>(0));
+static_assert(!max_pool2d_takes<Tensor, Pair2, Pair2, Pair2>(0));
+static_assert(avg_pool2d_takes<Tensor, AvgPool2dFuncOptions>(0));
+static_assert(!avg_pool2d_takes<Tensor, Pair2, std::optional<Pair2>, Pair2, bool>(0));
+static_assert(batch_norm_takes<Tensor, Tensor, Tensor, BatchNormFuncOptions>(0));
+static_assert(!batch_norm_takes<Tensor, Tensor, Tensor, Tensor, Tensor, bool>(0));
+
+TEST_CASE("functional options: defaults are PyTorch's") {
     manual_seed(1);
     Tensor x = randn({2, 3, 6, 5}, float64);
-    CHECK(max_pool2d(x, MaxPool2dFuncOptions({3, 2}).stride(Pair2(2, 1)).padding(1)).to_vector() ==
-          max_pool2d(x, {3, 2}, Pair2(2, 1), {1, 1}).to_vector());
-    CHECK(avg_pool2d(x, AvgPool2dFuncOptions(3).padding(1).count_include_pad(false)).to_vector() ==
-          avg_pool2d(x, {3, 3}, std::nullopt, {1, 1}, false).to_vector());
+    // stride defaults to kernel_size, padding to 0.
+    CHECK(max_pool2d(x, MaxPool2dFuncOptions({3, 2})).to_vector() ==
+          max_pool2d(x, MaxPool2dFuncOptions({3, 2}).stride(Pair2(3, 2)).padding(0)).to_vector());
+    CHECK(max_pool2d(x, MaxPool2dFuncOptions(2)).shape() == Shape{2, 3, 3, 2});
+    // count_include_pad defaults to true; with padding the two settings differ.
+    CHECK(AvgPool2dFuncOptions(3).count_include_pad());
+    CHECK(avg_pool2d(x, AvgPool2dFuncOptions(3).padding(1)).to_vector() ==
+          avg_pool2d(x, AvgPool2dFuncOptions(3).stride(3).padding(1).count_include_pad(true))
+              .to_vector());
+    CHECK(avg_pool2d(x, AvgPool2dFuncOptions(3).padding(1)).to_vector() !=
+          avg_pool2d(x, AvgPool2dFuncOptions(3).padding(1).count_include_pad(false)).to_vector());
+    // batch_norm: no affine, eval mode, momentum 0.1, eps 1e-5.
+    BatchNormFuncOptions d;
+    CHECK_FALSE(d.weight().defined());
+    CHECK_FALSE(d.bias().defined());
+    CHECK_FALSE(d.training());
+    CHECK(d.momentum() == 0.1);
+    CHECK(d.eps() == 1e-5);
     Tensor w = rand({3}, float64), b = rand({3}, float64);
     Tensor rm = zeros({3}, float64), rv = ones({3}, float64);
     Tensor rm2 = zeros({3}, float64), rv2 = ones({3}, float64);
-    Tensor y1 = batch_norm(
-        x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true).momentum(0.3).eps(1e-3));
-    Tensor y2 = batch_norm(x, rm2, rv2, w, b, true, 0.3, 1e-3);
+    Tensor y1 = batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true));
+    Tensor y2 =
+        batch_norm(x, rm2, rv2,
+                   BatchNormFuncOptions().weight(w).bias(b).training(true).momentum(0.1).eps(1e-5));
     CHECK(y1.to_vector() == y2.to_vector());
     CHECK(rm.to_vector() == rm2.to_vector());
     CHECK(rv.to_vector() == rv2.to_vector());
+    CHECK(rm.to_vector() != zeros({3}, float64).to_vector());  // training updated the stats
+    // Eval (the default) normalizes by the running stats and leaves them alone.
+    Tensor ye = batch_norm(x, rm, rv, BatchNormFuncOptions());
+    CHECK(ye.to_vector() ==
+          batch_norm(x, rm2, rv2, BatchNormFuncOptions().training(false)).to_vector());
+    CHECK(rm.to_vector() == rm2.to_vector());
 }
 
 TEST_CASE("rand, randn and dropout draw from a given generator, leaving the global one alone") {

@@ -23,24 +23,24 @@ Sample pool_sample(std::string desc, Shape shape, TensorFn fn) {
 Parity pool_parity(const std::string& op) {
     std::vector<std::pair<const char*, TensorFn>> cases = {
         {"max_pool2d_basic",
-         [](const TensorList& x) {
-             return max_pool2d(x[0], {2, 2});
-         }},
+         [](const TensorList& x) { return max_pool2d(x[0], MaxPool2dFuncOptions(2)); }},
         {"max_pool2d_stride_pad",
          [](const TensorList& x) {
-             return max_pool2d(x[0], {3, 2}, Pair2{2, 1}, {1, 1});
+             return max_pool2d(x[0], MaxPool2dFuncOptions({3, 2}).stride(Pair2(2, 1)).padding(1));
          }},
         {"max_pool2d_ties",
          [](const TensorList& x) {
-             return max_pool2d(x[0], {3, 3}, Pair2{1, 1}, {1, 1});
+             return max_pool2d(x[0], MaxPool2dFuncOptions(3).stride(1).padding(1));
          }},
         {"avg_pool2d_include_pad",
          [](const TensorList& x) {
-             return avg_pool2d(x[0], {3, 2}, Pair2{2, 2}, {1, 1});
+             return avg_pool2d(x[0], AvgPool2dFuncOptions({3, 2}).stride(2).padding(1));
          }},
         {"avg_pool2d_exclude_pad",
          [](const TensorList& x) {
-             return avg_pool2d(x[0], {3, 3}, Pair2{2, 1}, {1, 1}, false);
+             return avg_pool2d(
+                 x[0],
+                 AvgPool2dFuncOptions(3).stride(Pair2(2, 1)).padding(1).count_include_pad(false));
          }},
         {"adaptive_avg_pool2d_odd",
          [](const TensorList& x) {
@@ -62,96 +62,91 @@ Parity pool_parity(const std::string& op) {
     return p;
 }
 
-XG_REGISTER_OP_INFO(max_pool2d_info,
-                    {"max_pool2d",
-                     [] {
-                         return std::vector<Sample>{
-                             pool_sample("2x2, stride = kernel", {2, 3, 4, 6},
-                                         [](const TensorList& x) {
-                                             return max_pool2d(x[0], {2, 2});
-                                         }),
-                             pool_sample("3x3 stride 2 pad 1, odd sizes", {1, 2, 5, 7},
-                                         [](const TensorList& x) {
-                                             return max_pool2d(x[0], {3, 3}, Pair2{2, 2}, {1, 1});
-                                         }),
-                             pool_sample("non-square kernel (2,3) stride (1,2) pad (1,1)",
-                                         {2, 1, 5, 6},
-                                         [](const TensorList& x) {
-                                             return max_pool2d(x[0], {2, 3}, Pair2{1, 2}, {1, 1});
-                                         }),
-                             pool_sample("overlapping 3x3 stride 1, batch 1", {1, 1, 5, 5},
-                                         [](const TensorList& x) {
-                                             return max_pool2d(x[0], {3, 3}, Pair2{1, 1});
-                                         }),
-                         };
-                     },
-                     [] {
-                         auto x = [] { return rand({1, 2, 5, 5}); };
-                         return std::vector<ErrorCase>{
-                             {"3-D input",
-                              [] {
-                                  max_pool2d(rand({2, 5, 5}), {2, 2});
-                              },
-                              "expected a 4-D input"},
-                             {"kernel 0",
-                              [=] {
-                                  max_pool2d(x(), {0, 2});
-                              },
-                              "kernel_size must be positive, got (0, 2)"},
-                             {"stride 0",
-                              [=] {
-                                  max_pool2d(x(), {2, 2}, Pair2{2, 0});
-                              },
-                              "stride must be positive, got (2, 0)"},
-                             {"negative padding",
-                              [=] {
-                                  max_pool2d(x(), {2, 2}, std::nullopt, {-1, 0});
-                              },
-                              "padding must be non-negative, got (-1, 0)"},
-                             {"padding over half the kernel",
-                              [=] {
-                                  max_pool2d(x(), {3, 3}, std::nullopt, {2, 1});
-                              },
-                              "padding (2, 1) must be at most half the kernel size (3, 3)"},
-                             {"kernel larger than padded input",
-                              [=] {
-                                  max_pool2d(x(), {8, 2}, std::nullopt, {1, 0});
-                              },
-                              "kernel 8x2 is larger than the padded input 7x5"},
-                             {"int64 input",
-                              [] {
-                                  max_pool2d(zeros({1, 1, 4, 4}, int64), {2, 2});
-                              },
-                              "must be float32 or float64, got int64"},
-                             {"undefined",
-                              [] {
-                                  max_pool2d(Tensor(), {2, 2});
-                              },
-                              "undefined"},
-                         };
-                     },
-                     [] { return pool_parity("max_pool2d"); }});
+XG_REGISTER_OP_INFO(
+    max_pool2d_info,
+    {"max_pool2d",
+     [] {
+         return std::vector<Sample>{
+             pool_sample(
+                 "2x2, stride = kernel", {2, 3, 4, 6},
+                 [](const TensorList& x) { return max_pool2d(x[0], MaxPool2dFuncOptions(2)); }),
+             pool_sample("3x3 stride 2 pad 1, odd sizes", {1, 2, 5, 7},
+                         [](const TensorList& x) {
+                             return max_pool2d(x[0], MaxPool2dFuncOptions(3).stride(2).padding(1));
+                         }),
+             pool_sample("non-square kernel (2,3) stride (1,2) pad (1,1)", {2, 1, 5, 6},
+                         [](const TensorList& x) {
+                             return max_pool2d(
+                                 x[0], MaxPool2dFuncOptions({2, 3}).stride(Pair2(1, 2)).padding(1));
+                         }),
+             pool_sample("overlapping 3x3 stride 1, batch 1", {1, 1, 5, 5},
+                         [](const TensorList& x) {
+                             return max_pool2d(x[0], MaxPool2dFuncOptions(3).stride(1));
+                         }),
+         };
+     },
+     [] {
+         auto x = [] { return rand({1, 2, 5, 5}); };
+         return std::vector<ErrorCase>{
+             {"3-D input",
+              [] {
+                  max_pool2d(rand({2, 5, 5}), MaxPool2dFuncOptions(2));
+              },
+              "expected a 4-D input"},
+             {"kernel 0",
+              [=] {
+                  max_pool2d(x(), MaxPool2dFuncOptions({0, 2}));
+              },
+              "kernel_size must be positive, got (0, 2)"},
+             {"stride 0", [=] { max_pool2d(x(), MaxPool2dFuncOptions(2).stride(Pair2(2, 0))); },
+              "stride must be positive, got (2, 0)"},
+             {"negative padding",
+              [=] {
+                  max_pool2d(x(), MaxPool2dFuncOptions(2).padding({-1, 0}));
+              },
+              "padding must be non-negative, got (-1, 0)"},
+             {"padding over half the kernel",
+              [=] {
+                  max_pool2d(x(), MaxPool2dFuncOptions(3).padding({2, 1}));
+              },
+              "padding (2, 1) must be at most half the kernel size (3, 3)"},
+             {"kernel larger than padded input",
+              [=] {
+                  max_pool2d(x(), MaxPool2dFuncOptions({8, 2}).padding({1, 0}));
+              },
+              "kernel 8x2 is larger than the padded input 7x5"},
+             {"int64 input",
+              [] {
+                  max_pool2d(zeros({1, 1, 4, 4}, int64), MaxPool2dFuncOptions(2));
+              },
+              "must be float32 or float64, got int64"},
+             {"undefined", [] { max_pool2d(Tensor(), MaxPool2dFuncOptions(2)); }, "undefined"},
+         };
+     },
+     [] { return pool_parity("max_pool2d"); }});
 
 XG_REGISTER_OP_INFO(
     avg_pool2d_info,
     {"avg_pool2d",
      [] {
          return std::vector<Sample>{
-             pool_sample("2x2, stride = kernel", {2, 3, 4, 6},
-                         [](const TensorList& x) {
-                             return avg_pool2d(x[0], {2, 2});
-                         }),
+             pool_sample(
+                 "2x2, stride = kernel", {2, 3, 4, 6},
+                 [](const TensorList& x) { return avg_pool2d(x[0], AvgPool2dFuncOptions(2)); }),
              pool_sample("3x3 stride 2 pad 1, odd sizes, count_include_pad", {1, 2, 5, 7},
                          [](const TensorList& x) {
-                             return avg_pool2d(x[0], {3, 3}, Pair2{2, 2}, {1, 1});
+                             return avg_pool2d(x[0], AvgPool2dFuncOptions(3).stride(2).padding(1));
                          }),
              pool_sample("non-square (2,3) stride (1,2) pad (1,1), exclude pad", {2, 1, 5, 6},
                          [](const TensorList& x) {
-                             return avg_pool2d(x[0], {2, 3}, Pair2{1, 2}, {1, 1}, false);
+                             return avg_pool2d(x[0], AvgPool2dFuncOptions({2, 3})
+                                                         .stride(Pair2(1, 2))
+                                                         .padding(1)
+                                                         .count_include_pad(false));
                          }),
              pool_sample("overlapping 3x3 stride 1, batch 1", {1, 1, 5, 5},
                          [](const TensorList& x) {
-                             return avg_pool2d(x[0], {3, 3}, Pair2{1, 1});
+                             return avg_pool2d(x[0], AvgPool2dFuncOptions(3).stride(1));
                          }),
          };
      },
@@ -160,32 +155,26 @@ XG_REGISTER_OP_INFO(
          return std::vector<ErrorCase>{
              {"2-D input",
               [] {
-                  avg_pool2d(rand({5, 5}), {2, 2});
+                  avg_pool2d(rand({5, 5}), AvgPool2dFuncOptions(2));
               },
               "expected a 4-D input"},
              {"kernel 0",
               [=] {
-                  avg_pool2d(x(), {2, 0});
+                  avg_pool2d(x(), AvgPool2dFuncOptions({2, 0}));
               },
               "kernel_size must be positive"},
-             {"stride 0",
-              [=] {
-                  avg_pool2d(x(), {2, 2}, Pair2{0, 1});
-              },
+             {"stride 0", [=] { avg_pool2d(x(), AvgPool2dFuncOptions(2).stride(Pair2(0, 1))); },
               "stride must be positive, got (0, 1)"},
              {"padding over half the kernel",
               [=] {
-                  avg_pool2d(x(), {2, 2}, std::nullopt, {0, 2});
+                  avg_pool2d(x(), AvgPool2dFuncOptions(2).padding({0, 2}));
               },
               "padding (0, 2) must be at most half the kernel size (2, 2)"},
-             {"kernel larger than input",
-              [=] {
-                  avg_pool2d(x(), {6, 6});
-              },
+             {"kernel larger than input", [=] { avg_pool2d(x(), AvgPool2dFuncOptions(6)); },
               "kernel 6x6 is larger than the padded input 5x5"},
              {"int64 input",
               [] {
-                  avg_pool2d(zeros({1, 1, 4, 4}, int64), {2, 2});
+                  avg_pool2d(zeros({1, 1, 4, 4}, int64), AvgPool2dFuncOptions(2));
               },
               "must be float32 or float64, got int64"},
          };
@@ -316,18 +305,28 @@ TEST_CASE("pooling: kernels match the naive window loops on random settings") {
         std::string setting = fmt::format("kernel ({}, {}) stride ({}, {}) padding ({}, {})",
                                           k.first, k.second, s.first, s.second, p.first, p.second);
         CAPTURE(setting);
-        CHECK(max_abs_diff(max_pool2d(x, k, s, p), pool_naive(x, Kind::max, k, s, p)) == 0.0);
-        CHECK(max_abs_diff(avg_pool2d(x, k, s, p), pool_naive(x, Kind::avg_incl, k, s, p)) < 1e-14);
-        CHECK(max_abs_diff(avg_pool2d(x, k, s, p, false), pool_naive(x, Kind::avg_excl, k, s, p)) <
-              1e-14);
+        CHECK(max_abs_diff(max_pool2d(x, MaxPool2dFuncOptions(k).stride(s).padding(p)),
+                           pool_naive(x, Kind::max, k, s, p)) == 0.0);
+        CHECK(max_abs_diff(avg_pool2d(x, AvgPool2dFuncOptions(k).stride(s).padding(p)),
+                           pool_naive(x, Kind::avg_incl, k, s, p)) < 1e-14);
+        CHECK(max_abs_diff(
+                  avg_pool2d(x,
+                             AvgPool2dFuncOptions(k).stride(s).padding(p).count_include_pad(false)),
+                  pool_naive(x, Kind::avg_excl, k, s, p)) < 1e-14);
         auto oh = static_cast<std::size_t>(pick(1, 8)), ow = static_cast<std::size_t>(pick(1, 8));
         CHECK(max_abs_diff(adaptive_avg_pool2d(
                                x, {static_cast<std::int64_t>(oh), static_cast<std::int64_t>(ow)}),
                            adaptive_naive(x, oh, ow)) < 1e-14);
         if (t % 4 == 0) {  // gradients by finite differences on a few of them
             for (auto fn : std::vector<TensorFn>{
-                     [=](const TensorList& a) { return max_pool2d(a[0], k, s, p); },
-                     [=](const TensorList& a) { return avg_pool2d(a[0], k, s, p, false); }}) {
+                     [=](const TensorList& a) {
+                         return max_pool2d(a[0], MaxPool2dFuncOptions(k).stride(s).padding(p));
+                     },
+                     [=](const TensorList& a) {
+                         return avg_pool2d(
+                             a[0],
+                             AvgPool2dFuncOptions(k).stride(s).padding(p).count_include_pad(false));
+                     }}) {
                 auto r = gradcheck(fn, {x});
                 CHECK_MESSAGE(r.ok, r.log);
             }
@@ -337,65 +336,68 @@ TEST_CASE("pooling: kernels match the naive window loops on random settings") {
 
 TEST_CASE("max_pool2d: on ties exactly one element (the first maximum) gets the gradient") {
     Tensor x = ones({1, 1, 4, 4}, float64).requires_grad_();
-    Tensor y = max_pool2d(x, {2, 2});
+    Tensor y = max_pool2d(x, MaxPool2dFuncOptions(2));
     y.sum().backward();
     // Top-left element of every 2x2 window.
     std::vector<double> want = {1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0};
     CHECK(x.grad().to_vector() == want);
     // Overlapping windows: stride 1 over a constant plane, each window routes to its first.
     Tensor z = ones({1, 1, 3, 3}, float64).requires_grad_();
-    max_pool2d(z, {2, 2}, Pair2{1, 1}).sum().backward();
+    max_pool2d(z, MaxPool2dFuncOptions(2).stride(1)).sum().backward();
     CHECK(z.grad().to_vector() == std::vector<double>{1, 1, 0, 1, 1, 0, 0, 0, 0});
 }
 
 TEST_CASE("max_pool2d: padding is never the maximum; NaN propagates") {
     Tensor x = full({1, 1, 2, 2}, -5.0, float64);
-    Tensor y = max_pool2d(x, {2, 2}, Pair2{1, 1}, {1, 1});
+    Tensor y = max_pool2d(x, MaxPool2dFuncOptions(2).stride(1).padding(1));
     CHECK(y.shape() == Shape{1, 1, 3, 3});
     for (double v : y.to_vector()) CHECK(v == -5.0);
     Tensor n = tensor({{{{1.0, std::nan("")}, {3.0, 2.0}}}}, float64).requires_grad_();
-    Tensor m = max_pool2d(n, {2, 2});
+    Tensor m = max_pool2d(n, MaxPool2dFuncOptions(2));
     CHECK(std::isnan(m.item()));
     m.backward();
     CHECK(n.grad().to_vector() == std::vector<double>{0, 1, 0, 0});  // the NaN gets it
     // Without NaN (the branch-free path) ties still go to the first maximum.
     Tensor t = tensor({{{{2.0, 7.0, 7.0, 1.0}, {7.0, 0.0, 3.0, 7.0}}}}, float64).requires_grad_();
-    max_pool2d(t, {2, 2}).sum().backward();
+    max_pool2d(t, MaxPool2dFuncOptions(2)).sum().backward();
     CHECK(t.grad().to_vector() == std::vector<double>{0, 1, 1, 0, 0, 0, 0, 0});
 }
 
 TEST_CASE("pooling: an empty plane is refused (a window in the padding has no argmax)") {
     // Used to pass the checks with padding and write out of bounds in max_pool2d's backward.
     Tensor x = zeros({1, 1, 0, 2}, float64).requires_grad_();
-    CHECK_THROWS_WITH(max_pool2d(x, {2, 2}, Pair2{2, 2}, {1, 1}),
+    CHECK_THROWS_WITH(max_pool2d(x, MaxPool2dFuncOptions(2).stride(2).padding(1)),
                       "max_pool2d: input has an empty plane (shape [1, 1, 0, 2])");
-    CHECK_THROWS_WITH(avg_pool2d(x, {2, 2}, Pair2{2, 2}, {1, 1}, false),
-                      "avg_pool2d: input has an empty plane (shape [1, 1, 0, 2])");
+    CHECK_THROWS_WITH(
+        avg_pool2d(x, AvgPool2dFuncOptions(2).stride(2).padding(1).count_include_pad(false)),
+        "avg_pool2d: input has an empty plane (shape [1, 1, 0, 2])");
     // An empty batch is fine.
     Tensor e = zeros({0, 2, 3, 3}, float64).requires_grad_();
-    max_pool2d(e, {2, 2}, Pair2{1, 1}, {1, 1}).sum().backward();
+    max_pool2d(e, MaxPool2dFuncOptions(2).stride(1).padding(1)).sum().backward();
     CHECK(e.grad().shape() == Shape{0, 2, 3, 3});
 }
 
 TEST_CASE("pooling: second derivatives (the backward rules are differentiable ops)") {
     manual_seed(5);
     Tensor x = rand64({1, 2, 5, 5});
-    for (auto fn :
-         std::vector<TensorFn>{[](const TensorList& a) {
-                                   return max_pool2d(a[0], {3, 2}, Pair2{2, 1}, {1, 1});
-                               },
-                               [](const TensorList& a) {
-                                   return avg_pool2d(a[0], {3, 3}, Pair2{2, 2}, {1, 1}, false);
-                               },
-                               [](const TensorList& a) {
-                                   return adaptive_avg_pool2d(a[0], {2, 3});
-                               }}) {
+    for (auto fn : std::vector<TensorFn>{
+             [](const TensorList& a) {
+                 return max_pool2d(a[0],
+                                   MaxPool2dFuncOptions({3, 2}).stride(Pair2(2, 1)).padding(1));
+             },
+             [](const TensorList& a) {
+                 return avg_pool2d(
+                     a[0], AvgPool2dFuncOptions(3).stride(2).padding(1).count_include_pad(false));
+             },
+             [](const TensorList& a) {
+                 return adaptive_avg_pool2d(a[0], {2, 3});
+             }}) {
         auto r = gradgradcheck(fn, {x});
         CHECK_MESSAGE(r.ok, r.log);
     }
-    Tensor y = max_pool2d(x, {2, 2});
+    Tensor y = max_pool2d(x, MaxPool2dFuncOptions(2));
     CHECK(y.grad_fn()->name() == "MaxPool2dBackward");
-    CHECK(avg_pool2d(x, {2, 2}).grad_fn()->name() == "AvgPool2dBackward");
+    CHECK(avg_pool2d(x, AvgPool2dFuncOptions(2)).grad_fn()->name() == "AvgPool2dBackward");
     CHECK(adaptive_avg_pool2d(x, {1, 1}).grad_fn()->name() == "AdaptiveAvgPool2dBackward");
 }
 
