@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
         }
         data::DataLoader train_loader(train_data, lo);
         data::DataLoaderOptions to;
-        to.batch_size = 1000;
+        to.batch_size = 200;  // activations stay under the 32 MB mmap threshold (width 32: 20 MB)
         to.transform = [normalize](const Tensor& x, Generator&) { return normalize(x); };
         data::DataLoader test_loader(test_data, to);
 
