@@ -56,8 +56,10 @@ struct Series {
 };
 
 // One panel at (x0, y0) of size w x h: axes, ticks, a polyline and dots per series, a legend.
+// The legend goes top right (falling curves) or bottom right (rising ones).
 std::string panel(double x0, double y0, double w, double h, const std::string& ylabel,
-                  const std::vector<double>& xs, const std::vector<Series>& series) {
+                  const std::vector<double>& xs, const std::vector<Series>& series,
+                  bool legend_bottom) {
     double lo = INFINITY, hi = -INFINITY;
     for (const auto& s : series)
         for (double v : s.y)
@@ -111,7 +113,8 @@ std::string panel(double x0, double y0, double w, double h, const std::string& y
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" "
             "stroke-width=\"2\"/>\n",
             pts, s.color);
-        double ly = t + 15 + 16 * double(k);
+        double ly =
+            legend_bottom ? b - 15 - 16 * double(series.size() - 1 - k) : t + 15 + 16 * double(k);
         o += fmt::format(
             "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
             "stroke=\"{}\" stroke-width=\"2\"/>\n",
@@ -212,8 +215,8 @@ std::string MetricsLog::svg(const std::string& title) const {
         "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
         "<text x=\"{2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">{3}</text>\n",
         w, h, w / 2, esc(title));
-    o += panel(0, 20, w / 2, h - 20, "loss", xs, {trl, tel});
-    o += panel(w / 2, 20, w / 2, h - 20, "accuracy (%)", xs, {tra, tea});
+    o += panel(0, 20, w / 2, h - 20, "loss", xs, {trl, tel}, false);
+    o += panel(w / 2, 20, w / 2, h - 20, "accuracy (%)", xs, {tra, tea}, true);
     o += "</svg>\n";
     return o;
 }
