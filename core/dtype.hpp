@@ -39,6 +39,9 @@ constexpr Dtype dtype_of<std::int64_t>() {
 using Shape = xt::dynamic_shape<std::size_t>;
 
 std::size_t shape_numel(const Shape& s);
+// The element count of s, checked: throws xg::Error naming op when the product overflows or the
+// bytes of a float64 tensor of that size would not be addressable.
+std::size_t checked_numel(const char* op, const Shape& s);
 std::string shape_str(const Shape& s);  // "[4, 3]"
 
 }  // namespace xg

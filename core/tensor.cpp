@@ -1,6 +1,8 @@
 #include "core/tensor.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <new>
 
 #include <xtensor/xbuilder.hpp>
 
@@ -28,6 +30,20 @@ const char* dtype_name(Dtype d) {
 std::size_t shape_numel(const Shape& s) {
     std::size_t n = 1;
     for (auto d : s) n *= d;
+    return n;
+}
+
+std::size_t checked_numel(const char* op, const Shape& s) {
+    constexpr std::size_t limit = std::size_t(PTRDIFF_MAX) / sizeof(double);
+    std::size_t n = 1;
+    bool zero = false;
+    for (auto d : s) zero = zero || d == 0;
+    if (zero) return 0;
+    for (auto d : s) {
+        XG_CHECK(!__builtin_mul_overflow(n, d, &n) && n <= limit,
+                 "{}: shape {} has too many elements (the product of its sizes overflows)", op,
+                 shape_str(s));
+    }
     return n;
 }
 
@@ -238,32 +254,58 @@ const std::string& Tensor::name() const {
 
 // ---- factories ----
 
-Tensor full(const Shape& shape, double value, Dtype dtype) {
-    return detail::dispatch_all(dtype, [&](auto tag) {
-        using T = decltype(tag);
-        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
-        a.fill(static_cast<T>(value));
-        return Tensor(std::move(a));
-    });
+namespace {
+// full() under the name of the factory the user called, so errors name it.
+Tensor fill_as(const char* op, const Shape& shape, double value, Dtype dtype) {
+    std::size_t n = checked_numel(op, shape);
+    if (dtype == int64) {
+        // 2^63 is exactly representable; every double below it converts without overflow.
+        XG_CHECK(std::isfinite(value) && value >= -9223372036854775808.0 &&
+                     value < 9223372036854775808.0,
+                 "{}: value {} cannot be represented as int64", op, value);
+    }
+    try {
+        return detail::dispatch_all(dtype, [&](auto tag) {
+            using T = decltype(tag);
+            xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+            a.fill(static_cast<T>(value));
+            return Tensor(std::move(a));
+        });
+    } catch (const std::bad_alloc&) {
+        throw Error(fmt::format("{}: out of memory allocating {} elements of {} (shape {})", op, n,
+                                dtype_name(dtype), shape_str(shape)));
+    }
 }
 
+const Tensor& defined_arg(const char* op, const Tensor& t) {
+    XG_CHECK(t.defined(), "{}: the input tensor is undefined", op);
+    return t;
+}
+}  // namespace
+
+Tensor full(const Shape& shape, double value, Dtype dtype) {
+    return fill_as("full", shape, value, dtype);
+}
 Tensor zeros(const Shape& shape, Dtype dtype) {
-    return full(shape, 0.0, dtype);
+    return fill_as("zeros", shape, 0.0, dtype);
 }
 Tensor ones(const Shape& shape, Dtype dtype) {
-    return full(shape, 1.0, dtype);
+    return fill_as("ones", shape, 1.0, dtype);
 }
 Tensor zeros_like(const Tensor& t) {
-    return full(t.shape(), 0.0, t.dtype());
+    const Tensor& d = defined_arg("zeros_like", t);
+    return fill_as("zeros_like", d.shape(), 0.0, d.dtype());
 }
 Tensor ones_like(const Tensor& t) {
-    return full(t.shape(), 1.0, t.dtype());
+    const Tensor& d = defined_arg("ones_like", t);
+    return fill_as("ones_like", d.shape(), 1.0, d.dtype());
 }
 Tensor full_like(const Tensor& t, double value) {
-    return full(t.shape(), value, t.dtype());
+    const Tensor& d = defined_arg("full_like", t);
+    return fill_as("full_like", d.shape(), value, d.dtype());
 }
 Tensor scalar_tensor(double value, Dtype dtype) {
-    return full(Shape{}, value, dtype);
+    return fill_as("scalar_tensor", Shape{}, value, dtype);
 }
 
 Tensor arange(double end, Dtype dtype) {
@@ -276,7 +318,17 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
     XG_CHECK(step != 0.0, "arange: step must be nonzero");
     XG_CHECK((end - start) / step >= 0.0, "arange: cannot go from {} to {} with step {}", start,
              end, step);
-    auto n = static_cast<std::size_t>(std::ceil((end - start) / step));
+    double count = std::ceil((end - start) / step);
+    // Beyond 2^48 elements no machine holds the result, and the cast below would be undefined.
+    XG_CHECK(count <= 281474976710656.0,
+             "arange: {} elements (from {} to {} with step {}) is too many", count, start, end,
+             step);
+    if (dtype == int64) {
+        double last = start + step * std::max(0.0, count - 1);
+        XG_CHECK(std::abs(start) < 9223372036854775808.0 && std::abs(last) < 9223372036854775808.0,
+                 "arange: values from {} to {} cannot be represented as int64", start, last);
+    }
+    auto n = static_cast<std::size_t>(count);
     return detail::dispatch_all(dtype, [&](auto tag) {
         using T = decltype(tag);
         xt::xarray<T> a = xt::xarray<T>::from_shape({n});
@@ -288,6 +340,7 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
 namespace {
 template <class Draw>
 Tensor random_fill(const char* op, const Shape& shape, Dtype dtype, Draw draw) {
+    checked_numel(op, shape);
     return detail::dispatch_float(op, dtype, [&](auto tag) {
         using T = decltype(tag);
         xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
@@ -331,6 +384,12 @@ Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
     check_nested(v, xt::shape<Shape>(v), 0);
     xt::xarray<double> a(v);
     if (dtype == float64) return Tensor(std::move(a));
+    if (dtype == int64) {  // truncated toward zero as in PyTorch, but never an undefined cast
+        for (double x : a) {
+            XG_CHECK(std::isfinite(x) && x >= -9223372036854775808.0 && x < 9223372036854775808.0,
+                     "tensor: value {} cannot be represented as int64", x);
+        }
+    }
     return detail::dispatch_all(dtype, [&](auto tag) {
         using T = decltype(tag);
         return Tensor(xt::xarray<T>(xt::cast<T>(a)));

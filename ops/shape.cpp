@@ -38,7 +38,9 @@ Shape infer_shape(const char* op, const Shape& in, const std::vector<std::int64_
         }
         XG_CHECK(spec[i] >= 0, "{}: invalid size {} at dim {}", op, spec[i], i);
         out[i] = static_cast<std::size_t>(spec[i]);
-        known *= out[i];
+        XG_CHECK(!__builtin_mul_overflow(known, out[i], &known),
+                 "{}: shape [{}] has too many elements (the product of its sizes overflows)", op,
+                 fmt::join(spec, ", "));
     }
     std::size_t n = shape_numel(in);
     if (infer >= 0) {

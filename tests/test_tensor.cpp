@@ -398,3 +398,28 @@ TEST_CASE("set_num_threads: sets the BLAS thread count, refuses less than one, r
     xg::set_num_threads(before);
     CHECK(xg::get_num_threads() == before);
 }
+
+TEST_CASE("factories: overflowing shapes, unrepresentable int64 values, undefined inputs") {
+    using xg::Error;
+    const std::size_t big = std::size_t(1) << 40;
+    CHECK_THROWS_WITH_AS(xg::zeros({big, big}), doctest::Contains("zeros: shape"), Error);
+    CHECK_THROWS_WITH_AS(xg::ones({big, big}), doctest::Contains("too many elements"), Error);
+    CHECK_THROWS_WITH_AS(xg::randn({big, big}), doctest::Contains("randn: shape"), Error);
+    CHECK_THROWS_WITH_AS(xg::full({2}, std::nan(""), xg::int64),
+                         "full: value nan cannot be represented as int64", Error);
+    CHECK_THROWS_WITH_AS(xg::full({2}, 1e19, xg::int64), doctest::Contains("int64"), Error);
+    CHECK(xg::full({1}, -9223372036854775808.0, xg::int64).item<std::int64_t>() == INT64_MIN);
+    CHECK_THROWS_WITH_AS(xg::tensor({1.0, INFINITY}, xg::int64),
+                         "tensor: value inf cannot be represented as int64", Error);
+    CHECK(xg::tensor({-1.5, 2.7}, xg::int64).to_vector() == std::vector<double>{-1, 2});
+    CHECK_THROWS_WITH_AS(xg::arange(0, 1e30), doctest::Contains("arange: 1e+30 elements"), Error);
+    CHECK_THROWS_WITH_AS(xg::arange(0, 2e19, 1e18, xg::int64),
+                         doctest::Contains("cannot be represented as int64"), Error);
+    CHECK_THROWS_WITH_AS(xg::zeros_like(xg::Tensor()), "zeros_like: the input tensor is undefined",
+                         Error);
+    CHECK_THROWS_WITH_AS(xg::full_like(xg::Tensor(), 1), doctest::Contains("full_like:"), Error);
+    CHECK_THROWS_WITH_AS(xg::reshape(xg::zeros({0}), {std::int64_t(1) << 62, 4}),
+                         doctest::Contains("reshape: shape [4611686018427387904, 4] has too many"),
+                         Error);
+    CHECK(xg::zeros({0, big, big}).numel() == 0);  // an empty tensor of any shape is fine
+}
