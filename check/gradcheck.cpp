@@ -220,18 +220,26 @@ double rel_error(const Tensor& x, const Tensor& y) {
     return worst;
 }
 
+namespace {
+// (f(x + h e_k) - f(x - h e_k)) / 2h, with x[k] restored afterwards.
+double central_difference(const std::function<double(const Tensor&)>& f, Tensor& xw, std::size_t k,
+                          double h) {
+    const double x0 = get(xw, k);
+    set(xw, k, x0 + h);
+    const double fp = f(xw);
+    set(xw, k, x0 - h);
+    const double fm = f(xw);
+    set(xw, k, x0);
+    return (fp - fm) / (2 * h);
+}
+}  // namespace
+
 Tensor eval_numerical_gradient(const std::function<double(const Tensor&)>& f, const Tensor& x,
                                double h) {
     Tensor xw = x.detach().clone();
     Tensor g = zeros_like(xw);
     for (std::size_t k = 0; k < xw.numel(); ++k) {
-        const double x0 = get(xw, k);
-        set(xw, k, x0 + h);
-        const double fp = f(xw);
-        set(xw, k, x0 - h);
-        const double fm = f(xw);
-        set(xw, k, x0);
-        set(g, k, (fp - fm) / (2 * h));
+        set(g, k, central_difference(f, xw, k, h));
     }
     return g;
 }
@@ -264,13 +272,7 @@ GradcheckResult grad_check_sparse(const std::function<double(const Tensor&)>& f,
     GradcheckResult res{true, ""};
     for (std::size_t s = 0; s < k; ++s) {
         std::size_t i = gen.next_u64() % xw.numel();
-        const double x0 = get(xw, i);
-        set(xw, i, x0 + h);
-        const double fp = f(xw);
-        set(xw, i, x0 - h);
-        const double fm = f(xw);
-        set(xw, i, x0);
-        const double num = (fp - fm) / (2 * h), ana = get(analytic_grad, i);
+        const double num = central_difference(f, xw, i, h), ana = get(analytic_grad, i);
         const double rel = std::abs(num - ana) / std::max(1e-8, std::abs(num) + std::abs(ana));
         res.log +=
             fmt::format("element {}: numerical {:.8g} analytic {:.8g}, relative error {:.3g}\n",

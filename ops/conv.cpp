@@ -325,7 +325,8 @@ Conv2dOptions conv2d_options_of(const ConvGeom& g) {
 // The conv_transpose2d that is the adjoint of g's conv2d: (n, f, oh, ow) -> (n, c, h, w).
 ConvTranspose2dOptions transpose_options_of(const ConvGeom& g) {
     Conv2dOptions o = conv2d_options_of(g);
-    return ConvTranspose2dOptions{o.stride(), o.padding(), output_padding_of(g), o.dilation(), o.groups()};
+    return ConvTranspose2dOptions{o.stride(), o.padding(), output_padding_of(g), o.dilation(),
+                                  o.groups()};
 }
 
 // t (n, c, H, W) cut to its first h rows and w columns: conv2d of an (h, w)-sized conv input
@@ -479,8 +480,8 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
                  (opw < opts.stride().second || opw < opts.dilation().second),
              "{}: grad_output {}x{} leaves ({}, {}) input rows/columns unreached, more than "
              "stride ({}, {}) or dilation ({}, {}) allow",
-             op, gs[2], gs[3], oph, opw, opts.stride().first, opts.stride().second, opts.dilation().first,
-             opts.dilation().second);
+             op, gs[2], gs[3], oph, opw, opts.stride().first, opts.stride().second,
+             opts.dilation().first, opts.dilation().second);
     Tensor dw = run_backward(input, Tensor(), grad_output, g, false, true).second;
     if (auto node = record("Conv2dWeightGradBackward", {input, grad_output}, {dw})) {
         bool gi = input.requires_grad(), gg = grad_output.requires_grad();

@@ -210,9 +210,9 @@ TEST_CASE("checkpoint: every layer type through a file into a fresh module, iden
             {nn::Conv2d(nn::Conv2dOptions(2, 4, 3).padding(1)), nn::BatchNorm2d(4),
              nn::LeakyReLU(0.1), nn::ConvTranspose2d(nn::ConvTranspose2dOptions(4, 4, 2).stride(2)),
              nn::GroupNorm(2, 4), nn::Tanh(), nn::MaxPool2d(nn::MaxPool2dOptions(2)),
-             nn::AvgPool2d(nn::AvgPool2dOptions(2)), nn::AdaptiveAvgPool2d(Pair2(2, 2)), nn::Flatten(),
-             nn::LayerNorm(nn::LayerNormOptions({16})), nn::Linear(16, 8), nn::BatchNorm1d(8),
-             nn::Sigmoid(), nn::Dropout(0.5), nn::ReLU(), nn::Linear(8, 3)});
+             nn::AvgPool2d(nn::AvgPool2dOptions(2)), nn::AdaptiveAvgPool2d(Pair2(2, 2)),
+             nn::Flatten(), nn::LayerNorm(nn::LayerNormOptions({16})), nn::Linear(16, 8),
+             nn::BatchNorm1d(8), nn::Sigmoid(), nn::Dropout(0.5), nn::ReLU(), nn::Linear(8, 3)});
     };
     manual_seed(11);
     auto a = make();

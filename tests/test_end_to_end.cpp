@@ -46,7 +46,8 @@ TEST_CASE("end to end: train_cnn learns, writes metrics and a chart, and resumes
                     "installs it) or set XGRAD_FASHION_MNIST_DIR");
     const fs::path root = fs::temp_directory_path() / "xgrad_test_e2e";
     fs::remove_all(root);
-    const std::string straight = (root / "straight").string(), resumed = (root / "resumed").string();
+    const std::string straight = (root / "straight").string(),
+                      resumed = (root / "resumed").string();
 
     REQUIRE_MESSAGE(run_train_cnn(straight, "") == 0, slurp(straight + ".log"));
     std::string log = slurp(straight + ".log");
@@ -55,7 +56,7 @@ TEST_CASE("end to end: train_cnn learns, writes metrics and a chart, and resumes
     auto m = train::MetricsLog::read_csv(straight + "/metrics.csv");
     REQUIRE(m.rows().size() == 2);
     CHECK(m.rows()[1].train_loss < m.rows()[0].train_loss);  // the loss falls
-    CHECK(m.rows()[1].test_acc > 0.5);                        // chance is 0.1
+    CHECK(m.rows()[1].test_acc > 0.5);                       // chance is 0.1
     std::string svg = slurp(straight + "/metrics.svg");
     CHECK(svg.find("<svg") != std::string::npos);
     CHECK(svg.find("</svg>") != std::string::npos);
