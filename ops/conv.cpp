@@ -2,14 +2,21 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <exception>
 #include <memory>
+#include <type_traits>
 #include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include <xtensor/xbuilder.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
+#include "core/threads.hpp"
 #include "ops/matmul.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
@@ -138,51 +145,104 @@ class ColumnRing {
     std::unique_ptr<T[]> own_;
 };
 
+// The batch is split into contiguous chunks, one per thread, when xgrad may use several
+// threads and the float32 gemm is oneDNN's (it runs single-threaded inside the region, so the
+// threads do not fight over the cores). The split depends only on the thread count, so results
+// do too. Exceptions are carried out of the region (an escaping one would end the process).
+template <class T>
+int batch_threads(std::size_t n, std::size_t flops_per_sample) {
+#if defined(_OPENMP) && defined(XGRAD_USE_DNNL)
+    if (!std::is_same_v<T, float> || n < 2 || n * flops_per_sample < (std::size_t(1) << 18))
+        return 1;
+    return static_cast<int>(std::min<std::size_t>(n, std::size_t(get_num_threads())));
+#else
+    (void)n, (void)flops_per_sample;
+    return 1;
+#endif
+}
+
+// Runs body(thread, first, last) over [0, n) in `threads` contiguous chunks.
+template <class F>
+void for_batch(std::size_t n, int threads, F&& body) {
+    if (threads <= 1) {
+        body(0, std::size_t(0), n);
+        return;
+    }
+    std::exception_ptr err;
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads)
+    {
+        const auto t = static_cast<std::size_t>(omp_get_thread_num());
+        const auto nt = static_cast<std::size_t>(omp_get_num_threads());
+        try {
+            body(int(t), n * t / nt, n * (t + 1) / nt);
+        } catch (...) {
+#pragma omp critical(xg_conv_error)
+            if (!err) err = std::current_exception();
+        }
+    }
+#endif
+    if (err) std::rethrow_exception(err);
+}
+
 // y (n, f, l) = w (f, kg) x cols per sample and group, plus bias. The bias is written first and
 // the gemm accumulates onto it (beta = 1).
 template <class T>
 void conv_forward(const T* x, const T* w, const T* b, T* y, const ConvGeom& g) {
     std::size_t l = g.l(), kg = g.kg(), fg = g.fg();
-    ColumnRing<T> ring(g.k() * l, g.n);
-    for (std::size_t n = 0; n < g.n; ++n) {
-        T* cols = ring.slot(n);
-        im2col(x + n * g.c * g.h * g.w, g, cols, l);
-        T* yn = y + n * g.f * l;
-        for (std::size_t f = 0; f < g.f; ++f)
-            std::fill(yn + f * l, yn + (f + 1) * l, b ? b[f] : T(0));
-        for (std::size_t grp = 0; grp < g.groups; ++grp) {
-            gemm(false, false, fg, l, kg, T(1), w + grp * fg * kg, kg, cols + grp * kg * l, l, T(1),
-                 yn + grp * fg * l, l);
+    int threads = batch_threads<T>(g.n, 2 * g.f * kg * l);
+    for_batch(g.n, threads, [&](int, std::size_t n0, std::size_t n1) {
+        ColumnRing<T> ring(g.k() * l, n1 - n0);
+        for (std::size_t n = n0; n < n1; ++n) {
+            T* cols = ring.slot(n - n0);
+            im2col(x + n * g.c * g.h * g.w, g, cols, l);
+            T* yn = y + n * g.f * l;
+            for (std::size_t f = 0; f < g.f; ++f)
+                std::fill(yn + f * l, yn + (f + 1) * l, b ? b[f] : T(0));
+            for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                gemm(false, false, fg, l, kg, T(1), w + grp * fg * kg, kg, cols + grp * kg * l, l,
+                     T(1), yn + grp * fg * l, l);
+            }
         }
-    }
+    });
 }
 
 // Gradients of conv_forward: dx (if non-null; needs w) and dw (if non-null; needs x), one
-// sample at a time. dw is accumulated over the batch; the columns are recomputed from x
-// (saving them would cost kh*kw times the input's memory for about 8% of the time).
+// sample at a time. dw is accumulated over the batch (per thread, then added in thread order);
+// the columns are recomputed from x (saving them would cost kh*kw times the input's memory for
+// about 8% of the time).
 template <class T>
 void conv_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, const ConvGeom& g) {
     std::size_t l = g.l(), kg = g.kg(), fg = g.fg(), in_size = g.c * g.h * g.w;
-    ColumnRing<T> ring(g.k() * l, g.n);
+    int threads = batch_threads<T>(g.n, 2 * g.f * kg * l * ((dw ? 1 : 0) + (dx ? 1 : 0)));
+    std::vector<T> partial(dw && threads > 1 ? (threads - 1) * g.f * kg : 0, T(0));
     if (dw) std::fill(dw, dw + g.f * kg, T(0));
     if (dx) std::fill(dx, dx + g.n * in_size, T(0));
-    for (std::size_t n = 0; n < g.n; ++n) {
-        const T* dyn = dy + n * g.f * l;
-        T* cols = ring.slot(n);
-        if (dw) {
-            im2col(x + n * in_size, g, cols, l);
-            for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                gemm(false, true, fg, kg, l, T(1), dyn + grp * fg * l, l, cols + grp * kg * l, l,
-                     T(1), dw + grp * fg * kg, kg);
+    for_batch(g.n, threads, [&](int t, std::size_t n0, std::size_t n1) {
+        ColumnRing<T> ring(g.k() * l, n1 - n0);
+        T* dwt = t == 0 ? dw : partial.data() + (t - 1) * g.f * kg;
+        for (std::size_t n = n0; n < n1; ++n) {
+            const T* dyn = dy + n * g.f * l;
+            T* cols = ring.slot(n - n0);
+            if (dw) {
+                im2col(x + n * in_size, g, cols, l);
+                for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                    gemm(false, true, fg, kg, l, T(1), dyn + grp * fg * l, l, cols + grp * kg * l,
+                         l, T(1), dwt + grp * fg * kg, kg);
+                }
+            }
+            if (dx) {
+                for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                    gemm(true, false, kg, l, fg, T(1), w + grp * fg * kg, kg, dyn + grp * fg * l, l,
+                         T(0), cols + grp * kg * l, l);
+                }
+                col2im(cols, g, dx + n * in_size, l);
             }
         }
-        if (dx) {
-            for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                gemm(true, false, kg, l, fg, T(1), w + grp * fg * kg, kg, dyn + grp * fg * l, l,
-                     T(0), cols + grp * kg * l, l);
-            }
-            col2im(cols, g, dx + n * in_size, l);
-        }
+    });
+    for (int t = 1; t < threads && dw; ++t) {
+        const T* p = partial.data() + (t - 1) * g.f * kg;
+        for (std::size_t i = 0; i < g.f * kg; ++i) dw[i] += p[i];
     }
 }
 

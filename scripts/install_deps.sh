@@ -5,7 +5,7 @@
 #   job trains on it, and the end-to-end tests read it).
 set -euo pipefail
 what=${1:-test}
-build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev
+build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev libdnnl-dev
        doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
 pkgs=("${build[@]}")
 case "$what" in
