@@ -2,21 +2,16 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <exception>
 #include <memory>
 #include <type_traits>
 #include <vector>
-
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 #include <xtensor/xbuilder.hpp>
 
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
-#include "core/threads.hpp"
+#include "core/parallel.hpp"
 #include "ops/matmul.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
@@ -145,44 +140,17 @@ class ColumnRing {
     std::unique_ptr<T[]> own_;
 };
 
-// The batch is split into contiguous chunks, one per thread, when xgrad may use several
-// threads and the float32 gemm is oneDNN's (it runs single-threaded inside the region, so the
-// threads do not fight over the cores). The split depends only on the thread count, so results
-// do too. Exceptions are carried out of the region (an escaping one would end the process).
+// The batch is split over xgrad's threads (core/parallel.hpp) only when the float32 gemm is
+// oneDNN's: it runs single-threaded inside the region, so the threads do not fight over the
+// cores. OpenBLAS (float64, or builds without oneDNN) threads inside each gemm instead.
 template <class T>
-int batch_threads(std::size_t n, std::size_t flops_per_sample) {
-#if defined(_OPENMP) && defined(XGRAD_USE_DNNL)
-    if (!std::is_same_v<T, float> || n < 2 || n * flops_per_sample < (std::size_t(1) << 18))
-        return 1;
-    return static_cast<int>(std::min<std::size_t>(n, std::size_t(get_num_threads())));
+std::size_t batch_work(std::size_t flops) {
+#if defined(XGRAD_USE_DNNL)
+    return std::is_same_v<T, float> ? flops : 0;
 #else
-    (void)n, (void)flops_per_sample;
-    return 1;
+    (void)flops;
+    return 0;
 #endif
-}
-
-// Runs body(thread, first, last) over [0, n) in `threads` contiguous chunks.
-template <class F>
-void for_batch(std::size_t n, int threads, F&& body) {
-    if (threads <= 1) {
-        body(0, std::size_t(0), n);
-        return;
-    }
-    std::exception_ptr err;
-#if defined(_OPENMP)
-#pragma omp parallel num_threads(threads)
-    {
-        const auto t = static_cast<std::size_t>(omp_get_thread_num());
-        const auto nt = static_cast<std::size_t>(omp_get_num_threads());
-        try {
-            body(int(t), n * t / nt, n * (t + 1) / nt);
-        } catch (...) {
-#pragma omp critical(xg_conv_error)
-            if (!err) err = std::current_exception();
-        }
-    }
-#endif
-    if (err) std::rethrow_exception(err);
 }
 
 // y (n, f, l) = w (f, kg) x cols per sample and group, plus bias. The bias is written first and
@@ -190,8 +158,8 @@ void for_batch(std::size_t n, int threads, F&& body) {
 template <class T>
 void conv_forward(const T* x, const T* w, const T* b, T* y, const ConvGeom& g) {
     std::size_t l = g.l(), kg = g.kg(), fg = g.fg();
-    int threads = batch_threads<T>(g.n, 2 * g.f * kg * l);
-    for_batch(g.n, threads, [&](int, std::size_t n0, std::size_t n1) {
+    std::size_t work = batch_work<T>(2 * g.n * g.f * kg * l);
+    detail::parallel_for(g.n, work, [&](std::size_t n0, std::size_t n1, int) {
         ColumnRing<T> ring(g.k() * l, n1 - n0);
         for (std::size_t n = n0; n < n1; ++n) {
             T* cols = ring.slot(n - n0);
@@ -214,11 +182,12 @@ void conv_forward(const T* x, const T* w, const T* b, T* y, const ConvGeom& g) {
 template <class T>
 void conv_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, const ConvGeom& g) {
     std::size_t l = g.l(), kg = g.kg(), fg = g.fg(), in_size = g.c * g.h * g.w;
-    int threads = batch_threads<T>(g.n, 2 * g.f * kg * l * ((dw ? 1 : 0) + (dx ? 1 : 0)));
+    std::size_t work = batch_work<T>(2 * g.n * g.f * kg * l * ((dw ? 1 : 0) + (dx ? 1 : 0)));
+    int threads = detail::parallel_threads(g.n, work);
     std::vector<T> partial(dw && threads > 1 ? (threads - 1) * g.f * kg : 0, T(0));
     if (dw) std::fill(dw, dw + g.f * kg, T(0));
     if (dx) std::fill(dx, dx + g.n * in_size, T(0));
-    for_batch(g.n, threads, [&](int t, std::size_t n0, std::size_t n1) {
+    detail::parallel_for(g.n, work, [&](std::size_t n0, std::size_t n1, int t) {
         ColumnRing<T> ring(g.k() * l, n1 - n0);
         T* dwt = t == 0 ? dw : partial.data() + (t - 1) * g.f * kg;
         for (std::size_t n = n0; n < n1; ++n) {
