@@ -11,7 +11,7 @@ pkgs=("${build[@]}")
 case "$what" in
   build) ;;
   run|test|data) pkgs+=(dataset-fashion-mnist) ;;
-  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist) ;;
+  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev) ;;
   all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy) ;;
   *) echo "usage: $0 [build|run|test|bench|all]" >&2; exit 2 ;;
 esac
