@@ -37,10 +37,12 @@ const std::vector<Shape> kShapes = {
     {"cs231n 7x7 fwd, 1 sample", false, false, 32, 1024, 147},
     {"cs231n 7x7 fwd, 50 samples folded", false, false, 32, 51200, 147},
     {"cs231n 7x7 dW, 1 sample", false, true, 32, 147, 1024},
+    {"cs231n 7x7 dW if the columns were transposed", false, false, 32, 147, 1024},
     {"cs231n 7x7 dX cols, 1 sample", true, false, 147, 1024, 32},
     {"3x3 64 fwd, 1 sample", false, false, 64, 256, 288},
     {"3x3 64 fwd, 64 samples folded", false, false, 64, 16384, 288},
     {"3x3 64 dW, 1 sample", false, true, 64, 288, 256},
+    {"3x3 64 dW if the columns were transposed", false, false, 64, 288, 256},
     {"3x3 64 dX cols, 1 sample", true, false, 288, 256, 64},
     {"square 1024", false, false, 1024, 1024, 1024},
 };
