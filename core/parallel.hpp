@@ -16,5 +16,9 @@ void parallel_for(std::size_t n, std::size_t work,
                   const std::function<void(std::size_t, std::size_t, int)>& body);
 // The threads parallel_for would use for this n and work (1 = serial).
 int parallel_threads(std::size_t n, std::size_t work);
+// The same with the thread count already chosen by parallel_threads (so that per-thread
+// buffers sized from it match the team even if set_num_threads runs meanwhile).
+void parallel_for_threads(std::size_t n, int threads,
+                          const std::function<void(std::size_t, std::size_t, int)>& body);
 
 }  // namespace xg::detail

@@ -2,6 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "core/error.hpp"
@@ -26,8 +29,20 @@ SetFn omp_set() {
     static SetFn f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
     return f;
 }
-int& fallback_threads() {
-    static int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+// The default: OMP_NUM_THREADS (its first value) or OPENBLAS_NUM_THREADS when set, as the
+// libraries themselves would take it, else the cores.
+int default_threads() {
+    for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+        if (const char* v = std::getenv(var)) {
+            char* end = nullptr;
+            long n = std::strtol(v, &end, 10);
+            if (end != v && n >= 1 && n <= 4096) return static_cast<int>(n);
+        }
+    }
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+std::atomic<int>& fallback_threads() {
+    static std::atomic<int> n{default_threads()};
     return n;
 }
 }  // namespace
@@ -44,7 +59,7 @@ void set_num_threads(int n) {
 }
 
 int get_num_threads() {
-    return fallback_threads();
+    return fallback_threads().load();
 }
 
 }  // namespace xg

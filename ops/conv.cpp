@@ -187,9 +187,9 @@ void conv_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, const Conv
     std::vector<T> partial(dw && threads > 1 ? (threads - 1) * g.f * kg : 0, T(0));
     if (dw) std::fill(dw, dw + g.f * kg, T(0));
     if (dx) std::fill(dx, dx + g.n * in_size, T(0));
-    detail::parallel_for(g.n, work, [&](std::size_t n0, std::size_t n1, int t) {
+    detail::parallel_for_threads(g.n, threads, [&](std::size_t n0, std::size_t n1, int t) {
         ColumnRing<T> ring(g.k() * l, n1 - n0);
-        T* dwt = t == 0 ? dw : partial.data() + (t - 1) * g.f * kg;
+        T* dwt = !dw || t == 0 ? dw : partial.data() + (t - 1) * g.f * kg;
         for (std::size_t n = n0; n < n1; ++n) {
             const T* dyn = dy + n * g.f * l;
             T* cols = ring.slot(n - n0);
