@@ -8,6 +8,7 @@ CMAKE_FLAGS ?=
 #   make test-sanitize  the whole suite under ASan + UBSan + LeakSanitizer (clang; the same build
 #                       has the fuzz harnesses), plus the canaries that must abort
 #   make test-tsan      the concurrency and engine tests under ThreadSanitizer, plus its canary
+#                       (without OpenMP: libgomp is not instrumented, its barriers look racy)
 #   make fuzz           every fuzz harness for FUZZ_SECONDS (in the test-sanitize build)
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -49,7 +50,7 @@ test-sanitize: deps-fuzz
 
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) $(SAN_CONFIG) -DXGRAD_TSAN=ON -DXGRAD_BUILD_EXAMPLES=OFF \
-	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DXGRAD_OPENMP=OFF -DXGRAD_GEMM=openblas \
 	    -DXGRAD_TEST_FILTER='^test_(concurrency|engine)$$' $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target xgrad_tests sanitizer_canary
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
