@@ -46,7 +46,7 @@ test-sanitize: deps-fuzz
 	CXX=clang++ cmake -S . -B $(ASAN_BUILD) $(SAN_CONFIG) -DXGRAD_SANITIZE=ON -DXGRAD_FUZZ=ON \
 	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure
 
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) $(SAN_CONFIG) -DXGRAD_TSAN=ON -DXGRAD_BUILD_EXAMPLES=OFF \
