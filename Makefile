@@ -4,7 +4,26 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build run test bench format clean
+# Sanitizer and fuzzing jobs (docs/RELIABILITY.md), each in its own build folder:
+#   make test-sanitize  the whole suite under ASan + UBSan + LeakSanitizer (clang; the same build
+#                       has the fuzz harnesses), plus the canaries that must abort
+#   make test-tsan      the concurrency and engine tests under ThreadSanitizer, plus its canary
+#                       (without OpenMP: libgomp is not instrumented, its barriers look racy)
+#   make fuzz           every fuzz harness for FUZZ_SECONDS (in the test-sanitize build)
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_SECONDS ?= 60
+FUZZ_PARALLEL ?= $(JOBS)
+# -O1 with line tables only: fast enough to build and run, and reports name file and line.
+SAN_CONFIG = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_BUILD_BENCH=OFF
+# Leaks fail the run; UBSan already aborts (-fno-sanitize-recover=all) and prints a stack.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+          UBSAN_OPTIONS=print_stacktrace=1
+
+.PHONY: deps configure build run test bench format clean test-sanitize test-tsan fuzz deps-fuzz
+
+deps-fuzz:
+	bash scripts/install_deps.sh ci
 
 deps:
 	bash scripts/install_deps.sh test
@@ -22,6 +41,23 @@ run: configure
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+test-sanitize: deps-fuzz
+	CXX=clang++ cmake -S . -B $(ASAN_BUILD) $(SAN_CONFIG) -DXGRAD_SANITIZE=ON -DXGRAD_FUZZ=ON \
+	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" $(CMAKE_FLAGS) > /dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure
+
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(SAN_CONFIG) -DXGRAD_TSAN=ON -DXGRAD_BUILD_EXAMPLES=OFF \
+	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DXGRAD_OPENMP=OFF -DXGRAD_GEMM=openblas \
+	    -DXGRAD_TEST_FILTER='^test_(concurrency|engine)$$' $(CMAKE_FLAGS) > /dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target xgrad_tests sanitizer_canary
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	    ctest --output-on-failure -R '^(test_concurrency|test_engine|sanitizer_canary_race)$$'
+
+fuzz: deps-fuzz
+	FUZZ_BUILD=$(ASAN_BUILD) FUZZ_PARALLEL=$(FUZZ_PARALLEL) JOBS=$(JOBS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench:
 	bash scripts/install_deps.sh bench

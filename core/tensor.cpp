@@ -37,14 +37,18 @@ std::size_t checked_numel(const char* op, const Shape& s) {
     constexpr std::size_t limit = std::size_t(PTRDIFF_MAX) / sizeof(double);
     std::size_t n = 1;
     bool zero = false;
-    for (auto d : s) zero = zero || d == 0;
-    if (zero) return 0;
+    // An empty shape's nonzero sizes must fit too: xtensor computes the strides from them in
+    // signed arithmetic ([0, 2^62, 4] overflowed there; found by tests/fuzz/fuzz_tensor_ops).
     for (auto d : s) {
+        if (d == 0) {
+            zero = true;
+            continue;
+        }
         XG_CHECK(!__builtin_mul_overflow(n, d, &n) && n <= limit,
                  "{}: shape {} has too many elements (the product of its sizes overflows)", op,
                  shape_str(s));
     }
-    return n;
+    return zero ? 0 : n;
 }
 
 std::string shape_str(const Shape& s) {

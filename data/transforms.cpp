@@ -43,7 +43,8 @@ Tensor Normalize::operator()(const Tensor& images) const {
              "Normalize: mean has {} values, images have {} channels", mean_.size(), c);
     XG_CHECK(std_.size() == 1 || std_.size() == c,
              "Normalize: std has {} values, images have {} channels", std_.size(), c);
-    auto run = [&](const auto& a, auto zero) {
+    // C++17 lambdas cannot capture structured bindings (clang refuses): init-captures copy them.
+    auto run = [&, n = n, c = c, h = h, w = w](const auto& a, auto zero) {
         using T = decltype(zero);
         xg::array<T> out = xg::array<T>::from_shape(a.shape());
         const T* src = a.data();

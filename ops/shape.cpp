@@ -1,6 +1,8 @@
 #include "ops/shape.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <new>
 #include <numeric>
 
 #include <xtensor/xbuilder.hpp>
@@ -48,6 +50,7 @@ Shape infer_shape(const char* op, const Shape& in, const std::vector<std::int64_
                  fmt::join(spec, ", "), n);
         out[infer] = n / known;
     }
+    checked_numel(op, out);  // an empty shape's nonzero sizes must fit as well
     XG_CHECK(shape_numel(out) == n, "{}: shape [{}] is invalid for input of size {} (shape {})", op,
              fmt::join(spec, ", "), n, in);
     return out;
@@ -212,6 +215,8 @@ std::int64_t clamp_bound(std::int64_t v, std::int64_t n) {
 template <class T>
 void strided_copy(const T* src, T* dst, Split sp, std::size_t n_small, std::size_t n_big,
                   std::size_t start, std::size_t step, bool gather) {
+    // Nothing to copy; the outer count of an empty tensor can still be 2^59 (a fuzzer-found hang).
+    if (n_small == 0 || sp.inner == 0) return;
     for (std::size_t o = 0; o < sp.outer; ++o) {
         for (std::size_t i = 0; i < n_small; ++i) {
             std::size_t big = (o * n_big + start + i * step) * sp.inner;
@@ -237,7 +242,7 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, 
         step >= 1 && 0 <= start && start <= end && end <= static_cast<std::int64_t>(in_shape[d]),
         "slice_backward: invalid range {}:{}:{} for dim {} of {}", start, end, step, d, in_shape);
     Shape expect = in_shape;
-    std::int64_t len = end > start ? (end - start + step - 1) / step : 0;
+    std::int64_t len = end > start ? (end - start - 1) / step + 1 : 0;  // no overflow at big steps
     expect[d] = static_cast<std::size_t>(len);
     XG_CHECK(g.shape() == expect, "slice_backward: grad has shape {}, expected {}", g.shape(),
              expect);
@@ -268,7 +273,8 @@ Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t
     start = clamp_bound(start, n);
     end = std::max(clamp_bound(end, n), start);
     Shape out_shape = a.shape();
-    out_shape[d] = static_cast<std::size_t>((end - start + step - 1) / step);
+    // Rounded up without end - start + step - 1, which overflows for a step near INT64_MAX.
+    out_shape[d] = static_cast<std::size_t>(end > start ? (end - start - 1) / step + 1 : 0);
     Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         xg::array<T> r = xg::array<T>::from_shape(out_shape);
@@ -296,6 +302,8 @@ Tensor concat_raw(const TensorList& ts, std::size_t outer, const Shape& out_shap
     return detail::dispatch_all(ts[0].dtype(), [&](auto tag) {
         using T = decltype(tag);
         xg::array<T> r = xg::array<T>::from_shape(out_shape);
+        // Nothing to copy; an empty shape's outer count can still be 2^59 (a fuzzer-found hang).
+        if (r.size() == 0) return Tensor(std::move(r));
         const std::size_t row = outer == 0 ? 0 : r.size() / outer;
         std::size_t off = 0;
         for (const auto& t : ts) {
@@ -391,29 +399,51 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value)
     const std::size_t nd = a.dim();
     Shape out_shape = a.shape();
     xt::xstrided_slice_vector src(nd, xt::all()), dst(nd, xt::all());
+    bool nothing_kept = a.numel() == 0;
     for (std::size_t p = 0; p < pads.size() / 2; ++p) {
         const std::size_t d = nd - 1 - p;
         const std::int64_t lo = pads[2 * p], hi = pads[2 * p + 1];
         const auto n = static_cast<std::int64_t>(a.shape()[d]);
-        const std::int64_t crop_lo = std::max<std::int64_t>(0, -lo);
-        const std::int64_t crop_hi = std::max<std::int64_t>(0, -hi);
-        XG_CHECK(crop_lo + crop_hi <= n,
+        // Bounded before negating or adding them: pads near INT64_MIN/MAX must not overflow.
+        XG_CHECK(lo >= -n && hi >= -n &&
+                     std::max<std::int64_t>(0, -lo) + std::max<std::int64_t>(0, -hi) <= n,
                  "pad: pads {} and {} crop more than the {} elements of dim {} (input {})", lo, hi,
                  n, d, a.shape());
-        out_shape[d] = static_cast<std::size_t>(n + lo + hi);
-        const std::int64_t keep = n - crop_lo - crop_hi;
+        std::int64_t size = 0;
+        XG_CHECK(!__builtin_add_overflow(n, lo, &size) && !__builtin_add_overflow(size, hi, &size),
+                 "pad: pads {} and {} overflow the size of dim {} ({} elements; input {})", lo, hi,
+                 d, n, a.shape());
+        const std::int64_t crop_lo = std::max<std::int64_t>(0, -lo);
+        const std::int64_t keep = n - crop_lo - std::max<std::int64_t>(0, -hi);
+        out_shape[d] = static_cast<std::size_t>(size);
+        nothing_kept = nothing_kept || keep == 0;
         src[d] = xt::range(crop_lo, crop_lo + keep);
         dst[d] = xt::range(std::max<std::int64_t>(0, lo), std::max<std::int64_t>(0, lo) + keep);
     }
-    Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        xg::array<T> r = xg::array<T>::from_shape(out_shape);
-        r.fill(static_cast<T>(value));
-        auto from = xt::strided_view(a.data<T>(), src);
-        auto to = xt::strided_view(r, dst);
-        to = from;
-        return Tensor(std::move(r));
-    });
+    const std::size_t out_numel = checked_numel("pad", out_shape);
+    if (a.dtype() == int64) {  // 2^63 is exact; every double below it converts without overflow
+        XG_CHECK(std::isfinite(value) && value >= -9223372036854775808.0 &&
+                     value < 9223372036854775808.0,
+                 "pad: value {} cannot be represented as int64", value);
+    }
+    Tensor out;
+    try {
+        out = detail::dispatch_all(a.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            xg::array<T> r = xg::array<T>::from_shape(out_shape);
+            r.fill(static_cast<T>(value));
+            // An empty view still offsets its (null, for an empty array) data pointer: UB.
+            if (!nothing_kept) {
+                auto from = xt::strided_view(a.data<T>(), src);
+                auto to = xt::strided_view(r, dst);
+                to = from;
+            }
+            return Tensor(std::move(r));
+        });
+    } catch (const std::bad_alloc&) {
+        throw Error(fmt::format("pad: out of memory allocating {} elements of {} (shape {})",
+                                out_numel, dtype_name(a.dtype()), out_shape));
+    }
     if (auto node = record("ConstantPadNdBackward", {a}, {out})) {
         std::vector<std::int64_t> neg(pads.size());
         for (std::size_t i = 0; i < pads.size(); ++i) neg[i] = -pads[i];

@@ -11,8 +11,11 @@
 #include <cstring>
 
 // On a hot loop's function: an AVX2 clone (twice the SSE2 width) picked at load time where the
-// CPU has it. No FMA, so every machine computes the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// CPU has it. No FMA, so every machine computes the same bits. XGRAD_NO_SIMD_CLONES (CMake option
+// of that name, on under the sanitizers) compiles the baseline only: the clones' ifunc resolvers
+// run before a sanitizer runtime is initialized, which crashes ThreadSanitizer at load.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(XGRAD_NO_SIMD_CLONES)
 #define XG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define XG_SIMD_CLONES

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages xgrad needs, only those that are missing. Idempotent.
-# Usage: scripts/install_deps.sh [build|run|test|bench|all]   (default: test)
+# Usage: scripts/install_deps.sh [build|run|test|ci|fuzz|bench|all]   (default: test)
 #   build: compilers and libraries; run and test add the Fashion-MNIST dataset package (the main
-#   job trains on it, and the end-to-end tests read it).
+#   job trains on it, and the end-to-end tests read it); fuzz adds clang and its sanitizer and
+#   libFuzzer runtimes; ci is test plus fuzz (the sanitizer jobs of .ci/run build with clang).
 set -euo pipefail
 what=${1:-test}
 build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev libdnnl-dev
@@ -11,9 +12,12 @@ pkgs=("${build[@]}")
 case "$what" in
   build) ;;
   run|test|data) pkgs+=(dataset-fashion-mnist) ;;
+  fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+  ci) pkgs+=(dataset-fashion-mnist clang libclang-rt-14-dev) ;;
   bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev) ;;
-  all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy) ;;
-  *) echo "usage: $0 [build|run|test|bench|all]" >&2; exit 2 ;;
+  all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy clang
+              libclang-rt-14-dev libblis-dev) ;;
+  *) echo "usage: $0 [build|run|test|ci|fuzz|bench|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -19,7 +19,10 @@ inline double check_model_gradients(nn::Module& model, const std::function<Tenso
     model.zero_grad();
     loss().backward();
     double worst = 0.0;
-    for (const auto& [name, p] : model.named_parameters()) {
+    for (const auto& item : model.named_parameters()) {
+        // Not a structured binding: C++17 lambdas (doctest's macros) cannot capture one.
+        const auto& name = std::get<0>(item);
+        const auto& p = std::get<1>(item);
         REQUIRE_MESSAGE(p.grad().defined(), name);
         Tensor analytic = p.grad();
         Tensor saved = p.detach().clone();

@@ -81,7 +81,8 @@ struct Run {
 void check_bitwise_equal(nn::Module& a, nn::Module& b) {
     auto sa = a.state_dict(), sb = b.state_dict();
     REQUIRE(sa.keys() == sb.keys());
-    for (const auto& [k, t] : sa) {
+    for (const auto& [key, t] : sa) {
+        const auto& k = key;  // doctest's CAPTURE makes a lambda: no structured binding in C++17
         CAPTURE(k);
         auto x = t.to_vector(), y = sb.at(k).to_vector();
         CHECK(x == y);  // exact, not approximate
@@ -150,13 +151,15 @@ TEST_CASE(
     std::string rng_before = default_generator().state();
     auto unchanged = [&] {
         std::size_t i = 0;
-        for (const auto& [k, t] : b.net->state_dict()) {
+        for (const auto& [key, t] : b.net->state_dict()) {
+            const auto& k = key;  // CAPTURE makes a lambda: no structured binding in C++17
             CAPTURE(k);
             CHECK(t.to_vector() == model_values[i++]);
         }
         auto now = b.opt->state_dict();
         CHECK(now.scalars == before_opt.scalars);
-        for (const auto& [k, t] : now.tensors) {
+        for (const auto& [key, t] : now.tensors) {
+            const auto& k = key;  // CAPTURE makes a lambda: no structured binding in C++17
             CAPTURE(k);
             CHECK(t.to_vector() == before_opt.tensors.at(k).to_vector());
         }

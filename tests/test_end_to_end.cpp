@@ -44,7 +44,9 @@ TEST_CASE("end to end: train_cnn learns, writes metrics and a chart, and resumes
     REQUIRE_MESSAGE(fs::exists(data_dir + "/train-images-idx3-ubyte.gz"),
                     "Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (make test "
                     "installs it) or set XGRAD_FASHION_MNIST_DIR");
-    const fs::path root = fs::temp_directory_path() / "xgrad_test_e2e";
+    // In the build folder: suites of two builds (Release and ASan, say) may run at once, and a
+    // shared folder in /tmp had one run delete the other's files.
+    const fs::path root = fs::path(XGRAD_BINARY_DIR) / "xgrad_test_e2e";
     fs::remove_all(root);
     const std::string straight = (root / "straight").string(),
                       resumed = (root / "resumed").string();

@@ -96,7 +96,8 @@ TEST_CASE("layers: core/ includes no ops/ or check/ header, ops/ no check/ heade
     namespace fs = std::filesystem;
     const std::pair<const char*, std::vector<std::string>> rules[] = {
         {"core", {"#include \"ops/", "#include \"check/"}}, {"ops", {"#include \"check/"}}};
-    for (const auto& [dir, banned] : rules) {
+    for (const auto& [dir_, banned] : rules) {
+        const auto& dir = dir_;  // doctest macros make lambdas: C++17 cannot capture a binding
         for (const auto& e : fs::directory_iterator(fs::path(XGRAD_SOURCE_DIR) / dir)) {
             std::ifstream in(e.path());
             const std::string text(std::istreambuf_iterator<char>(in), {});

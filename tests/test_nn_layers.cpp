@@ -106,8 +106,10 @@ void check_round_trip(Make make, const Tensor& x) {
     b->eval();
     b->load_state_dict(a->state_dict());
     CHECK_MESSAGE(a(x).to_vector() == b(x).to_vector(), a->repr());
-    for (const auto& [k, t] : a->state_dict())
-        CHECK_MESSAGE(b->state_dict().at(k).to_vector() == t.to_vector(), k);
+    for (const auto& item : a->state_dict()) {  // no structured binding: doctest's lambdas
+        const auto& k = std::get<0>(item);
+        CHECK_MESSAGE(b->state_dict().at(k).to_vector() == std::get<1>(item).to_vector(), k);
+    }
 }
 
 }  // namespace

@@ -455,7 +455,8 @@ TEST_CASE("norms: the raw and the differentiable backward give the same first gr
     };
     TensorList in = {rand64({2, 4, 3, 5}, -2, 2), pos64({4}), rand64({4})};
     Tensor gout = randn({2, 4, 3, 5}, float64);
-    for (auto& [name, f] : fns) {
+    for (auto& [name_, f] : fns) {
+        const auto& name = name_;  // doctest macros make lambdas: C++17 cannot capture a binding
         CAPTURE(std::string(name));
         Tensor y = f(in);
         TensorList req = {in[0]};

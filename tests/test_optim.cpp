@@ -96,7 +96,8 @@ TEST_CASE("optimizers: 5-step trajectories match PyTorch 1.13 for every option c
 TEST_CASE("optimizers: float32 trajectories match PyTorch's float32 run") {
     Tensor w0 = load_fixture("optim", "init.w"), b0 = load_fixture("optim", "init.b");
     Tensor gw = load_fixture("optim", "grads.w"), gb = load_fixture("optim", "grads.b");
-    for (const auto& [name, factory] : parity_cases()) {
+    for (const auto& [name_, factory] : parity_cases()) {
+        const auto& name = name_;  // doctest macros make lambdas: C++17 cannot capture a binding
         if (name != "sgd_nesterov" && name != "rmsprop_all" && name != "adam_wd_amsgrad" &&
             name != "adamw_plain")
             continue;
@@ -217,7 +218,8 @@ std::vector<std::pair<std::string, Factory>> all_kinds() {
 
 TEST_CASE("optimizers: every optimizer lowers the loss of a small problem") {
     Problem pr;
-    for (const auto& [name, factory] : all_kinds()) {
+    for (const auto& [name_, factory] : all_kinds()) {
+        const auto& name = name_;  // doctest macros make lambdas: C++17 cannot capture a binding
         SUBCASE(name.c_str()) {
             Tensor w = zeros({3, 1}).requires_grad_(), b = zeros({1}).requires_grad_();
             auto opt = factory({w, b});

@@ -1,6 +1,9 @@
 // Movement ops: OpInfos for the registry walk, and forward values checked by hand.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdint>
+
 #include "tests/op_registry.hpp"
 
 namespace xg::testing {
@@ -257,7 +260,85 @@ std::vector<ErrorCase> pad_errors() {
         pad(zeros({2, 3}), {-2, -2});
     });
     er(e, "crop past the end", "pads -4 and 5", [] { pad(zeros({3}), {-4, 5}); });
+    // Found by tests/fuzz/fuzz_tensor_ops: extreme pads overflowed (signed overflow negating
+    // INT64_MIN, a wrapped size), and an int64 fill value was cast without a check.
+    er(e, "pad INT64_MIN", "crop more than the 3 elements of dim 0", [] {
+        pad(zeros({3}), {INT64_MIN, 0});
+    });
+    er(e, "size overflows int64", "pads 9223372036854775807 and 1 overflow the size of dim 0", [] {
+        pad(zeros({3}), {INT64_MAX, 1});
+    });
+    er(e, "too many elements", "pad: shape [4, 4611686018427387905] has too many elements", [] {
+        pad(zeros({4, 1}), {0, std::int64_t{1} << 62});
+    });
+    er(e, "int64 value", "pad: value nan cannot be represented as int64", [] {
+        pad(zeros({2}, int64), {1, 1}, std::nan(""));
+    });
+    er(e, "int64 value too big", "pad: value 1e+19 cannot be represented as int64", [] {
+        pad(zeros({2}, int64), {1, 1}, 1e19);
+    });
     return e;
+}
+
+// Found by tests/fuzz/fuzz_tensor_ops (UBSan: signed overflow computing xtensor's strides): an
+// empty shape whose nonzero sizes multiply past the element limit is refused like a full one.
+TEST_CASE("reshape, view and zeros: empty shapes with overflowing sizes throw") {
+    const std::int64_t big = std::int64_t{1} << 62;
+    auto msg = [](auto f) {
+        try {
+            f();
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(msg([&] {
+              reshape(zeros({0}), {0, big, 4});
+          }) ==
+          "reshape: shape [0, 4611686018427387904, 4] has too many elements (the product of its "
+          "sizes overflows)");
+    CHECK(msg([&] {
+              view(zeros({0, 3}), {big, 0, 4});
+          })
+              .find("view: shape [4611686018427387904, "
+                    "0, 4] has too many elements") == 0);
+    CHECK(msg([] { zeros({0, std::size_t{1} << 62, 4}); }).find("zeros: shape [0, ") == 0);
+    CHECK(msg([&] { view(zeros({0}), {-1, big, 3}); }).find("view: shape [0, ") == 0);
+    CHECK(reshape(zeros({0}), {0, big / 8}).shape() == Shape{0, std::size_t{1} << 59});
+    // Also found by the fuzzer: cat and stack looped over the 2^59 rows of such an empty tensor
+    // (a hang); the result is empty, so they return at once.
+    Tensor e = reshape(zeros({0}), {big / 8, 0});
+    CHECK(stack({e, e}, 1).shape() == Shape{std::size_t{1} << 59, 2, 0});
+    CHECK(cat({e, e}, 1).shape() == Shape{std::size_t{1} << 59, 0});
+    Tensor sliced = slice(e, 1, 0, 0);  // slice looped over those rows too
+    CHECK(sliced.shape() == e.shape());
+}
+
+// Found by tests/fuzz/fuzz_tensor_ops (UBSan: signed overflow rounding the count up).
+TEST_CASE("slice: a step near INT64_MAX takes one element") {
+    Tensor x = arange(5.0, float64).requires_grad_();
+    Tensor y = slice(x, 0, 1, INT64_MAX, INT64_MAX);
+    CHECK(y.to_vector() == std::vector<double>{1.0});
+    y.sum().backward();
+    CHECK(x.grad().to_vector() == std::vector<double>{0.0, 1.0, 0.0, 0.0, 0.0});
+    CHECK(slice(x, 0, 0, 5, INT64_MAX - 1).to_vector() == std::vector<double>{0.0});
+}
+
+// Found by tests/fuzz/fuzz_tensor_ops (UBSan: offset applied to the null data pointer of an
+// empty array): pads where nothing of the input is kept, or the input or output is empty.
+TEST_CASE("pad: empty inputs, empty outputs and inputs cropped away entirely") {
+    Tensor a = pad(zeros({0, 2}), {1, 1}, 3.0);
+    CHECK(a.shape() == Shape{0, 4});
+    Tensor b = pad(zeros({2, 0}), {1, 2}, 3.0);
+    CHECK(b.shape() == Shape{2, 3});
+    CHECK(b.to_vector() == std::vector<double>(6, 3.0));
+    Tensor x = ones({3}, float64).requires_grad_();
+    Tensor c = pad(x, {-3, 2}, 7.0);
+    CHECK(c.to_vector() == std::vector<double>{7.0, 7.0});
+    c.sum().backward();
+    CHECK(x.grad().to_vector() == std::vector<double>{0.0, 0.0, 0.0});
+    Tensor d = pad(zeros({2, 3}, int64), {0, 0, -1, -1}, 5.0);
+    CHECK(d.shape() == Shape{0, 3});
 }
 
 }  // namespace

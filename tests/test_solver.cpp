@@ -95,8 +95,10 @@ TEST_CASE("solver: history lengths, best parameters restored, lr decay per epoch
     // The model now holds the best parameters: the full validation accuracy is the best one.
     CHECK(solver.check_accuracy(data.X_val, data.y_val) == solver.best_val_acc());
     auto best = solver.best_params();
-    for (const auto& [name, p] : net->state_dict())
+    for (const auto& [name_, p] : net->state_dict()) {
+        const auto& name = name_;  // doctest macros make lambdas: C++17 cannot capture a binding
         CHECK_MESSAGE(rel_error(p, best.at(name)) == 0.0, name);
+    }
     // check_accuracy runs in eval mode and gives the caller's mode back.
     net->eval();
     solver.check_accuracy(data.X_val, data.y_val);
@@ -135,7 +137,8 @@ TEST_CASE("solver: the best parameters are those of the best epoch, not the last
     auto best = std::size_t(std::max_element(val.begin(), val.end()) - val.begin());
     // This run's best epoch is not its last (else the test would prove little).
     REQUIRE(val[best] > val.back());
-    for (const auto& [name, p] : net->state_dict()) {
+    for (const auto& [name_, p] : net->state_dict()) {
+        const auto& name = name_;  // doctest macros make lambdas: C++17 cannot capture a binding
         CHECK_MESSAGE(rel_error(p, seen[best].at(name)) == 0.0, name);
         CHECK_MESSAGE(rel_error(p, seen.back().at(name)) > 0.0, name);
     }
