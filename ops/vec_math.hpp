@@ -12,6 +12,10 @@
 
 // On a hot loop's function: an AVX2 clone (twice the SSE2 width) picked at load time where the
 // CPU has it. No FMA, so every machine computes the same bits.
+// Rule: a function marked XG_SIMD_CLONES must not throw, nor call anything that may (no
+// allocation, no checks): GCC 12 compiles a call through the clones' dispatcher as a call that
+// cannot throw, so an exception leaving a clone ends in std::terminate (a std::bad_alloc in the
+// dim-wise sum did). Allocate and check in the caller; pass raw pointers in.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define XG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
