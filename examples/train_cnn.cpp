@@ -43,25 +43,6 @@ struct Flags {
     int stop_after = 0;
 };
 
-// conv-BN-ReLU-pool twice, dropout, linear: 28x28 -> 14x14 -> 7x7.
-nn::Sequential small_cnn(std::int64_t c) {
-    return nn::Sequential({nn::Conv2d(nn::Conv2dOptions(1, c, 3).padding(1)), nn::BatchNorm2d(c),
-                           nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2)),
-                           nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 3).padding(1)),
-                           nn::BatchNorm2d(2 * c), nn::ReLU(),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Flatten(), nn::Dropout(0.25),
-                           nn::Linear(2 * c * 7 * 7, 10)});
-}
-
-// LeNet-5 as in LeCun et al. 1998, with ReLU and max pooling (the usual modern reading).
-nn::Sequential lenet5() {
-    return nn::Sequential({nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)), nn::ReLU(),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Conv2d(6, 16, 5), nn::ReLU(),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Flatten(),
-                           nn::Linear(400, 120), nn::ReLU(), nn::Linear(120, 84), nn::ReLU(),
-                           nn::Linear(84, 10)});
-}
-
 std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, std::vector<Tensor> params) {
     if (f.optimizer == "adam")
         return std::make_unique<optim::Adam>(params, optim::AdamOptions(f.lr));
@@ -161,7 +142,7 @@ int main(int argc, char** argv) {
         data::DataLoader test_loader(test_data, to);
 
         // Model, optimizer, schedule.
-        nn::Sequential model = f.model == "lenet" ? lenet5() : small_cnn(f.width);
+        nn::Sequential model = f.model == "lenet" ? nn::lenet5() : nn::small_cnn(f.width);
         fmt::print("{}\n", nn::summary(model, {f.batch_size, 1, 28, 28}));
         auto opt = make_optimizer(f, model->parameters());
         std::unique_ptr<optim::LRScheduler> sched;

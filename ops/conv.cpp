@@ -413,7 +413,7 @@ const T* ptr_or_null(const Tensor& t) {
 Tensor run_forward(const Tensor& in, const Tensor& w, const Tensor& b, const ConvGeom& g) {
     return detail::dispatch_float("conv2d", in.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto y = xt::xarray<T>::from_shape({g.n, g.f, g.oh, g.ow});
+        auto y = xg::array<T>::from_shape({g.n, g.f, g.oh, g.ow});
         detail::conv_forward(in.data<T>().data(), w.data<T>().data(), ptr_or_null<T>(b), y.data(),
                              g);
         return Tensor(std::move(y));
@@ -425,9 +425,9 @@ std::pair<Tensor, Tensor> run_backward(const Tensor& in, const Tensor& w, const 
                                        const ConvGeom& g, bool need_in, bool need_w) {
     return detail::dispatch_float("conv2d", dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> din, dw;
-        if (need_in) din = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
-        if (need_w) dw = xt::xarray<T>::from_shape({g.f, g.cg(), g.kh, g.kw});
+        xg::array<T> din, dw;
+        if (need_in) din = xg::array<T>::from_shape({g.n, g.c, g.h, g.w});
+        if (need_w) dw = xg::array<T>::from_shape({g.f, g.cg(), g.kh, g.kw});
         detail::conv_backward(need_w ? in.data<T>().data() : nullptr,
                               need_in ? w.data<T>().data() : nullptr, dy.data<T>().data(),
                               need_in ? din.data() : nullptr, need_w ? dw.data() : nullptr, g);
@@ -441,7 +441,7 @@ Tensor channel_sum(const Tensor& dy) {
     return detail::dispatch_float("conv2d", dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const Shape& s = dy.shape();
-        auto db = xt::xarray<T>::from_shape({s[1]});
+        auto db = xg::array<T>::from_shape({s[1]});
         detail::bias_grad(dy.data<T>().data(), db.data(), s[0], s[1], s[2] * s[3]);
         return Tensor(std::move(db));
     });
@@ -582,7 +582,7 @@ Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
     return dispatch_float("conv2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto &X = x.data<T>(), &W = weight.data<T>();
-        auto y = xt::xarray<T>::from_shape({g.n, g.f, g.oh, g.ow});
+        auto y = xg::array<T>::from_shape({g.n, g.f, g.oh, g.ow});
         for (std::size_t n = 0; n < g.n; ++n)
             for (std::size_t f = 0; f < g.f; ++f)
                 for (std::size_t oh = 0; oh < g.oh; ++oh)
@@ -611,7 +611,7 @@ Tensor conv_transpose2d_naive(const Tensor& x, const Tensor& weight, const Tenso
     return dispatch_float("conv_transpose2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto &X = x.data<T>(), &W = weight.data<T>();
-        xt::xarray<T> y = xt::zeros<T>({g.n, g.c, g.h, g.w});
+        xg::array<T> y = xt::zeros<T>({g.n, g.c, g.h, g.w});
         for (std::size_t n = 0; n < g.n; ++n)
             for (std::size_t ci = 0; ci < g.f; ++ci)
                 for (std::size_t ih = 0; ih < g.oh; ++ih)

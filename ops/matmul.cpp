@@ -55,11 +55,11 @@ std::pair<std::size_t, std::size_t> op_dims(const Shape& s, bool trans) {
 
 // One gemm per batch on pointer offsets into the contiguous arrays.
 template <class T>
-xt::xarray<T> gemm_batched(const xt::xarray<T>& a, const xt::xarray<T>& b, bool ta, bool tb,
+xg::array<T> gemm_batched(const xg::array<T>& a, const xg::array<T>& b, bool ta, bool tb,
                            const Shape& out_shape) {
     auto [m, k] = op_dims(a.shape(), ta);
     std::size_t n = op_dims(b.shape(), tb).second;
-    xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+    xg::array<T> c = xg::array<T>::from_shape(out_shape);
     if (k == 0) {  // empty sum; BLAS would reject lda = 0
         c.fill(T(0));
         return c;
@@ -209,7 +209,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     out_shape.push_back(outf);
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+        xg::array<T> c = xg::array<T>::from_shape(out_shape);
         T* pc = c.data();
         if (b.defined()) {
             const T* pb = b.data<T>().data();

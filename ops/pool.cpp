@@ -165,7 +165,7 @@ Tensor window_avg_adjoint(const Tensor& g, const Windows& pw, const Shape& in_sh
                           const char* name, const char* fwd_name) {
     Tensor gx = detail::dispatch_float(name, g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto a = xt::xarray<T>::from_shape(in_shape);
+        auto a = xg::array<T>::from_shape(in_shape);
         detail::avg_adjoint(g.data<T>().data(), a.data(), planes_of(in_shape), *pw);
         return Tensor(std::move(a));
     });
@@ -180,7 +180,7 @@ Tensor window_avg_adjoint(const Tensor& g, const Windows& pw, const Shape& in_sh
 Tensor window_avg(const Tensor& x, const Windows& pw, const char* name, const char* adj_name) {
     Tensor y = detail::dispatch_float(name, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto a = xt::xarray<T>::from_shape(out_shape(x, *pw));
+        auto a = xg::array<T>::from_shape(out_shape(x, *pw));
         detail::avg_forward(x.data<T>().data(), a.data(), planes_of(x.shape()), *pw);
         return Tensor(std::move(a));
     });
@@ -201,7 +201,7 @@ Tensor scatter_planes(const Tensor& g, const Tensor& arg, const Shape& in_shape,
                       const char* gname) {
     Tensor gx = detail::dispatch_float(name, g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> a = xt::zeros<T>(in_shape);
+        xg::array<T> a = xt::zeros<T>(in_shape);
         std::size_t in_plane = in_shape[2] * in_shape[3], out_plane = g.shape()[2] * g.shape()[3];
         const T* gp = g.data<T>().data();
         const std::int64_t* ap = arg.data<std::int64_t>().data();
@@ -220,7 +220,7 @@ Tensor scatter_planes(const Tensor& g, const Tensor& arg, const Shape& in_shape,
 Tensor gather_planes(const Tensor& src, const Tensor& arg, const char* name, const char* sname) {
     Tensor out = detail::dispatch_float(name, src.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto a = xt::xarray<T>::from_shape(arg.shape());
+        auto a = xg::array<T>::from_shape(arg.shape());
         std::size_t in_plane = src.shape()[2] * src.shape()[3];
         std::size_t out_plane = arg.shape()[2] * arg.shape()[3];
         const T* sp = src.data<T>().data();
@@ -299,10 +299,10 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
 Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
     Windows pw = fixed_pool("max_pool2d", x, o.kernel_size(), o.stride(), o.padding(), true);
     Shape os = out_shape(x, *pw);
-    xt::xarray<std::int64_t> arg = xt::xarray<std::int64_t>::from_shape(os);
+    xg::array<std::int64_t> arg = xg::array<std::int64_t>::from_shape(os);
     Tensor out = detail::dispatch_float("max_pool2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto y = xt::xarray<T>::from_shape(os);
+        auto y = xg::array<T>::from_shape(os);
         detail::max_forward(x.data<T>().data(), y.data(), arg.data(), planes_of(x.shape()), *pw);
         return Tensor(std::move(y));
     });

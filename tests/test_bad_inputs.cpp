@@ -1513,6 +1513,7 @@ void oom_rows(std::vector<Row>& rows) {
     rows.push_back({"sum: a failure inside the vectorized dim-wise kernel reaches the caller",
                     [] {
                         Tensor x = zeros({2, std::size_t(1) << 24});  // 128 MB; the sum needs 64 MB
+                        empty_cache();  // so no cached buffer can serve the sum
                         with_address_space_headroom(std::size_t(16) << 20, [&] { sum(x, {0}); });
                     },
                     {"sum: out of memory"}});
