@@ -1339,6 +1339,37 @@ void data_rows(std::vector<Row>& rows, const ScratchDir& dir) {
                     },
                     {"DataLoader: batch_size must be positive"}});
     rows.push_back(
+        {"RandomCrop: padding 2^63",
+         [] { data::RandomCrop(4, std::size_t(1) << 63); },
+         {"RandomCrop: size 4x4 and padding 9223372036854775808 must each be below 2^60"}});
+    rows.push_back({"RandomCrop: size 0",
+                    [] { data::RandomCrop(0, 0, 0); },
+                    {"RandomCrop: size must be positive"}});
+    rows.push_back(
+        {"RandomCrop: a crop of 2^40 x 2^40 is larger than the image",
+         [] {
+             Generator g(1);
+             data::RandomCrop(std::size_t(1) << 40, std::size_t(1) << 40)(t({1, 1, 2, 2}), g);
+         },
+         {"RandomCrop:", "larger than the padded image"}});
+    rows.push_back(
+        {"RandomCrop: padding 2^40 with a 2^40 crop exceeds the limit",
+         [] {
+             Generator g(1);
+             const std::size_t s = std::size_t(1) << 40;
+             data::RandomCrop(s, s, s)(t({1, 1, 2, 2}), g);
+         },
+         {"RandomCrop: shape [1, 1, 1099511627776, 1099511627776] has too many elements"}});
+    rows.push_back({"Normalize: zero std",
+                    [] { data::Normalize({0.5}, {0.0}); },
+                    {"Normalize: std must be finite and nonzero"}});
+    rows.push_back({"Normalize: NaN std",
+                    [] { data::Normalize({0.5}, {kNaN}); },
+                    {"Normalize: std must be finite and nonzero, got nan"}});
+    rows.push_back({"RandomHorizontalFlip: NaN p",
+                    [] { data::RandomHorizontalFlip{kNaN}; },
+                    {"RandomHorizontalFlip: p must be in [0, 1], got nan"}});
+    rows.push_back(
         {"Subset: index past the end",
          [] {
              auto ds = std::make_shared<data::TensorDataset>(t({2, 1, 2, 2}), labels({0, 1}));
