@@ -299,7 +299,8 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
 Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
     Windows pw = fixed_pool("max_pool2d", x, o.kernel_size(), o.stride(), o.padding(), true);
     Shape os = out_shape(x, *pw);
-    xg::array<std::int64_t> arg = xg::array<std::int64_t>::from_shape(os);
+    checked_numel("max_pool2d", os, sizeof(std::int64_t));  // the argmax indices
+    auto arg = naming_oom("max_pool2d", [&] { return xg::array<std::int64_t>::from_shape(os); });
     Tensor out = detail::dispatch_float("max_pool2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         auto y = xg::array<T>::from_shape(os);
