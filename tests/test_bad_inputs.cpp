@@ -1349,7 +1349,7 @@ void data_rows(std::vector<Row>& rows, const ScratchDir& dir) {
         {"RandomCrop: a crop of 2^40 x 2^40 is larger than the image",
          [] {
              Generator g(1);
-             data::RandomCrop(std::size_t(1) << 40, std::size_t(1) << 40)(t({1, 1, 2, 2}), g);
+             data::RandomCrop(std::size_t(1) << 40, std::size_t(1) << 40, 0)(t({1, 1, 2, 2}), g);
          },
          {"RandomCrop:", "larger than the padded image"}});
     rows.push_back(
