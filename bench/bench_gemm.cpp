@@ -16,7 +16,6 @@
 extern "C" {
 void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float* a,
                  int lda, const float* b, int ldb, float beta, float* c, int ldc);
-void openblas_set_num_threads(int n);
 }
 
 namespace {
@@ -37,10 +36,12 @@ const std::vector<Shape> kShapes = {
     {"cs231n 7x7 fwd, 1 sample", false, false, 32, 1024, 147},
     {"cs231n 7x7 fwd, 50 samples folded", false, false, 32, 51200, 147},
     {"cs231n 7x7 dW, 1 sample", false, true, 32, 147, 1024},
+    {"cs231n 7x7 dW if the columns were transposed", false, false, 32, 147, 1024},
     {"cs231n 7x7 dX cols, 1 sample", true, false, 147, 1024, 32},
     {"3x3 64 fwd, 1 sample", false, false, 64, 256, 288},
     {"3x3 64 fwd, 64 samples folded", false, false, 64, 16384, 288},
     {"3x3 64 dW, 1 sample", false, true, 64, 288, 256},
+    {"3x3 64 dW if the columns were transposed", false, false, 64, 288, 256},
     {"3x3 64 dX cols, 1 sample", true, false, 288, 256, 64},
     {"square 1024", false, false, 1024, 1024, 1024},
 };
@@ -56,6 +57,7 @@ struct Backends {
     BliSgemm blis = nullptr;
     SetThreads blis_threads = nullptr;
     void (*omp_threads)(int) = nullptr;
+    void (*blas_threads)(int) = nullptr;  // OpenBLAS's, when the BLAS is OpenBLAS
 };
 
 Backends load() {
@@ -66,6 +68,8 @@ Backends load() {
         b.blis = reinterpret_cast<BliSgemm>(dlsym(h, "bli_sgemm"));
         b.blis_threads = reinterpret_cast<SetThreads>(dlsym(h, "bli_thread_set_num_threads"));
     }
+    b.blas_threads =
+        reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
     if (void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_GLOBAL))
         b.omp_threads = reinterpret_cast<void (*)(int)>(dlsym(h, "omp_set_num_threads"));
     return b;
@@ -90,7 +94,7 @@ int main(int argc, char** argv) {
             c(std::size_t(s.m * s.n));
         const long lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n, ldc = s.n;
         for (int threads : {1, 2}) {
-            openblas_set_num_threads(threads);
+            if (be.blas_threads) be.blas_threads(threads);
             if (be.blis_threads) be.blis_threads(threads);
             if (be.omp_threads) be.omp_threads(threads);
             double ob = xg::bench::median_ms(

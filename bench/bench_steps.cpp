@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
         auto it = std::find_if(cases.begin(), cases.end(),
                                [&](const Case& c) { return c.name == args[2]; });
         if (it == cases.end()) return 2;
-        int reps = std::atoi(args[3].c_str()), threads = std::atoi(args[4].c_str());
+        int reps = std::max(1, std::atoi(args[3].c_str()));
+        int threads = std::max(1, std::atoi(args[4].c_str()));
         double v = args[1] == "torch" ? xg::bench::run_torch(*it, reps, threads)
                                       : xg::bench::run_xgrad(*it, reps, threads);
         if (v < 0) return 3;
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    rounds = std::max(1, rounds), reps = std::max(1, reps), threads = std::max(1, threads);
     if (args.size() % 2) {
         std::fprintf(stderr,
                      "usage: bench_steps [--rounds R] [--reps N] [--threads T] "

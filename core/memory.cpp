@@ -11,7 +11,7 @@
 namespace xg {
 
 namespace {
-constexpr std::size_t kHeader = 64;  // keeps the data 64-byte aligned
+constexpr std::size_t kHeader = 64;  // keeps large buffers 64-byte aligned (small: malloc's 16)
 constexpr std::size_t kPage = 4096;
 
 struct Cache {
@@ -48,8 +48,9 @@ Cache& cache() {
     return *c;
 }
 
+// Whole pages for the data plus the header, so a power-of-two buffer does not take a page more.
 std::size_t block_size(std::size_t bytes) {
-    return (bytes + kHeader + kPage - 1) / kPage * kPage;
+    return (bytes + kPage - 1) / kPage * kPage + kHeader;
 }
 }  // namespace
 
@@ -87,7 +88,7 @@ void* cache_allocate(std::size_t bytes) {
     auto it = c.free.lower_bound(need);
     char* block = nullptr;
     std::size_t size = need;
-    if (it != c.free.end() && it->first - need <= it->first / 4) {
+    if (it != c.free.end() && it->first - need <= (it->first - kHeader) / 4) {
         size = it->first;
         block = static_cast<char*>(it->second);
         c.free.erase(it);
@@ -121,6 +122,10 @@ void cache_deallocate(void* p, std::size_t bytes) noexcept {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
     c.stats.allocated_bytes -= size;
+    if (size > c.stats.limit_bytes) {  // never fits: keep what is cached
+        std::free(block);
+        return;
+    }
     if (c.stats.cached_bytes + size > c.stats.limit_bytes) {
         c.trim(c.stats.limit_bytes > size ? c.stats.limit_bytes - size : 0);
         if (c.stats.cached_bytes + size > c.stats.limit_bytes) {

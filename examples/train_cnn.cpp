@@ -32,7 +32,7 @@ struct Flags {
     std::string optimizer = "adam";
     std::string scheduler = "onecycle";
     std::uint64_t seed = 0;
-    int threads = 1;
+    int threads = 0;
     int width = 16;
     std::string data_dir;
     std::string out_dir = "runs/train_cnn";
@@ -93,9 +93,9 @@ int main(int argc, char** argv) {
     app.add_option("--scheduler", f.scheduler, "onecycle (per step), step (x0.5 per epoch), none")
         ->check(CLI::IsMember({"onecycle", "step", "none"}));
     app.add_option("--seed", f.seed, "seed of initialization, dropout and batch order");
-    // One BLAS thread trains this model as fast as two here (its gemms are small) and does not
-    // collapse when the machine is busy; the DataLoader's worker uses the second core.
-    app.add_option("--threads", f.threads, "BLAS threads (0: the library's default, all cores)");
+    // With conv2d and pooling split over xgrad's OpenMP pool, two threads trained an epoch in
+    // 14.2-15.6 s against 16.4-18.2 s for one on a busy 2-core machine (docs/PERFORMANCE.md).
+    app.add_option("--threads", f.threads, "xgrad's threads (0: the library's default, all cores)");
     app.add_option("--width", f.width, "channels of the cnn's first conv")
         ->check(CLI::PositiveNumber);
     app.add_option("--data-dir", f.data_dir,

@@ -34,7 +34,7 @@ const std::vector<Case>& all_cases() {
         }
         v.push_back({"sgemm", "e. sgemm 1024x1024x1024", "ms", 2.0 * 1024 * 1024 * 1024});
         v.push_back({"overhead", "f. 1000 elementwise ops on 16 floats, fwd+bwd", "ms"});
-        v.push_back({"peak_rss", "g. peak resident memory, 200 LeNet steps", "MB"});
+        v.push_back({"peak_rss", "g. peak resident memory above start, 200 LeNet steps", "MB"});
         v.push_back({"rss_growth", "g. resident memory after 1000 LeNet steps vs 100", "%"});
         return v;
     }();
