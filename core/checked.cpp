@@ -26,9 +26,18 @@ void set_max_alloc_bytes(std::size_t bytes) {
 }
 
 std::size_t checked_numel(const char* op, const Shape& s, std::size_t elem_bytes) {
+    // Even an empty tensor gets strides (products of its trailing dims, signed in xtensor): the
+    // product of the nonzero dims must fit in ptrdiff_t.
+    std::size_t strides = 1;
+    bool empty = false;
     for (auto d : s) {
-        if (d == 0) return 0;
+        empty = empty || d == 0;
+        XG_CHECK(d == 0 || (!__builtin_mul_overflow(strides, d, &strides) &&
+                            strides <= std::size_t(PTRDIFF_MAX)),
+                 "{}: shape {} has too many elements (the product of its sizes overflows)", op,
+                 shape_str(s));
     }
+    if (empty) return 0;
     std::size_t n = 1, bytes = 0;
     for (auto d : s) {
         XG_CHECK(!__builtin_mul_overflow(n, d, &n),

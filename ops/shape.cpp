@@ -51,6 +51,7 @@ Shape infer_shape(const char* op, const Shape& in, const std::vector<std::int64_
     }
     XG_CHECK(shape_numel(out) == n, "{}: shape [{}] is invalid for input of size {} (shape {})", op,
              fmt::join(spec, ", "), n, in);
+    checked_numel(op, out, 1);  // an empty result's strides must fit too
     return out;
 }
 
