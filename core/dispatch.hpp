@@ -8,16 +8,22 @@
 
 namespace xg::detail {
 
-// Calls f(T{}) with T = float or double per `dtype`; int64 is an error naming the op.
+// Calls f(T{}) with T = float or double per `dtype`; int64 is an error naming the op. An
+// allocation failure inside f becomes xg::Error "op: out of memory", so every kernel run
+// through here names itself when memory runs out.
 template <class F>
 decltype(auto) dispatch_float(const char* op, Dtype dtype, F&& f) {
-    switch (dtype) {
-        case Dtype::float32:
-            return f(float{});
-        case Dtype::float64:
-            return f(double{});
-        default:
-            break;
+    try {
+        switch (dtype) {
+            case Dtype::float32:
+                return f(float{});
+            case Dtype::float64:
+                return f(double{});
+            default:
+                break;
+        }
+    } catch (const std::bad_alloc&) {
+        throw_out_of_memory(op);
     }
     throw Error(fmt::format("{}: expected a floating-point tensor (float32 or float64), got {}", op,
                             dtype));

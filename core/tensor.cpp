@@ -33,24 +33,6 @@ std::size_t shape_numel(const Shape& s) {
     return n;
 }
 
-std::size_t checked_numel(const char* op, const Shape& s) {
-    constexpr std::size_t limit = std::size_t(PTRDIFF_MAX) / sizeof(double);
-    std::size_t n = 1;
-    bool zero = false;
-    // An empty shape's nonzero sizes must fit too: xtensor computes the strides from them in
-    // signed arithmetic ([0, 2^62, 4] overflowed there; found by tests/fuzz/fuzz_tensor_ops).
-    for (auto d : s) {
-        if (d == 0) {
-            zero = true;
-            continue;
-        }
-        XG_CHECK(!__builtin_mul_overflow(n, d, &n) && n <= limit,
-                 "{}: shape {} has too many elements (the product of its sizes overflows)", op,
-                 shape_str(s));
-    }
-    return zero ? 0 : n;
-}
-
 std::string shape_str(const Shape& s) {
     return fmt::format("[{}]", fmt::join(s, ", "));
 }
@@ -260,7 +242,7 @@ const std::string& Tensor::name() const {
 namespace {
 // full() under the name of the factory the user called, so errors name it.
 Tensor fill_as(const char* op, const Shape& shape, double value, Dtype dtype) {
-    std::size_t n = checked_numel(op, shape);
+    std::size_t n = checked_numel(op, shape, dtype_size(dtype));
     if (dtype == int64) {
         // 2^63 is exactly representable; every double below it converts without overflow.
         XG_CHECK(std::isfinite(value) && value >= -9223372036854775808.0 &&
@@ -332,18 +314,21 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
                  "arange: values from {} to {} cannot be represented as int64", start, last);
     }
     auto n = static_cast<std::size_t>(count);
-    return detail::dispatch_all(dtype, [&](auto tag) {
-        using T = decltype(tag);
-        xg::array<T> a = xg::array<T>::from_shape({n});
-        for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + step * double(i));
-        return Tensor(std::move(a));
+    checked_numel("arange", Shape{n}, dtype_size(dtype));
+    return naming_oom("arange", [&] {
+        return detail::dispatch_all(dtype, [&](auto tag) {
+            using T = decltype(tag);
+            xg::array<T> a = xg::array<T>::from_shape({n});
+            for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + step * double(i));
+            return Tensor(std::move(a));
+        });
     });
 }
 
 namespace {
 template <class Draw>
 Tensor random_fill(const char* op, const Shape& shape, Dtype dtype, Draw draw) {
-    checked_numel(op, shape);
+    checked_numel(op, shape, dtype_size(dtype));
     return detail::dispatch_float(op, dtype, [&](auto tag) {
         using T = decltype(tag);
         xg::array<T> a = xg::array<T>::from_shape(shape);

@@ -89,6 +89,11 @@ RandomCrop::RandomCrop(std::size_t height, std::size_t width, std::size_t paddin
     : height_(height), width_(width), padding_(padding) {
     XG_CHECK(height > 0 && width > 0, "RandomCrop: size must be positive, got {}x{}", height,
              width);
+    // Below 2^60 the padded sizes and the signed offsets of the crop cannot overflow.
+    constexpr std::size_t kMax = std::size_t(1) << 60;
+    XG_CHECK(height < kMax && width < kMax && padding < kMax,
+             "RandomCrop: size {}x{} and padding {} must each be below 2^60", height, width,
+             padding);
 }
 
 Tensor RandomCrop::operator()(const Tensor& images, Generator& gen) const {
@@ -100,6 +105,7 @@ Tensor RandomCrop::operator()(const Tensor& images, Generator& gen) const {
     Shape out_shape = images.shape();
     out_shape[out_shape.size() - 2] = height_;
     out_shape[out_shape.size() - 1] = width_;
+    checked_numel("RandomCrop", out_shape, dtype_size(images.dtype()));
     auto run = [&, n = n, c = c, h = h, w = w](const auto& a, auto zero) {
         using T = decltype(zero);
         xg::array<T> out = xt::zeros<T>(out_shape);

@@ -58,6 +58,8 @@ LinearImpl::LinearImpl(const LinearOptions& o) : UnaryModule("Linear"), options(
     XG_CHECK(o.in_features() >= 0 && o.out_features() >= 0,
              "Linear: in_features and out_features must be non-negative, got {} and {}",
              o.in_features(), o.out_features());
+    checked_numel("Linear", {std::size_t(o.out_features()), std::size_t(o.in_features())},
+                  sizeof(float));
     weight = register_parameter(
         "weight", zeros({std::size_t(o.out_features()), std::size_t(o.in_features())}));
     if (o.bias()) bias = register_parameter("bias", zeros({std::size_t(o.out_features())}));
@@ -93,6 +95,20 @@ void check_conv(const char* layer, const Conv2dOptions& o) {
              o.groups());
     XG_CHECK(o.kernel_size().first > 0 && o.kernel_size().second > 0,
              "{}: kernel_size must be positive, got {}", layer, detail::py_pair(o.kernel_size()));
+    // The op checks these again at forward; refusing them here names the layer at once.
+    XG_CHECK(o.stride().first > 0 && o.stride().second > 0, "{}: stride must be positive, got {}",
+             layer, detail::py_pair(o.stride()));
+    XG_CHECK(o.padding().first >= 0 && o.padding().second >= 0,
+             "{}: padding must be non-negative, got {}", layer, detail::py_pair(o.padding()));
+    XG_CHECK(o.dilation().first > 0 && o.dilation().second > 0,
+             "{}: dilation must be positive, got {}", layer, detail::py_pair(o.dilation()));
+    XG_CHECK(o.output_padding().first >= 0 && o.output_padding().second >= 0,
+             "{}: output_padding must be non-negative, got {}", layer,
+             detail::py_pair(o.output_padding()));
+    checked_numel(layer,
+                  {std::size_t(o.out_channels()), std::size_t(o.in_channels() / o.groups()),
+                   std::size_t(o.kernel_size().first), std::size_t(o.kernel_size().second)},
+                  sizeof(float));
 }
 
 std::string conv_repr(const Conv2dOptions& o, bool transposed) {
@@ -169,9 +185,24 @@ namespace {
 std::string py_size(Pair2 p) {
     return p.first == p.second ? std::to_string(p.first) : detail::py_pair(p);
 }
+
+// Kernel, stride and padding refused at construction (the op checks them again with the input).
+template <class O>
+void check_pool(const char* layer, const O& o) {
+    const Pair2 k = o.kernel_size(), s = o.stride().value_or(k), p = o.padding();
+    XG_CHECK(k.first > 0 && k.second > 0, "{}: kernel_size must be positive, got {}", layer,
+             detail::py_pair(k));
+    XG_CHECK(s.first > 0 && s.second > 0, "{}: stride must be positive, got {}", layer,
+             detail::py_pair(s));
+    XG_CHECK(p.first >= 0 && p.second >= 0 && p.first <= k.first / 2 && p.second <= k.second / 2,
+             "{}: padding must be non-negative and at most half the kernel size {}, got {}", layer,
+             detail::py_pair(k), detail::py_pair(p));
+}
 }  // namespace
 
-MaxPool2dImpl::MaxPool2dImpl(const MaxPool2dOptions& o) : UnaryModule("MaxPool2d"), options(o) {}
+MaxPool2dImpl::MaxPool2dImpl(const MaxPool2dOptions& o) : UnaryModule("MaxPool2d"), options(o) {
+    check_pool("MaxPool2d", o);
+}
 
 Tensor MaxPool2dImpl::forward(const Tensor& x) {
     return max_pool2d(x, options);
@@ -184,7 +215,9 @@ std::string MaxPool2dImpl::extra_repr() const {
                        py_size(options.padding()));
 }
 
-AvgPool2dImpl::AvgPool2dImpl(const AvgPool2dOptions& o) : UnaryModule("AvgPool2d"), options(o) {}
+AvgPool2dImpl::AvgPool2dImpl(const AvgPool2dOptions& o) : UnaryModule("AvgPool2d"), options(o) {
+    check_pool("AvgPool2d", o);
+}
 
 Tensor AvgPool2dImpl::forward(const Tensor& x) {
     return avg_pool2d(x, options);
@@ -199,7 +232,10 @@ std::string AvgPool2dImpl::extra_repr() const {
 }
 
 AdaptiveAvgPool2dImpl::AdaptiveAvgPool2dImpl(Pair2 out)
-    : UnaryModule("AdaptiveAvgPool2d"), output_size(out) {}
+    : UnaryModule("AdaptiveAvgPool2d"), output_size(out) {
+    XG_CHECK(out.first > 0 && out.second > 0,
+             "AdaptiveAvgPool2d: output_size must be positive, got {}", detail::py_pair(out));
+}
 
 Tensor AdaptiveAvgPool2dImpl::forward(const Tensor& x) {
     return adaptive_avg_pool2d(x, output_size);

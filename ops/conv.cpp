@@ -305,24 +305,53 @@ ConvGeom make_geom(std::size_t n, std::size_t c, std::size_t h, std::size_t w, s
                     groups};
 }
 
+// The conv's buffers (output, one im2col slot, the input gradient) checked against the
+// allocation limit before any is allocated; elem is the bytes per element.
+void check_conv_sizes(const char* op, const ConvGeom& g, std::size_t elem) {
+    checked_numel(op, {g.n, g.f, g.oh, g.ow}, elem);
+    checked_numel(op, {g.n, g.c, g.h, g.w}, elem);
+    checked_numel(op, {g.c / g.groups, g.kh, g.kw, g.oh, g.ow}, elem);
+}
+
+std::int64_t as_int(const char* op, const char* what, std::size_t v) {
+    XG_CHECK(v <= std::size_t(INT64_MAX), "{}: {} {} does not fit in int64", op, what, v);
+    return static_cast<std::int64_t>(v);
+}
+
 // Geometry of a conv2d of an input of shape xs by a weight of shape ws (both 4-D, dims > 0).
-ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const Conv2dOptions& o) {
-    std::size_t groups = as_size(o.groups());
+ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const Conv2dOptions& o,
+                        std::size_t elem) {
+    std::size_t groups = as_size(o.groups()), cin = 0;
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
-    XG_CHECK(ws[1] * groups == xs[1], "{}: weight expects {} input channels, input has {}", op,
-             ws[1] * groups, xs[1]);
+    const bool wraps = __builtin_mul_overflow(ws[1], groups, &cin);
+    XG_CHECK(!wraps && cin == xs[1], "{}: weight expects {} input channels, input has {}", op,
+             wraps ? fmt::format("{} x {} (groups)", ws[1], groups) : std::to_string(cin), xs[1]);
     XG_CHECK(ws[0] % groups == 0,
              "{}: groups {} must divide the output channels (weight.size(0) = {})", op, groups,
              ws[0]);
-    ConvGeom g = make_geom(xs[0], xs[1], xs[2], xs[3], ws[0], 0, 0, ws, o.stride(), o.padding(),
-                           o.dilation(), groups);
-    std::size_t eh = g.dh * (g.kh - 1) + 1, ew = g.dw * (g.kw - 1) + 1;
-    XG_CHECK(eh <= g.h + 2 * g.ph && ew <= g.w + 2 * g.pw,
-             "{}: kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{}", op, g.kh,
-             g.kw, eh, ew, g.h + 2 * g.ph, g.w + 2 * g.pw);
-    g.oh = (g.h + 2 * g.ph - eh) / g.sh + 1;
-    g.ow = (g.w + 2 * g.pw - ew) / g.sw + 1;
+    auto extent = [op](const char* what, std::int64_t d, std::size_t k) {
+        return checked_add(op, what, checked_mul(op, what, d, as_int(op, what, k) - 1), 1);
+    };
+    auto padded = [op](const char* what, std::size_t in, std::int64_t p) {
+        return checked_add(op, what, as_int(op, what, in), checked_mul(op, what, 2, p));
+    };
+    const std::int64_t eh = extent("dilated kernel height", o.dilation().first, ws[2]),
+                       ew = extent("dilated kernel width", o.dilation().second, ws[3]),
+                       ph = padded("padded input height", xs[2], o.padding().first),
+                       pw = padded("padded input width", xs[3], o.padding().second);
+    XG_CHECK(eh <= ph && ew <= pw,
+             "{}: kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{}", op, ws[2],
+             ws[3], eh, ew, ph, pw);
+    const std::int64_t oh = conv_out_size(op, "height", as_int(op, "input height", xs[2]),
+                                          as_int(op, "kernel height", ws[2]), o.stride().first,
+                                          o.padding().first, o.dilation().first);
+    const std::int64_t ow = conv_out_size(op, "width", as_int(op, "input width", xs[3]),
+                                          as_int(op, "kernel width", ws[3]), o.stride().second,
+                                          o.padding().second, o.dilation().second);
+    ConvGeom g = make_geom(xs[0], xs[1], xs[2], xs[3], ws[0], as_size(oh), as_size(ow), ws,
+                           o.stride(), o.padding(), o.dilation(), groups);
+    check_conv_sizes(op, g, elem);
     return g;
 }
 
@@ -330,7 +359,7 @@ ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const Conv2dOptions& o) {
     check_conv_common("conv2d", x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     check_bias("conv2d", bias, weight.shape()[0]);
-    return conv2d_geom_of("conv2d", x.shape(), weight.shape(), o);
+    return conv2d_geom_of("conv2d", x.shape(), weight.shape(), o, dtype_size(x.dtype()));
 }
 
 // What conv_transpose2d must add to one side to map an output of g's (oh, ow) back to (h, w):
@@ -385,21 +414,23 @@ ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tens
              "or dilation ({}, {})",
              op, oph, opw, o.stride().first, o.stride().second, o.dilation().first,
              o.dilation().second);
-    check_bias(op, bias, ws[1] * groups);
-    auto out_size = [](std::int64_t in, std::int64_t s, std::int64_t p, std::int64_t d,
-                       std::int64_t k,
-                       std::int64_t op_) { return (in - 1) * s - 2 * p + d * (k - 1) + op_ + 1; };
-    std::int64_t oh =
-        out_size(static_cast<std::int64_t>(xs[2]), o.stride().first, o.padding().first,
-                 o.dilation().first, static_cast<std::int64_t>(ws[2]), oph);
-    std::int64_t ow =
-        out_size(static_cast<std::int64_t>(xs[3]), o.stride().second, o.padding().second,
-                 o.dilation().second, static_cast<std::int64_t>(ws[3]), opw);
+    std::size_t cout = 0;
+    XG_CHECK(!__builtin_mul_overflow(ws[1], groups, &cout),
+             "{}: output channels {} x {} (groups) overflow", op, ws[1], groups);
+    check_bias(op, bias, cout);
+    const std::int64_t oh = conv_transpose_out_size(
+        op, "height", as_int(op, "input height", xs[2]), as_int(op, "kernel height", ws[2]),
+        o.stride().first, o.padding().first, o.dilation().first, oph);
+    const std::int64_t ow = conv_transpose_out_size(
+        op, "width", as_int(op, "input width", xs[3]), as_int(op, "kernel width", ws[3]),
+        o.stride().second, o.padding().second, o.dilation().second, opw);
     XG_CHECK(oh > 0 && ow > 0,
              "{}: output size {}x{} is not positive (input {}x{}, padding ({}, {}) too large)", op,
              oh, ow, xs[2], xs[3], o.padding().first, o.padding().second);
-    return make_geom(xs[0], ws[1] * groups, as_size(oh), as_size(ow), xs[1], xs[2], xs[3], ws,
-                     o.stride(), o.padding(), o.dilation(), groups);
+    ConvGeom g = make_geom(xs[0], cout, as_size(oh), as_size(ow), xs[1], xs[2], xs[3], ws,
+                           o.stride(), o.padding(), o.dilation(), groups);
+    check_conv_sizes(op, g, dtype_size(x.dtype()));
+    return g;
 }
 
 template <class T>
@@ -495,7 +526,7 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
     }
     XG_CHECK(input.shape()[1] > 0 && input.shape()[2] > 0 && input.shape()[3] > 0,
              "{}: input has a zero-size dim (shape {})", op, input.shape());
-    ConvGeom g = conv2d_geom_of(op, input.shape(), weight_shape, opts);
+    ConvGeom g = conv2d_geom_of(op, input.shape(), weight_shape, opts, dtype_size(input.dtype()));
     const Shape& gs = grad_output.shape();
     XG_CHECK(gs.size() == 4 && gs[0] == g.n && gs[1] == g.f,
              "{}: grad_output must be ({}, {}, OH, OW) for input {} and weight {}, got shape {}",

@@ -149,6 +149,13 @@ Tensor softmax_forward(const char* op, const Tensor& x, std::size_t dim, bool lo
 
 // ---- shared by the losses ----
 
+// A Reduction made by casting an int is not one of the three: refused, not read as "sum".
+void check_reduction(const char* op, Reduction r) {
+    XG_CHECK(r == Reduction::none || r == Reduction::mean || r == Reduction::sum,
+             "{}: invalid reduction {} (expected Reduction::none, mean or sum)", op,
+             static_cast<int>(r));
+}
+
 void check_class_target(const char* op, const Tensor& x, const Tensor& target,
                         const Tensor& weight) {
     check_defined(op, x, "input");
@@ -309,6 +316,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
 
 Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o) {
     const char* op = "cross_entropy";
+    detail::check_reduction(op, o.reduction);
     detail::check_class_target(op, x, target, o.weight);
     const double eps = o.label_smoothing;
     XG_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got {}",
@@ -350,6 +358,7 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOp
 
 Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) {
     const char* op = "nll_loss";
+    detail::check_reduction(op, o.reduction);
     detail::check_class_target(op, x, target, o.weight);
     const std::size_t n = x.size(0), c = x.size(1);
     const std::vector<double> w = detail::class_weights(o.weight, c);
@@ -380,8 +389,10 @@ Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) 
 
 Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o) {
     const char* op = "multi_margin_loss";
+    detail::check_reduction(op, o.reduction);
     detail::check_class_target(op, x, target, o.weight);
     XG_CHECK(o.p == 1 || o.p == 2, "multi_margin_loss: p must be 1 or 2, got {}", o.p);
+    XG_CHECK(std::isfinite(o.margin), "multi_margin_loss: margin must be finite, got {}", o.margin);
     const std::size_t n = x.size(0), c = x.size(1);
     const std::vector<double> w = detail::class_weights(o.weight, c);
     const double margin = o.margin;
@@ -438,6 +449,7 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
 // ---- regression losses ----
 
 Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
+    detail::check_reduction("mse_loss", r);
     detail::check_pair("mse_loss", x, y);
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float("mse_loss", x.dtype(), [&](auto tag) {
@@ -459,6 +471,7 @@ Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
 }
 
 Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
+    detail::check_reduction("l1_loss", r);
     detail::check_pair("l1_loss", x, y);
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float("l1_loss", x.dtype(), [&](auto tag) {
@@ -481,6 +494,7 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
 Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
                                         const BceWithLogitsOptions& o) {
     const char* op = "binary_cross_entropy_with_logits";
+    detail::check_reduction(op, o.reduction);
     detail::check_pair(op, x, y);
     detail::check_broadcast_weight(op, o.weight, "weight", x);
     detail::check_broadcast_weight(op, o.pos_weight, "pos_weight", x);

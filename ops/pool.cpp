@@ -37,6 +37,9 @@ using idx = std::ptrdiff_t;
 void fixed_windows(std::size_t in, std::size_t out, idx k, idx s, idx p, bool include_pad,
                    std::vector<std::size_t>& st, std::vector<std::size_t>& en,
                    std::vector<double>& div) {
+    st.reserve(out);
+    en.reserve(out);
+    div.reserve(out);
     for (std::size_t o = 0; o < out; ++o) {
         idx a = static_cast<idx>(o) * s - p;
         idx b = std::min(a + k, static_cast<idx>(in) + p);
@@ -52,8 +55,13 @@ void fixed_windows(std::size_t in, std::size_t out, idx k, idx s, idx p, bool in
 // PyTorch's adaptive windows: [floor(o*in/out), ceil((o+1)*in/out)).
 void adaptive_windows(std::size_t in, std::size_t out, std::vector<std::size_t>& st,
                       std::vector<std::size_t>& en, std::vector<double>& div) {
+    using wide = unsigned __int128;  // o * in may exceed 64 bits for huge planes
+    st.reserve(out);
+    en.reserve(out);
+    div.reserve(out);
     for (std::size_t o = 0; o < out; ++o) {
-        std::size_t a = o * in / out, b = ((o + 1) * in + out - 1) / out;
+        auto a = static_cast<std::size_t>(wide(o) * in / out);
+        auto b = static_cast<std::size_t>((wide(o + 1) * in + out - 1) / out);
         st.push_back(a);
         en.push_back(b);
         div.push_back(static_cast<double>(b - a));
@@ -277,6 +285,14 @@ void check_input(const char* op, const Tensor& x) {
     XG_CHECK(x.dim() == 4, "{}: expected a 4-D input (N, C, H, W), got shape {}", op, x.shape());
 }
 
+// The output (N, C, oh, ow) and the windows' bookkeeping (a few words per output row and
+// column) checked against the allocation limit before anything is built.
+void check_pool_sizes(const char* op, const Tensor& x, std::size_t oh, std::size_t ow) {
+    checked_numel(op, {x.shape()[0], x.shape()[1], oh, ow}, dtype_size(x.dtype()));
+    checked_numel(op, {oh}, 3 * sizeof(std::size_t));
+    checked_numel(op, {ow}, 3 * sizeof(std::size_t));
+}
+
 // Validates kernel/stride/padding and builds PyTorch's floor-mode windows.
 Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2> stride, Pair2 p,
                    bool include_pad) {
@@ -288,25 +304,35 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
              s.second);
     XG_CHECK(p.first >= 0 && p.second >= 0, "{}: padding must be non-negative, got ({}, {})", op,
              p.first, p.second);
-    XG_CHECK(2 * p.first <= k.first && 2 * p.second <= k.second,
+    XG_CHECK(p.first <= k.first / 2 && p.second <= k.second / 2,
              "{}: padding ({}, {}) must be at most half the kernel size ({}, {})", op, p.first,
              p.second, k.first, k.second);
     XG_CHECK(x.shape()[2] > 0 && x.shape()[3] > 0, "{}: input has an empty plane (shape {})", op,
              x.shape());  // else a window lies wholly in the padding and has no argmax
     auto h = static_cast<std::int64_t>(x.shape()[2]), w = static_cast<std::int64_t>(x.shape()[3]);
-    XG_CHECK(k.first <= h + 2 * p.first && k.second <= w + 2 * p.second,
-             "{}: kernel {}x{} is larger than the padded input {}x{}", op, k.first, k.second,
-             h + 2 * p.first, w + 2 * p.second);
-    auto pw = std::make_shared<PoolWindows>();
-    pw->h = x.shape()[2];
-    pw->w = x.shape()[3];
-    auto oh = static_cast<std::size_t>((h + 2 * p.first - k.first) / s.first + 1);
-    auto ow = static_cast<std::size_t>((w + 2 * p.second - k.second) / s.second + 1);
-    detail::fixed_windows(pw->h, oh, k.first, s.first, p.first, include_pad, pw->hs, pw->he,
-                          pw->hdiv);
-    detail::fixed_windows(pw->w, ow, k.second, s.second, p.second, include_pad, pw->ws, pw->we,
-                          pw->wdiv);
-    return pw;
+    // p <= k / 2 above, so these cannot overflow unless k is near INT64_MAX: checked.
+    const std::int64_t hp =
+        checked_add(op, "padded input height", h, checked_mul(op, "padding", 2, p.first));
+    const std::int64_t wp =
+        checked_add(op, "padded input width", w, checked_mul(op, "padding", 2, p.second));
+    XG_CHECK(k.first <= hp && k.second <= wp,
+             "{}: kernel {}x{} is larger than the padded input {}x{}", op, k.first, k.second, hp,
+             wp);
+    auto oh =
+        static_cast<std::size_t>(conv_out_size(op, "height", h, k.first, s.first, p.first, 1));
+    auto ow =
+        static_cast<std::size_t>(conv_out_size(op, "width", w, k.second, s.second, p.second, 1));
+    check_pool_sizes(op, x, oh, ow);
+    return naming_oom(op, [&] {
+        auto pw = std::make_shared<PoolWindows>();
+        pw->h = x.shape()[2];
+        pw->w = x.shape()[3];
+        detail::fixed_windows(pw->h, oh, k.first, s.first, p.first, include_pad, pw->hs, pw->he,
+                              pw->hdiv);
+        detail::fixed_windows(pw->w, ow, k.second, s.second, p.second, include_pad, pw->ws, pw->we,
+                              pw->wdiv);
+        return Windows(pw);
+    });
 }
 
 }  // namespace
@@ -314,7 +340,8 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
 Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
     Windows pw = fixed_pool("max_pool2d", x, o.kernel_size(), o.stride(), o.padding(), true);
     Shape os = out_shape(x, *pw);
-    xg::array<std::int64_t> arg = xg::array<std::int64_t>::from_shape(os);
+    checked_numel("max_pool2d", os, sizeof(std::int64_t));  // the argmax indices
+    auto arg = naming_oom("max_pool2d", [&] { return xg::array<std::int64_t>::from_shape(os); });
     Tensor out = detail::dispatch_float("max_pool2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         auto y = xg::array<T>::from_shape(os);
@@ -345,11 +372,15 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size) {
     XG_CHECK(oh > 0 && ow > 0, "{}: output_size must be positive, got ({}, {})", op, oh, ow);
     XG_CHECK(x.shape()[2] > 0 && x.shape()[3] > 0, "{}: input has an empty plane (shape {})", op,
              x.shape());
-    auto pw = std::make_shared<PoolWindows>();
-    pw->h = x.shape()[2];
-    pw->w = x.shape()[3];
-    detail::adaptive_windows(pw->h, static_cast<std::size_t>(oh), pw->hs, pw->he, pw->hdiv);
-    detail::adaptive_windows(pw->w, static_cast<std::size_t>(ow), pw->ws, pw->we, pw->wdiv);
+    check_pool_sizes(op, x, static_cast<std::size_t>(oh), static_cast<std::size_t>(ow));
+    Windows pw = naming_oom(op, [&] {
+        auto w = std::make_shared<PoolWindows>();
+        w->h = x.shape()[2];
+        w->w = x.shape()[3];
+        detail::adaptive_windows(w->h, static_cast<std::size_t>(oh), w->hs, w->he, w->hdiv);
+        detail::adaptive_windows(w->w, static_cast<std::size_t>(ow), w->ws, w->we, w->wdiv);
+        return Windows(w);
+    });
     return window_avg(x, pw, "AdaptiveAvgPool2dBackward", "AdaptiveAvgPool2dBackwardBackward");
 }
 

@@ -67,7 +67,7 @@ std::size_t reduced_count(const Shape& s, const std::vector<std::size_t>& axes) 
 // Reduces x over `axes` with an xtensor reducer (empty axes, as for a 0-d tensor: a copy).
 template <class T, class R>
 xg::array<T> reduce_raw(const xg::array<T>& x, const std::vector<std::size_t>& axes, bool keepdim,
-                         R&& reducer) {
+                        R&& reducer) {
     if (axes.empty()) return x;
     if (x.size() == 0) {  // xtensor's reducers crash on empty input; an empty sum is 0
         Shape out = detail::keepdim_shape(x.shape(), axes);
@@ -84,12 +84,32 @@ xg::array<T> reduce_raw(const xg::array<T>& x, const std::vector<std::size_t>& a
     return xg::array<T>(reducer(x, axes, now));
 }
 
-// Sums over sorted axes with flat loops, one run of adjacent axes at a time (innermost first),
-// each seen as (outer, r, inner): inner == 1 sums contiguous runs, otherwise rows are added
-// elementwise. xtensor's reducers step through indices and were 5x slower.
+// One pass of sum_axes: src seen as (outer, r, inner) summed over r into dst (outer, inner);
+// inner == 1 sums contiguous runs, otherwise rows are added elementwise. Allocates nothing and
+// cannot throw: GCC 12 compiles a call to a target_clones function as a call that never throws,
+// so an exception leaving one ends in std::terminate (see XG_SIMD_CLONES).
 template <class T>
-XG_SIMD_CLONES xg::array<T> sum_axes(const xg::array<T>& x, const std::vector<std::size_t>& axes,
-                                      bool keepdim) {
+XG_SIMD_CLONES void sum_pass(const T* src, T* dst, std::size_t outer, std::size_t r,
+                             std::size_t inner) {
+    for (std::size_t o = 0; o < outer; ++o) {
+        const T* block = src + o * r * inner;
+        T* row = dst + o * inner;
+        if (inner == 1) {
+            row[0] = static_cast<T>(detail::sum_run(block, r));
+            continue;
+        }
+        std::fill(row, row + inner, T(0));
+        for (std::size_t k = 0; k < r; ++k) {
+            const T* in = block + k * inner;
+            for (std::size_t i = 0; i < inner; ++i) row[i] += in[i];
+        }
+    }
+}
+
+// Sums over sorted axes with flat loops, one run of adjacent axes at a time (innermost first).
+// xtensor's reducers step through indices and were 5x slower.
+template <class T>
+xg::array<T> sum_axes(const xg::array<T>& x, const std::vector<std::size_t>& axes, bool keepdim) {
     Shape cur(x.shape().begin(), x.shape().end());
     xg::array<T> data;
     const T* src = x.data();  // the input, then each pass's result
@@ -102,20 +122,7 @@ XG_SIMD_CLONES xg::array<T> sum_axes(const xg::array<T>& x, const std::vector<st
             (d < first ? outer : d <= last ? r : inner) *= cur[d];
         for (std::size_t d = first; d <= last; ++d) cur[d] = 1;
         auto out = xg::array<T>::from_shape(cur);
-        T* dst = out.data();
-        for (std::size_t o = 0; o < outer; ++o) {
-            const T* block = src + o * r * inner;
-            T* row = dst + o * inner;
-            if (inner == 1) {
-                row[0] = static_cast<T>(detail::sum_run(block, r));
-                continue;
-            }
-            std::fill(row, row + inner, T(0));
-            for (std::size_t k = 0; k < r; ++k) {
-                const T* in = block + k * inner;
-                for (std::size_t i = 0; i < inner; ++i) row[i] += in[i];
-            }
-        }
+        sum_pass(src, out.data(), outer, r, inner);
         data = std::move(out);
         src = data.data();
         e = b;
@@ -211,6 +218,7 @@ Tensor expand(const Tensor& a, const Shape& shape) {
     XG_CHECK(detail::is_broadcastable_to(a.shape(), shape), "expand: cannot broadcast {} to {}",
              a.shape(), shape);
     if (a.shape() == shape) return detail::alias("ExpandBackward", a);
+    checked_numel("expand", shape, dtype_size(a.dtype()));
     Tensor out = detail::dispatch_float("expand", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (a.numel() == 1) {  // the gradient of a full reduction: a fill, not a broadcast walk
@@ -322,7 +330,7 @@ namespace {
 // ties, NaN counts as the extreme (as in torch).
 template <class T>
 xg::array<std::int64_t> arg_extreme_raw(const xg::array<T>& x, bool is_max, std::size_t outer,
-                                         std::size_t n, std::size_t inner, const Shape& shape) {
+                                        std::size_t n, std::size_t inner, const Shape& shape) {
     xg::array<std::int64_t> r = xg::array<std::int64_t>::from_shape(shape);
     const T* p = x.data();
     std::int64_t* q = r.data();

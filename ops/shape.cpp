@@ -53,6 +53,7 @@ Shape infer_shape(const char* op, const Shape& in, const std::vector<std::int64_
     checked_numel(op, out);  // an empty shape's nonzero sizes must fit as well
     XG_CHECK(shape_numel(out) == n, "{}: shape [{}] is invalid for input of size {} (shape {})", op,
              fmt::join(spec, ", "), n, in);
+    checked_numel(op, out, 1);  // an empty result's strides must fit too
     return out;
 }
 
@@ -104,8 +105,11 @@ Tensor flatten(const Tensor& a, std::int64_t start_dim, std::int64_t end_dim) {
     XG_CHECK(s <= e, "flatten: start_dim {} comes after end_dim {}", start_dim, end_dim);
     Shape out;
     for (std::size_t i = 0; i < s; ++i) out.push_back(a.shape()[i]);
-    std::size_t n = 1;
-    for (std::size_t i = s; i <= e; ++i) n *= a.shape()[i];
+    std::size_t n = 1;  // may overflow only for an empty tensor with huge dims
+    for (std::size_t i = s; i <= e; ++i) {
+        XG_CHECK(!__builtin_mul_overflow(n, a.shape()[i], &n),
+                 "flatten: flattening dims {}..{} of shape {} overflows the size", s, e, a.shape());
+    }
     out.push_back(n);
     for (std::size_t i = e + 1; i < a.dim(); ++i) out.push_back(a.shape()[i]);
     return reshape_to("FlattenBackward", a, out);
@@ -242,7 +246,7 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, 
         step >= 1 && 0 <= start && start <= end && end <= static_cast<std::int64_t>(in_shape[d]),
         "slice_backward: invalid range {}:{}:{} for dim {} of {}", start, end, step, d, in_shape);
     Shape expect = in_shape;
-    std::int64_t len = end > start ? (end - start - 1) / step + 1 : 0;  // no overflow at big steps
+    std::int64_t len = end > start ? (end - start - 1) / step + 1 : 0;  // no overflow near 2^63
     expect[d] = static_cast<std::size_t>(len);
     XG_CHECK(g.shape() == expect, "slice_backward: grad has shape {}, expected {}", g.shape(),
              expect);
@@ -273,7 +277,6 @@ Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t
     start = clamp_bound(start, n);
     end = std::max(clamp_bound(end, n), start);
     Shape out_shape = a.shape();
-    // Rounded up without end - start + step - 1, which overflows for a step near INT64_MAX.
     out_shape[d] = static_cast<std::size_t>(end > start ? (end - start - 1) / step + 1 : 0);
     Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -396,6 +399,9 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value)
              "pad: pads [{}] must have an even length of at most 2 * {} (the input {} has {} "
              "dims), got {}",
              fmt::join(pads, ", "), a.dim(), a.shape(), a.dim(), pads.size());
+    XG_CHECK(a.dtype() != int64 || (std::isfinite(value) && value >= -9223372036854775808.0 &&
+                                    value < 9223372036854775808.0),
+             "pad: value {} cannot be represented as int64 (the input's dtype)", value);
     const std::size_t nd = a.dim();
     Shape out_shape = a.shape();
     xt::xstrided_slice_vector src(nd, xt::all()), dst(nd, xt::all());
@@ -404,31 +410,28 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value)
         const std::size_t d = nd - 1 - p;
         const std::int64_t lo = pads[2 * p], hi = pads[2 * p + 1];
         const auto n = static_cast<std::int64_t>(a.shape()[d]);
-        // Bounded before negating or adding them: pads near INT64_MIN/MAX must not overflow.
-        XG_CHECK(lo >= -n && hi >= -n &&
-                     std::max<std::int64_t>(0, -lo) + std::max<std::int64_t>(0, -hi) <= n,
+        XG_CHECK(lo != INT64_MIN && hi != INT64_MIN, "pad: pad width {} is out of range",
+                 std::min(lo, hi));  // its negation (the backward's pad) overflows
+        const std::int64_t crop_lo = std::max<std::int64_t>(0, -lo);
+        const std::int64_t crop_hi = std::max<std::int64_t>(0, -hi);
+        XG_CHECK(crop_lo <= n && crop_hi <= n - crop_lo,
                  "pad: pads {} and {} crop more than the {} elements of dim {} (input {})", lo, hi,
                  n, d, a.shape());
-        std::int64_t size = 0;
-        XG_CHECK(!__builtin_add_overflow(n, lo, &size) && !__builtin_add_overflow(size, hi, &size),
-                 "pad: pads {} and {} overflow the size of dim {} ({} elements; input {})", lo, hi,
-                 d, n, a.shape());
-        const std::int64_t crop_lo = std::max<std::int64_t>(0, -lo);
-        const std::int64_t keep = n - crop_lo - std::max<std::int64_t>(0, -hi);
-        out_shape[d] = static_cast<std::size_t>(size);
+        out_shape[d] = static_cast<std::size_t>(checked_add(
+            "pad", "the padded size", checked_add("pad", "the padded size", n, lo), hi));
+        const std::int64_t keep = n - crop_lo - crop_hi;
         nothing_kept = nothing_kept || keep == 0;
         src[d] = xt::range(crop_lo, crop_lo + keep);
         dst[d] = xt::range(std::max<std::int64_t>(0, lo), std::max<std::int64_t>(0, lo) + keep);
     }
-    const std::size_t out_numel = checked_numel("pad", out_shape);
+    checked_numel("pad", out_shape, dtype_size(a.dtype()));
     if (a.dtype() == int64) {  // 2^63 is exact; every double below it converts without overflow
         XG_CHECK(std::isfinite(value) && value >= -9223372036854775808.0 &&
                      value < 9223372036854775808.0,
                  "pad: value {} cannot be represented as int64", value);
     }
-    Tensor out;
-    try {
-        out = detail::dispatch_all(a.dtype(), [&](auto tag) {
+    Tensor out = naming_oom("pad", [&] {
+        return detail::dispatch_all(a.dtype(), [&](auto tag) {
             using T = decltype(tag);
             xg::array<T> r = xg::array<T>::from_shape(out_shape);
             r.fill(static_cast<T>(value));
@@ -440,10 +443,7 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value)
             }
             return Tensor(std::move(r));
         });
-    } catch (const std::bad_alloc&) {
-        throw Error(fmt::format("pad: out of memory allocating {} elements of {} (shape {})",
-                                out_numel, dtype_name(a.dtype()), out_shape));
-    }
+    });
     if (auto node = record("ConstantPadNdBackward", {a}, {out})) {
         std::vector<std::int64_t> neg(pads.size());
         for (std::size_t i = 0; i < pads.size(); ++i) neg[i] = -pads[i];

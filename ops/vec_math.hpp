@@ -14,6 +14,10 @@
 // CPU has it. No FMA, so every machine computes the same bits. XGRAD_NO_SIMD_CLONES (CMake option
 // of that name, on under the sanitizers) compiles the baseline only: the clones' ifunc resolvers
 // run before a sanitizer runtime is initialized, which crashes ThreadSanitizer at load.
+// Rule: a function marked XG_SIMD_CLONES must not throw, nor call anything that may (no
+// allocation, no checks): GCC 12 compiles a call through the clones' dispatcher as a call that
+// cannot throw, so an exception leaving a clone ends in std::terminate (a std::bad_alloc in the
+// dim-wise sum did). Allocate and check in the caller; pass raw pointers in.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(XGRAD_NO_SIMD_CLONES)
 #define XG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))

@@ -110,6 +110,7 @@ Tensor Optimizer::step(const std::function<Tensor()>& closure) {
         loss = closure();
     }
     NoGradGuard no_grad;
+    check_step();
     for (auto& group : groups_) {
         for (auto& p : group.params) {
             Tensor g = p.grad();
@@ -118,6 +119,31 @@ Tensor Optimizer::step(const std::function<Tensor()>& closure) {
         }
     }
     return loss;
+}
+
+// Everything step() relies on, checked before the first parameter changes, so a refused step
+// leaves every parameter and buffer as it was: the options (param_groups() lets them be changed
+// by hand), and each gradient's and buffer's dtype and shape against its parameter's (a model
+// moved to another dtype after its grads or buffers were made no longer matches).
+void Optimizer::check_step() const {
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        validate(groups_[gi].options);
+        for (std::size_t i = 0; i < groups_[gi].params.size(); ++i) {
+            const Tensor& p = groups_[gi].params[i];
+            Tensor g = p.grad();
+            if (!g.defined()) continue;
+            XG_CHECK(g.dtype() == p.dtype() && g.shape() == p.shape(),
+                     "{}: step: parameter {} of group {} is {} {} but its grad is {} {}", type_, i,
+                     gi, p.dtype(), p.shape(), g.dtype(), g.shape());
+            auto it = state_.find(p.impl());
+            if (it == state_.end()) continue;
+            for (const auto& [name, buf] : it->second.buffers) {
+                XG_CHECK(buf.dtype() == p.dtype() && buf.shape() == p.shape(),
+                         "{}: step: parameter {} of group {} is {} {} but its state '{}' is {} {}",
+                         type_, i, gi, p.dtype(), p.shape(), name, buf.dtype(), buf.shape());
+            }
+        }
+    }
 }
 
 void Optimizer::zero_grad(bool set_to_none) {

@@ -99,6 +99,8 @@ class Optimizer {
     virtual std::vector<std::string> buffer_names(const OptimizerOptions& o) const = 0;
     // Call from the derived constructor: validates the defaults and the groups.
     void init();
+    // step()'s checks of options, grads and buffers, made before anything is updated.
+    void check_step() const;
 
   private:
     std::string type_;

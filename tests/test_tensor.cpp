@@ -461,11 +461,8 @@ TEST_CASE("factories: overflowing shapes, unrepresentable int64 values, undefine
     CHECK_THROWS_WITH_AS(xg::reshape(xg::zeros({0}), {std::int64_t(1) << 62, 4}),
                          doctest::Contains("reshape: shape [4611686018427387904, 4] has too many"),
                          Error);
-    // An empty shape is fine while its nonzero sizes could be allocated: past that, xtensor's
-    // strides overflow (UBSan found it through tests/fuzz/fuzz_tensor_ops), so it is refused.
-    CHECK(xg::zeros({0, std::size_t{1} << 20, std::size_t{1} << 20}).numel() == 0);
-    CHECK_THROWS_WITH_AS(xg::zeros({0, big, big}),
-                         doctest::Contains("zeros: shape [0, 1099511627776, 1099511627776] has "
-                                           "too many elements"),
-                         Error);
+    const std::size_t b31 = std::size_t(1) << 31;
+    CHECK(xg::zeros({0, b31, b31}).numel() == 0);  // an empty tensor with huge dims is fine...
+    // ...as long as its strides (products of the nonzero dims) fit in ptrdiff_t
+    CHECK_THROWS_WITH_AS(xg::zeros({0, big, big}), doctest::Contains("zeros: shape"), Error);
 }
