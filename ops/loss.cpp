@@ -269,7 +269,8 @@ Tensor softplus(const Tensor& x) {
 
 // ---- softmax / log_softmax ----
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {
+Tensor softmax(const Tensor& x, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("softmax", x, "input");
     XG_CHECK(x.dim() > 0, "softmax: input must have at least 1 dim, got a 0-d tensor");
     const std::size_t d = detail::wrap_dim("softmax", dim, x.dim());
@@ -287,7 +288,8 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     return out;
 }
 
-Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+Tensor log_softmax(const Tensor& x, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("log_softmax", x, "input");
     XG_CHECK(x.dim() > 0, "log_softmax: input must have at least 1 dim, got a 0-d tensor");
     const std::size_t d = detail::wrap_dim("log_softmax", dim, x.dim());
@@ -307,7 +309,9 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
 
 // ---- class-index losses ----
 
-Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o) {
+Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o,
+                     Site site) {
+    detail::SiteScope at(site);
     const char* op = "cross_entropy";
     detail::check_class_target(op, x, target, o.weight);
     const double eps = o.label_smoothing;
@@ -348,7 +352,8 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOp
     return out;
 }
 
-Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) {
+Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o, Site site) {
+    detail::SiteScope at(site);
     const char* op = "nll_loss";
     detail::check_class_target(op, x, target, o.weight);
     const std::size_t n = x.size(0), c = x.size(1);
@@ -378,7 +383,9 @@ Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) 
     return out;
 }
 
-Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o) {
+Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o,
+                         Site site) {
+    detail::SiteScope at(site);
     const char* op = "multi_margin_loss";
     detail::check_class_target(op, x, target, o.weight);
     XG_CHECK(o.p == 1 || o.p == 2, "multi_margin_loss: p must be 1 or 2, got {}", o.p);
@@ -437,7 +444,8 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
 
 // ---- regression losses ----
 
-Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
+Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
+    detail::SiteScope at(site);
     detail::check_pair("mse_loss", x, y);
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float("mse_loss", x.dtype(), [&](auto tag) {
@@ -458,7 +466,8 @@ Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
     return out;
 }
 
-Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
+Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
+    detail::SiteScope at(site);
     detail::check_pair("l1_loss", x, y);
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float("l1_loss", x.dtype(), [&](auto tag) {
@@ -479,7 +488,8 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
-                                        const BceWithLogitsOptions& o) {
+                                        const BceWithLogitsOptions& o, Site site) {
+    detail::SiteScope at(site);
     const char* op = "binary_cross_entropy_with_logits";
     detail::check_pair(op, x, y);
     detail::check_broadcast_weight(op, o.weight, "weight", x);
