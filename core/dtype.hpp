@@ -35,7 +35,7 @@ constexpr Dtype dtype_of<std::int64_t>() {
     return Dtype::int64;
 }
 
-// Same type as xt::xarray<T>::shape_type, so shapes move between xgrad and xtensor for free.
+// Same type as xg::array<T>::shape_type, so shapes move between xgrad and xtensor for free.
 using Shape = xt::dynamic_shape<std::size_t>;
 
 std::size_t shape_numel(const Shape& s);

@@ -1,50 +1,146 @@
-// glibc's malloc serves blocks above 128 KB with fresh mmap pages and gives freed memory at the
-// top of the heap back to the OS beyond a small threshold. A training step frees and
-// reallocates the same large buffers every iteration, so every step pays page faults on every
-// activation: relu forward + backward on 8 MB took 13 ms standalone against 1.9 ms with the
-// memory kept (docs/PERFORMANCE.md). The first tensor therefore raises both thresholds: blocks
-// up to 32 MB come from the heap and up to 256 MB of freed memory stays for reuse.
-// XGRAD_MALLOC_TUNING=0, or setting glibc's own MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_,
-// leaves malloc as it is; so does AddressSanitizer, whose allocator refuses mallopt.
+// The buffer cache (core/memory.hpp). Large buffers carry a 64-byte header holding their real
+// size, so a freed block can serve any later request between 3/4 of its size and its size;
+// free blocks sit in a size-ordered multimap and the best fit is taken. One mutex: the
+// DataLoader's worker allocates batches while the training thread frees activations.
 #include "core/memory.hpp"
 
 #include <cstdlib>
-#include <cstring>
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
+#include <map>
+#include <mutex>
 
 namespace xg {
 
 namespace {
-bool tuned = false;
+constexpr std::size_t kHeader = 64;  // keeps large buffers 64-byte aligned (small: malloc's 16)
+constexpr std::size_t kPage = 4096;
 
-bool tune() {
-#if defined(__GLIBC__)
-    const char* opt = std::getenv("XGRAD_MALLOC_TUNING");
-    if (opt && std::strcmp(opt, "0") == 0) return false;
-    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_"))
-        return false;
-    const bool a = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
-    const bool b = mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1;
-    return a && b;
-#else
-    return false;
-#endif
+struct Cache {
+    std::mutex mu;
+    std::multimap<std::size_t, void*> free;  // block size -> block (header included)
+    CacheStats stats;
+
+    Cache() {
+        stats.limit_bytes = std::size_t(1) << 30;
+        if (const char* e = std::getenv("XGRAD_CACHE_LIMIT_MB")) {
+            char* end = nullptr;
+            unsigned long long mb = std::strtoull(e, &end, 10);
+            if (end != e && *end == 0) stats.limit_bytes = static_cast<std::size_t>(mb) << 20;
+        }
+    }
+    void note_peak() {
+        std::size_t total = stats.allocated_bytes + stats.cached_bytes;
+        if (total > stats.peak_bytes) stats.peak_bytes = total;
+    }
+    // Frees cached blocks, largest first, until at most `keep` bytes stay. Caller holds mu.
+    void trim(std::size_t keep) {
+        while (stats.cached_bytes > keep && !free.empty()) {
+            auto it = std::prev(free.end());
+            stats.cached_bytes -= it->first;
+            std::free(it->second);
+            free.erase(it);
+        }
+    }
+};
+
+// Never destroyed: tensors in static objects may be freed after main returns.
+Cache& cache() {
+    static Cache* c = new Cache();
+    return *c;
+}
+
+// Whole pages for the data plus the header, so a power-of-two buffer does not take a page more.
+std::size_t block_size(std::size_t bytes) {
+    return (bytes + kPage - 1) / kPage * kPage + kHeader;
 }
 }  // namespace
 
-bool allocator_tuned() {
-    detail::tune_allocator_once();
-    return tuned;
+CacheStats cache_stats() {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    return c.stats;
+}
+
+void empty_cache() {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.trim(0);
+}
+
+void set_cache_limit(std::size_t bytes) {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.stats.limit_bytes = bytes;
+    c.trim(bytes);
 }
 
 namespace detail {
-void tune_allocator_once() {
-    static const bool once = (tuned = tune(), true);
-    (void)once;
+
+void* cache_allocate(std::size_t bytes) {
+    if (bytes < cache_min_bytes) {
+        void* p = std::malloc(bytes ? bytes : 1);
+        if (!p) throw std::bad_alloc();
+        return p;
+    }
+    if (bytes > std::size_t(-1) / 2) throw std::bad_alloc();
+    const std::size_t need = block_size(bytes);
+    Cache& c = cache();
+    std::unique_lock<std::mutex> lock(c.mu);
+    auto it = c.free.lower_bound(need);
+    char* block = nullptr;
+    std::size_t size = need;
+    if (it != c.free.end() && it->first - need <= (it->first - kHeader) / 4) {
+        size = it->first;
+        block = static_cast<char*>(it->second);
+        c.free.erase(it);
+        c.stats.cached_bytes -= size;
+        ++c.stats.hits;
+    } else {
+        ++c.stats.misses;
+        lock.unlock();
+        block = static_cast<char*>(std::aligned_alloc(kHeader, size));
+        if (!block) {  // out of memory: give the cache back and try once more
+            empty_cache();
+            block = static_cast<char*>(std::aligned_alloc(kHeader, size));
+            if (!block) throw std::bad_alloc();
+        }
+        lock.lock();
+    }
+    *reinterpret_cast<std::size_t*>(block) = size;
+    c.stats.allocated_bytes += size;
+    c.note_peak();
+    return block + kHeader;
 }
+
+void cache_deallocate(void* p, std::size_t bytes) noexcept {
+    if (!p) return;
+    if (bytes < cache_min_bytes) {
+        std::free(p);
+        return;
+    }
+    char* block = static_cast<char*>(p) - kHeader;
+    const std::size_t size = *reinterpret_cast<std::size_t*>(block);
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.stats.allocated_bytes -= size;
+    if (size > c.stats.limit_bytes) {  // never fits: keep what is cached
+        std::free(block);
+        return;
+    }
+    if (c.stats.cached_bytes + size > c.stats.limit_bytes) {
+        c.trim(c.stats.limit_bytes > size ? c.stats.limit_bytes - size : 0);
+        if (c.stats.cached_bytes + size > c.stats.limit_bytes) {
+            std::free(block);
+            return;
+        }
+    }
+    try {
+        c.free.emplace(size, block);
+        c.stats.cached_bytes += size;
+    } catch (...) {  // no memory for the map node: release the block instead
+        std::free(block);
+    }
+}
+
 }  // namespace detail
 
 }  // namespace xg

@@ -495,7 +495,7 @@ class Loader {
 
     template <class T>
     Tensor read_tensor(int fd, const Entry& e, std::uint64_t data_start) {
-        xt::xarray<T> a(e.spec.shape);  // size already checked against the file
+        xg::array<T> a(e.spec.shape);  // size already checked against the file
         std::size_t n = a.size() * sizeof(T);
         if (!read_at(fd, a.data(), n, data_start + e.begin))
             fail("tensor {}: unexpected end of file (was it changed while loading?)",

@@ -53,17 +53,16 @@ std::string shape_str(const Shape& s) {
 
 namespace {
 template <class T>
-std::shared_ptr<TensorImpl> make_impl(xt::xarray<T>&& a) {
-    detail::tune_allocator_once();
+std::shared_ptr<TensorImpl> make_impl(xg::array<T>&& a) {
     auto impl = std::make_shared<TensorImpl>();
     impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0, {}});
     return impl;
 }
 }  // namespace
 
-Tensor::Tensor(xt::xarray<float> a) : impl_(make_impl(std::move(a))) {}
-Tensor::Tensor(xt::xarray<double> a) : impl_(make_impl(std::move(a))) {}
-Tensor::Tensor(xt::xarray<std::int64_t> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xg::array<float> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xg::array<double> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xg::array<std::int64_t> a) : impl_(make_impl(std::move(a))) {}
 
 const TensorImpl& Tensor::checked() const {
     XG_CHECK(impl_ != nullptr, "Tensor: operation on an undefined tensor");
@@ -88,18 +87,18 @@ std::size_t Tensor::size(std::int64_t d) const {
 }
 
 template <class T>
-const xt::xarray<T>& Tensor::data() const {
-    const auto* a = std::get_if<xt::xarray<T>>(&checked().storage->array);
+const xg::array<T>& Tensor::data() const {
+    const auto* a = std::get_if<xg::array<T>>(&checked().storage->array);
     XG_CHECK(a != nullptr, "data: tensor has dtype {}, requested {}", dtype(), dtype_of<T>());
     return *a;
 }
 
 template <class T>
-xt::xarray<T>& Tensor::mutable_data() {
+xg::array<T>& Tensor::mutable_data() {
     XG_CHECK(!(is_leaf() && requires_grad() && GradMode::is_enabled()),
              "mutable_data: a leaf tensor that requires grad cannot be modified in place while "
              "grad mode is on (use xg::NoGradGuard)");
-    auto* a = std::get_if<xt::xarray<T>>(&impl_->storage->array);
+    auto* a = std::get_if<xg::array<T>>(&impl_->storage->array);
     XG_CHECK(a != nullptr, "mutable_data: tensor has dtype {}, requested {}", dtype(),
              dtype_of<T>());
     ++impl_->storage->version;
@@ -119,12 +118,12 @@ std::vector<double> Tensor::to_vector() const {
                       checked().storage->array);
 }
 
-template const xt::xarray<float>& Tensor::data<float>() const;
-template const xt::xarray<double>& Tensor::data<double>() const;
-template const xt::xarray<std::int64_t>& Tensor::data<std::int64_t>() const;
-template xt::xarray<float>& Tensor::mutable_data<float>();
-template xt::xarray<double>& Tensor::mutable_data<double>();
-template xt::xarray<std::int64_t>& Tensor::mutable_data<std::int64_t>();
+template const xg::array<float>& Tensor::data<float>() const;
+template const xg::array<double>& Tensor::data<double>() const;
+template const xg::array<std::int64_t>& Tensor::data<std::int64_t>() const;
+template xg::array<float>& Tensor::mutable_data<float>();
+template xg::array<double>& Tensor::mutable_data<double>();
+template xg::array<std::int64_t>& Tensor::mutable_data<std::int64_t>();
 template float Tensor::item<float>() const;
 template double Tensor::item<double>() const;
 template std::int64_t Tensor::item<std::int64_t>() const;
@@ -139,7 +138,7 @@ Tensor Tensor::to(Dtype d, Site site) const {
              d);
     Tensor out = detail::dispatch_all(d, [&](auto tag) {
         using T = decltype(tag);
-        return std::visit([](const auto& a) { return Tensor(xt::xarray<T>(xt::cast<T>(a))); },
+        return std::visit([](const auto& a) { return Tensor(xg::array<T>(xt::cast<T>(a))); },
                           impl_->storage->array);
     });
     if (auto node = record("ToCopyBackward", {*this}, {out})) {
@@ -217,8 +216,8 @@ void Tensor::retain_grad() {
         if (!self) return Tensor();
         Tensor sum = detail::dispatch_float("retain_grad", g.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            if (!self->grad) return Tensor(xt::xarray<T>(g.data<T>()));
-            return Tensor(xt::xarray<T>(Tensor(self->grad).data<T>() + g.data<T>()));
+            if (!self->grad) return Tensor(xg::array<T>(g.data<T>()));
+            return Tensor(xg::array<T>(Tensor(self->grad).data<T>() + g.data<T>()));
         });
         self->grad = sum.impl_ptr();
         return Tensor();
@@ -269,7 +268,7 @@ Tensor fill_as(const char* op, const Shape& shape, double value, Dtype dtype) {
     try {
         return detail::dispatch_all(dtype, [&](auto tag) {
             using T = decltype(tag);
-            xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+            xg::array<T> a = xg::array<T>::from_shape(shape);
             a.fill(static_cast<T>(value));
             return Tensor(std::move(a));
         });
@@ -333,7 +332,7 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
     auto n = static_cast<std::size_t>(count);
     return detail::dispatch_all(dtype, [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> a = xt::xarray<T>::from_shape({n});
+        xg::array<T> a = xg::array<T>::from_shape({n});
         for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + step * double(i));
         return Tensor(std::move(a));
     });
@@ -345,7 +344,7 @@ Tensor random_fill(const char* op, const Shape& shape, Dtype dtype, Draw draw) {
     checked_numel(op, shape);
     return detail::dispatch_float(op, dtype, [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+        xg::array<T> a = xg::array<T>::from_shape(shape);
         for (auto& v : a) v = static_cast<T>(draw());
         return Tensor(std::move(a));
     });
@@ -384,7 +383,7 @@ void check_nested(std::initializer_list<L> v, const Shape& shape, std::size_t de
 template <std::size_t N>
 Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
     check_nested(v, xt::shape<Shape>(v), 0);
-    xt::xarray<double> a(v);
+    xg::array<double> a(v);
     if (dtype == float64) return Tensor(std::move(a));
     if (dtype == int64) {  // truncated toward zero as in PyTorch, but never an undefined cast
         for (double x : a) {
@@ -394,7 +393,7 @@ Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
     }
     return detail::dispatch_all(dtype, [&](auto tag) {
         using T = decltype(tag);
-        return Tensor(xt::xarray<T>(xt::cast<T>(a)));
+        return Tensor(xg::array<T>(xt::cast<T>(a)));
     });
 }
 }  // namespace

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -17,8 +18,26 @@
 #include "core/debug.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace xg {
+
+// The array behind every tensor: an xt::xarray whose buffer comes from xgrad's buffer cache
+// (core/memory.hpp). It converts to and from xt::xarray like any xtensor container.
+template <class T>
+using array = xt::xarray<T, xt::layout_type::row_major, detail::cache_allocator<T>>;
+
+namespace detail {
+template <class E>
+inline constexpr bool is_tensor_array_v =
+    std::is_same_v<E, array<float>> || std::is_same_v<E, array<double>> ||
+    std::is_same_v<E, array<std::int64_t>>;
+// float and double keep their type; integers and bool become int64.
+template <class V>
+using tensor_scalar_t =
+    std::conditional_t<std::is_same_v<V, float>, float,
+                       std::conditional_t<std::is_floating_point_v<V>, double, std::int64_t>>;
+}  // namespace detail
 
 class Node;
 class Tensor;
@@ -28,7 +47,7 @@ using TensorHook = std::function<Tensor(const Tensor&)>;
 // The array behind one or more tensors (detach() and saved outputs share it). The version
 // counts in-place writes so backward can tell a saved tensor was changed under it.
 struct Storage {
-    std::variant<xt::xarray<float>, xt::xarray<double>, xt::xarray<std::int64_t>> array;
+    std::variant<xg::array<float>, xg::array<double>, xg::array<std::int64_t>> array;
     std::uint64_t version = 0;
     detail::LiveStorageCounter live;  // xg::debug::live_storages()
 };
@@ -49,9 +68,14 @@ class Tensor {
   public:
     Tensor() = default;  // undefined tensor, like a default torch::Tensor
     explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
-    explicit Tensor(xt::xarray<float> a);
-    explicit Tensor(xt::xarray<double> a);
-    explicit Tensor(xt::xarray<std::int64_t> a);
+    explicit Tensor(xg::array<float> a);
+    explicit Tensor(xg::array<double> a);
+    explicit Tensor(xg::array<std::int64_t> a);
+    // From any xtensor container or expression (an xt::xarray, xt::zeros(...)): copied.
+    template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value &&
+                                                !detail::is_tensor_array_v<std::decay_t<E>>>>
+    explicit Tensor(const E& e)
+        : Tensor(array<detail::tensor_scalar_t<typename std::decay_t<E>::value_type>>(e)) {}
 
     bool defined() const { return impl_ != nullptr; }
     Dtype dtype() const;
@@ -64,9 +88,9 @@ class Tensor {
     // counts as an in-place write (bumps the version) and is refused on a leaf that requires
     // grad while grad mode is on, as in PyTorch.
     template <class T>
-    const xt::xarray<T>& data() const;
+    const xg::array<T>& data() const;
     template <class T>
-    xt::xarray<T>& mutable_data();
+    xg::array<T>& mutable_data();
     template <class T = double>
     T item() const;
     std::vector<double> to_vector() const;  // flat, row-major, as double
@@ -163,9 +187,9 @@ Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = float32);
 Tensor scalar_tensor(double value, Dtype dtype = float32);
 
 // From xtensor data (copied) and from nested initializer lists.
-template <class T>
-Tensor from_array(const xt::xarray<T>& a) {
-    return Tensor(xt::xarray<T>(a));
+template <class E>
+Tensor from_array(const xt::xexpression<E>& a) {
+    return Tensor(a.derived_cast());
 }
 Tensor tensor(xt::nested_initializer_list_t<double, 0> v, Dtype dtype = float32);
 Tensor tensor(xt::nested_initializer_list_t<double, 1> v, Dtype dtype = float32);

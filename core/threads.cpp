@@ -2,6 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "core/error.hpp"
@@ -21,8 +24,25 @@ GetFn blas_get() {
     static GetFn f = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
     return f;
 }
-int& fallback_threads() {
-    static int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+// OpenMP's runtime, when loaded (oneDNN's gemm and xgrad's parallel kernels run on it).
+SetFn omp_set() {
+    static SetFn f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+    return f;
+}
+// The default: OMP_NUM_THREADS (its first value) or OPENBLAS_NUM_THREADS when set, as the
+// libraries themselves would take it, else the cores.
+int default_threads() {
+    for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+        if (const char* v = std::getenv(var)) {
+            char* end = nullptr;
+            long n = std::strtol(v, &end, 10);
+            if (end != v && n >= 1 && n <= 4096) return static_cast<int>(n);
+        }
+    }
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+std::atomic<int>& fallback_threads() {
+    static std::atomic<int> n{default_threads()};
     return n;
 }
 }  // namespace
@@ -35,11 +55,11 @@ void set_num_threads(int n) {
     XG_CHECK(n >= 1, "set_num_threads: expected at least 1 thread, got {}", n);
     fallback_threads() = n;
     if (auto f = blas_set()) f(n);
+    if (auto f = omp_set()) f(n);
 }
 
 int get_num_threads() {
-    if (auto f = blas_get()) return f();
-    return fallback_threads();
+    return fallback_threads().load();
 }
 
 }  // namespace xg

@@ -1,7 +1,10 @@
 #pragma once
-// How many threads xgrad's kernels may use, like torch::set_num_threads. Today that is the BLAS
-// library's thread count (OpenBLAS's gemm is where xgrad runs in parallel); the default is
-// what the BLAS library chose (the cores, or OPENBLAS_NUM_THREADS).
+// How many threads xgrad's kernels may use, like torch::set_num_threads: xgrad's parallel
+// kernels and oneDNN's gemm (both on OpenMP's pool) and OpenBLAS's (float64 gemms, or every
+// gemm when built without oneDNN) all follow it. Default: OMP_NUM_THREADS or
+// OPENBLAS_NUM_THREADS when set, else the cores. xgrad's parallel kernels use it from any
+// thread; oneDNN's gemm outside them follows OpenMP's setting of the calling thread, which
+// set_num_threads sets for the thread that calls it (other threads keep OMP_NUM_THREADS).
 namespace xg {
 
 void set_num_threads(int n);  // n >= 1; throws xg::Error otherwise

@@ -8,7 +8,7 @@ namespace xg::data {
 Example Dataset::get(std::size_t i) const {
     XG_CHECK(i < size(), "Dataset::get: index {} is out of range for a dataset of {} samples", i,
              size());
-    xt::xarray<float> image = xt::xarray<float>::from_shape(image_shape());
+    xg::array<float> image = xg::array<float>::from_shape(image_shape());
     Example ex;
     ex.label = read(i, image.data());
     ex.image = Tensor(std::move(image));
@@ -87,7 +87,7 @@ std::int64_t ByteImageDataset::read(std::size_t i, float* out) const {
 
 Tensor ByteImageDataset::images() const {
     if (shape_.empty()) return zeros({0, 1, 1, 1});
-    xt::xarray<float> a = xt::xarray<float>::from_shape(shape_);
+    xg::array<float> a = xg::array<float>::from_shape(shape_);
     const float* scale = byte_scale();
     const std::uint8_t* src = pixels_->data();
     float* dst = a.data();

@@ -66,8 +66,8 @@ struct DataLoader::Epoch {
         Shape shape(sample.size() + 1);
         shape[0] = count;
         std::copy(sample.begin(), sample.end(), shape.begin() + 1);
-        xt::xarray<float> images = xt::xarray<float>::from_shape(shape);
-        xt::xarray<std::int64_t> labels = xt::xarray<std::int64_t>::from_shape({count});
+        xg::array<float> images = xg::array<float>::from_shape(shape);
+        xg::array<std::int64_t> labels = xg::array<std::int64_t>::from_shape({count});
         for (std::size_t k = 0; k < count; ++k)
             labels.data()[k] = dataset->read(order[start + k], images.data() + k * numel);
         Batch batch{Tensor(std::move(images)), Tensor(std::move(labels))};

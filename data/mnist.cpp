@@ -47,7 +47,7 @@ ByteImageDataset load_idx_dataset(const std::string& images_path, const std::str
                                   std::size_t num_classes) {
     IdxImagesLabels raw = read_idx_images_labels(images_path, labels_path);
     const std::size_t n = raw.images.dims[0], h = raw.images.dims[1], w = raw.images.dims[2];
-    xt::xarray<std::int64_t> labels = xt::xarray<std::int64_t>::from_shape({n});
+    xg::array<std::int64_t> labels = xg::array<std::int64_t>::from_shape({n});
     for (std::size_t i = 0; i < n; ++i) {
         std::uint8_t v = raw.labels.data[i];
         XG_CHECK(v < num_classes, "read_idx: {}: label {} at index {} is not below {} classes",

@@ -45,7 +45,7 @@ Tensor Normalize::operator()(const Tensor& images) const {
              "Normalize: std has {} values, images have {} channels", std_.size(), c);
     auto run = [&](const auto& a, auto zero) {
         using T = decltype(zero);
-        xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+        xg::array<T> out = xg::array<T>::from_shape(a.shape());
         const T* src = a.data();
         T* dst = out.data();
         const std::size_t plane = h * w;
@@ -70,7 +70,7 @@ Tensor RandomHorizontalFlip::operator()(const Tensor& images, Generator& gen) co
     auto [n, c, h, w] = image_dims("RandomHorizontalFlip", images);
     auto run = [&, n = n, c = c, h = h, w = w](const auto& a, auto zero) {
         using T = decltype(zero);
-        xt::xarray<T> out = a;
+        xg::array<T> out = a;
         T* dst = out.data();
         for (std::size_t i = 0; i < n; ++i) {
             if (!(gen.uniform() < p_)) continue;
@@ -101,7 +101,7 @@ Tensor RandomCrop::operator()(const Tensor& images, Generator& gen) const {
     out_shape[out_shape.size() - 1] = width_;
     auto run = [&, n = n, c = c, h = h, w = w](const auto& a, auto zero) {
         using T = decltype(zero);
-        xt::xarray<T> out = xt::zeros<T>(out_shape);
+        xg::array<T> out = xt::zeros<T>(out_shape);
         const T* src = a.data();
         T* dst = out.data();
         for (std::size_t i = 0; i < n; ++i) {

@@ -32,7 +32,7 @@ struct Flags {
     std::string optimizer = "adam";
     std::string scheduler = "onecycle";
     std::uint64_t seed = 0;
-    int threads = 1;
+    int threads = 0;
     int width = 16;
     std::string data_dir;
     std::string out_dir = "runs/train_cnn";
@@ -42,25 +42,6 @@ struct Flags {
     bool augment = false;
     int stop_after = 0;
 };
-
-// conv-BN-ReLU-pool twice, dropout, linear: 28x28 -> 14x14 -> 7x7.
-nn::Sequential small_cnn(std::int64_t c) {
-    return nn::Sequential({nn::Conv2d(nn::Conv2dOptions(1, c, 3).padding(1)), nn::BatchNorm2d(c),
-                           nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2)),
-                           nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 3).padding(1)),
-                           nn::BatchNorm2d(2 * c), nn::ReLU(),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Flatten(), nn::Dropout(0.25),
-                           nn::Linear(2 * c * 7 * 7, 10)});
-}
-
-// LeNet-5 as in LeCun et al. 1998, with ReLU and max pooling (the usual modern reading).
-nn::Sequential lenet5() {
-    return nn::Sequential({nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)), nn::ReLU(),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Conv2d(6, 16, 5), nn::ReLU(),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Flatten(),
-                           nn::Linear(400, 120), nn::ReLU(), nn::Linear(120, 84), nn::ReLU(),
-                           nn::Linear(84, 10)});
-}
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, std::vector<Tensor> params) {
     if (f.optimizer == "adam")
@@ -112,9 +93,9 @@ int main(int argc, char** argv) {
     app.add_option("--scheduler", f.scheduler, "onecycle (per step), step (x0.5 per epoch), none")
         ->check(CLI::IsMember({"onecycle", "step", "none"}));
     app.add_option("--seed", f.seed, "seed of initialization, dropout and batch order");
-    // One BLAS thread trains this model as fast as two here (its gemms are small) and does not
-    // collapse when the machine is busy; the DataLoader's worker uses the second core.
-    app.add_option("--threads", f.threads, "BLAS threads (0: the library's default, all cores)");
+    // With conv2d and pooling split over xgrad's OpenMP pool, two threads trained an epoch in
+    // 14.2-15.6 s against 16.4-18.2 s for one on a busy 2-core machine (docs/PERFORMANCE.md).
+    app.add_option("--threads", f.threads, "xgrad's threads (0: the library's default, all cores)");
     app.add_option("--width", f.width, "channels of the cnn's first conv")
         ->check(CLI::PositiveNumber);
     app.add_option("--data-dir", f.data_dir,
@@ -161,7 +142,7 @@ int main(int argc, char** argv) {
         data::DataLoader test_loader(test_data, to);
 
         // Model, optimizer, schedule.
-        nn::Sequential model = f.model == "lenet" ? lenet5() : small_cnn(f.width);
+        nn::Sequential model = f.model == "lenet" ? nn::lenet5() : nn::small_cnn(f.width);
         fmt::print("{}\n", nn::summary(model, {f.batch_size, 1, 28, 28}));
         auto opt = make_optimizer(f, model->parameters());
         std::unique_ptr<optim::LRScheduler> sched;

@@ -17,7 +17,7 @@ void check_float(const char* op, const Tensor& t) {
 // Fills t with draw() values (in double, then cast) through the one write helper.
 template <class Draw>
 void fill_with(const Tensor& t, Draw draw) {
-    xt::xarray<double> a = xt::xarray<double>::from_shape(t.shape());
+    xg::array<double> a = xg::array<double>::from_shape(t.shape());
     for (auto& v : a) v = draw();
     nn::detail::assign_values(t, Tensor(std::move(a)).to(t.dtype()));
 }

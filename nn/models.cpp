@@ -130,4 +130,19 @@ Tensor ThreeLayerConvNetImpl::loss(const Tensor& x, const Tensor& y) {
     return add(l, l2_term({conv->weight, fc1->weight, fc2->weight}, options.reg()));
 }
 
+Sequential lenet5() {
+    return Sequential({Conv2d(Conv2dOptions(1, 6, 5).padding(2)), ReLU(),
+                       MaxPool2d(MaxPool2dOptions(2)), Conv2d(6, 16, 5), ReLU(),
+                       MaxPool2d(MaxPool2dOptions(2)), Flatten(), Linear(400, 120), ReLU(),
+                       Linear(120, 84), ReLU(), Linear(84, 10)});
+}
+
+Sequential small_cnn(std::int64_t c) {
+    return Sequential({Conv2d(Conv2dOptions(1, c, 3).padding(1)), BatchNorm2d(c), ReLU(),
+                       MaxPool2d(MaxPool2dOptions(2)),
+                       Conv2d(Conv2dOptions(c, 2 * c, 3).padding(1)), BatchNorm2d(2 * c), ReLU(),
+                       MaxPool2d(MaxPool2dOptions(2)), Flatten(), Dropout(0.25),
+                       Linear(2 * c * 7 * 7, 10)});
+}
+
 }  // namespace xg::nn

@@ -9,6 +9,7 @@
 
 #include "nn/layers.hpp"
 #include "nn/norm.hpp"
+#include "nn/sequential.hpp"
 
 namespace xg::nn {
 
@@ -71,5 +72,12 @@ class ThreeLayerConvNetImpl : public UnaryModule {
     MaxPool2d pool{nullptr};
 };
 XG_MODULE(ThreeLayerConvNet);
+
+// LeNet-5 (LeCun et al. 1998) with ReLU and max pooling, for 1x28x28 inputs: conv 6@5x5 pad 2 -
+// relu - pool 2 - conv 16@5x5 - relu - pool 2 - linear 400-120-84-10 (relu between).
+Sequential lenet5();
+// The main job's CNN (examples/train_cnn) for 1x28x28 inputs: {conv 3x3 pad 1 - batch norm -
+// relu - max pool 2} with `width` then 2*width channels, flatten, dropout 0.25, linear to 10.
+Sequential small_cnn(std::int64_t width = 16);
 
 }  // namespace xg::nn

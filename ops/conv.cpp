@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xbuilder.hpp>
@@ -10,6 +11,7 @@
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
+#include "core/parallel.hpp"
 #include "ops/matmul.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
@@ -138,51 +140,78 @@ class ColumnRing {
     std::unique_ptr<T[]> own_;
 };
 
+// The batch is split over xgrad's threads (core/parallel.hpp) only when the float32 gemm is
+// oneDNN's: it runs single-threaded inside the region, so the threads do not fight over the
+// cores. OpenBLAS (float64, or builds without oneDNN) threads inside each gemm instead.
+template <class T>
+std::size_t batch_work(std::size_t flops) {
+#if defined(XGRAD_USE_DNNL)
+    return std::is_same_v<T, float> ? flops : 0;
+#else
+    (void)flops;
+    return 0;
+#endif
+}
+
 // y (n, f, l) = w (f, kg) x cols per sample and group, plus bias. The bias is written first and
 // the gemm accumulates onto it (beta = 1).
 template <class T>
 void conv_forward(const T* x, const T* w, const T* b, T* y, const ConvGeom& g) {
     std::size_t l = g.l(), kg = g.kg(), fg = g.fg();
-    ColumnRing<T> ring(g.k() * l, g.n);
-    for (std::size_t n = 0; n < g.n; ++n) {
-        T* cols = ring.slot(n);
-        im2col(x + n * g.c * g.h * g.w, g, cols, l);
-        T* yn = y + n * g.f * l;
-        for (std::size_t f = 0; f < g.f; ++f)
-            std::fill(yn + f * l, yn + (f + 1) * l, b ? b[f] : T(0));
-        for (std::size_t grp = 0; grp < g.groups; ++grp) {
-            gemm(false, false, fg, l, kg, T(1), w + grp * fg * kg, kg, cols + grp * kg * l, l, T(1),
-                 yn + grp * fg * l, l);
+    std::size_t work = batch_work<T>(2 * g.n * g.f * kg * l);
+    detail::parallel_for(g.n, work, [&](std::size_t n0, std::size_t n1, int) {
+        ColumnRing<T> ring(g.k() * l, n1 - n0);
+        for (std::size_t n = n0; n < n1; ++n) {
+            T* cols = ring.slot(n - n0);
+            im2col(x + n * g.c * g.h * g.w, g, cols, l);
+            T* yn = y + n * g.f * l;
+            for (std::size_t f = 0; f < g.f; ++f)
+                std::fill(yn + f * l, yn + (f + 1) * l, b ? b[f] : T(0));
+            for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                gemm(false, false, fg, l, kg, T(1), w + grp * fg * kg, kg, cols + grp * kg * l, l,
+                     T(1), yn + grp * fg * l, l);
+            }
         }
-    }
+    });
 }
 
 // Gradients of conv_forward: dx (if non-null; needs w) and dw (if non-null; needs x), one
-// sample at a time. dw is accumulated over the batch; the columns are recomputed from x
-// (saving them would cost kh*kw times the input's memory for about 8% of the time).
+// sample at a time. dw is accumulated over the batch (per thread, then added in thread order);
+// the columns are recomputed from x (saving them would cost kh*kw times the input's memory for
+// about 8% of the time).
 template <class T>
 void conv_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, const ConvGeom& g) {
     std::size_t l = g.l(), kg = g.kg(), fg = g.fg(), in_size = g.c * g.h * g.w;
-    ColumnRing<T> ring(g.k() * l, g.n);
+    std::size_t work = batch_work<T>(2 * g.n * g.f * kg * l * ((dw ? 1 : 0) + (dx ? 1 : 0)));
+    int threads = detail::parallel_threads(g.n, work);
+    std::vector<T> partial(dw && threads > 1 ? (threads - 1) * g.f * kg : 0, T(0));
     if (dw) std::fill(dw, dw + g.f * kg, T(0));
     if (dx) std::fill(dx, dx + g.n * in_size, T(0));
-    for (std::size_t n = 0; n < g.n; ++n) {
-        const T* dyn = dy + n * g.f * l;
-        T* cols = ring.slot(n);
-        if (dw) {
-            im2col(x + n * in_size, g, cols, l);
-            for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                gemm(false, true, fg, kg, l, T(1), dyn + grp * fg * l, l, cols + grp * kg * l, l,
-                     T(1), dw + grp * fg * kg, kg);
+    detail::parallel_for_threads(g.n, threads, [&](std::size_t n0, std::size_t n1, int t) {
+        ColumnRing<T> ring(g.k() * l, n1 - n0);
+        T* dwt = !dw || t == 0 ? dw : partial.data() + (t - 1) * g.f * kg;
+        for (std::size_t n = n0; n < n1; ++n) {
+            const T* dyn = dy + n * g.f * l;
+            T* cols = ring.slot(n - n0);
+            if (dw) {
+                im2col(x + n * in_size, g, cols, l);
+                for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                    gemm(false, true, fg, kg, l, T(1), dyn + grp * fg * l, l, cols + grp * kg * l,
+                         l, T(1), dwt + grp * fg * kg, kg);
+                }
+            }
+            if (dx) {
+                for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                    gemm(true, false, kg, l, fg, T(1), w + grp * fg * kg, kg, dyn + grp * fg * l, l,
+                         T(0), cols + grp * kg * l, l);
+                }
+                col2im(cols, g, dx + n * in_size, l);
             }
         }
-        if (dx) {
-            for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                gemm(true, false, kg, l, fg, T(1), w + grp * fg * kg, kg, dyn + grp * fg * l, l,
-                     T(0), cols + grp * kg * l, l);
-            }
-            col2im(cols, g, dx + n * in_size, l);
-        }
+    });
+    for (int t = 1; t < threads && dw; ++t) {
+        const T* p = partial.data() + (t - 1) * g.f * kg;
+        for (std::size_t i = 0; i < g.f * kg; ++i) dw[i] += p[i];
     }
 }
 
@@ -382,7 +411,7 @@ const T* ptr_or_null(const Tensor& t) {
 Tensor run_forward(const Tensor& in, const Tensor& w, const Tensor& b, const ConvGeom& g) {
     return detail::dispatch_float("conv2d", in.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto y = xt::xarray<T>::from_shape({g.n, g.f, g.oh, g.ow});
+        auto y = xg::array<T>::from_shape({g.n, g.f, g.oh, g.ow});
         detail::conv_forward(in.data<T>().data(), w.data<T>().data(), ptr_or_null<T>(b), y.data(),
                              g);
         return Tensor(std::move(y));
@@ -394,9 +423,9 @@ std::pair<Tensor, Tensor> run_backward(const Tensor& in, const Tensor& w, const 
                                        const ConvGeom& g, bool need_in, bool need_w) {
     return detail::dispatch_float("conv2d", dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> din, dw;
-        if (need_in) din = xt::xarray<T>::from_shape({g.n, g.c, g.h, g.w});
-        if (need_w) dw = xt::xarray<T>::from_shape({g.f, g.cg(), g.kh, g.kw});
+        xg::array<T> din, dw;
+        if (need_in) din = xg::array<T>::from_shape({g.n, g.c, g.h, g.w});
+        if (need_w) dw = xg::array<T>::from_shape({g.f, g.cg(), g.kh, g.kw});
         detail::conv_backward(need_w ? in.data<T>().data() : nullptr,
                               need_in ? w.data<T>().data() : nullptr, dy.data<T>().data(),
                               need_in ? din.data() : nullptr, need_w ? dw.data() : nullptr, g);
@@ -410,7 +439,7 @@ Tensor channel_sum(const Tensor& dy) {
     return detail::dispatch_float("conv2d", dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const Shape& s = dy.shape();
-        auto db = xt::xarray<T>::from_shape({s[1]});
+        auto db = xg::array<T>::from_shape({s[1]});
         detail::bias_grad(dy.data<T>().data(), db.data(), s[0], s[1], s[2] * s[3]);
         return Tensor(std::move(db));
     });
@@ -554,7 +583,7 @@ Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
     return dispatch_float("conv2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto &X = x.data<T>(), &W = weight.data<T>();
-        auto y = xt::xarray<T>::from_shape({g.n, g.f, g.oh, g.ow});
+        auto y = xg::array<T>::from_shape({g.n, g.f, g.oh, g.ow});
         for (std::size_t n = 0; n < g.n; ++n)
             for (std::size_t f = 0; f < g.f; ++f)
                 for (std::size_t oh = 0; oh < g.oh; ++oh)
@@ -583,7 +612,7 @@ Tensor conv_transpose2d_naive(const Tensor& x, const Tensor& weight, const Tenso
     return dispatch_float("conv_transpose2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto &X = x.data<T>(), &W = weight.data<T>();
-        xt::xarray<T> y = xt::zeros<T>({g.n, g.c, g.h, g.w});
+        xg::array<T> y = xt::zeros<T>({g.n, g.c, g.h, g.w});
         for (std::size_t n = 0; n < g.n; ++n)
             for (std::size_t ci = 0; ci < g.f; ++ci)
                 for (std::size_t ih = 0; ih < g.oh; ++ih)

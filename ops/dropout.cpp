@@ -27,9 +27,9 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen, Site si
     detail::dispatch_float("dropout", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T scale = static_cast<T>(1.0 / keep);
-        xt::xarray<T> m = xt::xarray<T>::from_shape(x.shape());
+        xg::array<T> m = xg::array<T>::from_shape(x.shape());
         for (auto& v : m) v = gen.uniform() < keep ? scale : T(0);
-        out = Tensor(xt::xarray<T>(x.data<T>() * m));
+        out = Tensor(xg::array<T>(x.data<T>() * m));
         mask = Tensor(std::move(m));
     });
     if (auto node = record("DropoutBackward", {x}, {out}))

@@ -31,8 +31,8 @@ XG_SIMD_CLONES void binary_loop(const T* x, const T* z, T* y, std::size_t n, F f
 }
 
 template <class T, class F>
-xt::xarray<T> map_unary(const xt::xarray<T>& a, F f) {
-    auto out = xt::xarray<T>::from_shape(a.shape());
+xg::array<T> map_unary(const xg::array<T>& a, F f) {
+    auto out = xg::array<T>::from_shape(a.shape());
     unary_loop(a.data(), out.data(), a.size(), f);
     return out;
 }
@@ -41,9 +41,9 @@ xt::xarray<T> map_unary(const xt::xarray<T>& a, F f) {
 // dims merge when both operands step through them alike, so (N, C, H, W) * (1, C, 1, 1) runs
 // N*C loops of H*W elements.
 template <class T, class F>
-xt::xarray<T> map_broadcast(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
+xg::array<T> map_broadcast(const xg::array<T>& a, const xg::array<T>& b, F f) {
     const std::size_t nd = std::max(a.dimension(), b.dimension());
-    auto size_of = [nd](const xt::xarray<T>& t, std::size_t d) {
+    auto size_of = [nd](const xg::array<T>& t, std::size_t d) {
         std::size_t lead = nd - t.dimension();
         return d < lead ? std::size_t{1} : t.shape()[d - lead];
     };
@@ -57,7 +57,7 @@ xt::xarray<T> map_broadcast(const xt::xarray<T>& a, const xt::xarray<T>& b, F f)
         acc_a *= da;
         acc_b *= db;
     }
-    auto result = xt::xarray<T>::from_shape(out);
+    auto result = xg::array<T>::from_shape(out);
     if (result.size() == 0) return result;
     std::vector<std::size_t> len, sa, sb;  // merged dims, outermost first
     for (std::size_t d = 0; d < nd; ++d) {
@@ -110,11 +110,11 @@ xt::xarray<T> map_broadcast(const xt::xarray<T>& a, const xt::xarray<T>& b, F f)
 
 // Same shapes and one-element operands take flat loops; other broadcasts go through xtensor.
 template <class T, class F>
-xt::xarray<T> map_binary(const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
+xg::array<T> map_binary(const xg::array<T>& a, const xg::array<T>& b, F f) {
     const T* x = a.data();
     const T* z = b.data();
     if (a.shape() == b.shape()) {
-        auto out = xt::xarray<T>::from_shape(a.shape());
+        auto out = xg::array<T>::from_shape(a.shape());
         binary_loop(x, z, out.data(), a.size(), f);
         return out;
     }
@@ -482,7 +482,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
         using T = decltype(tag);
         return detail::dispatch_all(c.dtype(), [&](auto ctag) {
             using C = decltype(ctag);
-            return Tensor(xt::xarray<T>(
+            return Tensor(xg::array<T>(
                 xt::where(xt::not_equal(c.data<C>(), C(0)), a.data<T>(), b.data<T>())));
         });
     });
@@ -503,7 +503,7 @@ Tensor sign(const Tensor& a) {
     return detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto& x = a.data<T>();
-        return Tensor(xt::xarray<T>(xt::cast<T>(x > T(0)) - xt::cast<T>(x < T(0))));
+        return Tensor(xg::array<T>(xt::cast<T>(x > T(0)) - xt::cast<T>(x < T(0))));
     });
 }
 

@@ -72,7 +72,7 @@ void check_scalar(const char* op, const Tensor& self, double s, const char* arg)
 
 // The operand's data at self's shape: its own buffer, or a broadcast copy.
 template <class T>
-const T* operand(const Tensor& o, const Shape& shape, xt::xarray<T>& tmp) {
+const T* operand(const Tensor& o, const Shape& shape, xg::array<T>& tmp) {
     const auto& a = o.data<T>();
     if (a.shape() == shape) return a.data();
     tmp = xt::broadcast(a, shape);
@@ -96,7 +96,7 @@ Tensor& binary_inplace(const char* op, Tensor& self, const Tensor& a, Dispatch d
     check_operand(op, self, a, "other");
     dispatch(op, self.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> ta;
+        xg::array<T> ta;
         const T* pa = operand(a, self.shape(), ta);
         auto& y = self.mutable_data<T>();
         loop1(y.data(), pa, y.size(), [&f](T v, T x) { return f(v, x); });
@@ -111,7 +111,7 @@ Tensor& ternary_inplace(const char* op, Tensor& self, const Tensor& a, const Ten
     check_operand(op, self, b, "tensor2");
     dispatch_float(op, self.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> ta, tb;
+        xg::array<T> ta, tb;
         const T* pa = operand(a, self.shape(), ta);
         const T* pb = operand(b, self.shape(), tb);
         auto& y = self.mutable_data<T>();

@@ -131,7 +131,7 @@ XG_SIMD_CLONES void softmax_backward_kernel(const T* g, const T* y, T* dx, const
 Tensor softmax_backward_raw(const Tensor& g, const Tensor& y, std::size_t dim, bool log) {
     return dispatch_float(log ? "log_softmax" : "softmax", y.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> dx = xt::xarray<T>::from_shape(y.shape());
+        xg::array<T> dx = xg::array<T>::from_shape(y.shape());
         softmax_backward_kernel(g.data<T>().data(), y.data<T>().data(), dx.data(),
                                 dim_view(y.shape(), dim), log);
         return Tensor(std::move(dx));
@@ -141,7 +141,7 @@ Tensor softmax_backward_raw(const Tensor& g, const Tensor& y, std::size_t dim, b
 Tensor softmax_forward(const char* op, const Tensor& x, std::size_t dim, bool log) {
     return dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+        xg::array<T> y = xg::array<T>::from_shape(x.shape());
         softmax_kernel(x.data<T>().data(), y.data(), dim_view(x.shape(), dim), log);
         return Tensor(std::move(y));
     });
@@ -206,11 +206,11 @@ std::vector<double> class_weights(const Tensor& w, std::size_t c) {
 
 // The per-element losses reduced as asked: mean divides by `den`.
 template <class T>
-Tensor reduce_loss(xt::xarray<T>&& per, Reduction r, double den) {
+Tensor reduce_loss(xg::array<T>&& per, Reduction r, double den) {
     if (r == Reduction::none) return Tensor(std::move(per));
     double s = 0.0;
     for (const T& v : per) s += v;
-    xt::xarray<T> out = xt::xarray<T>::from_shape(Shape{});
+    xg::array<T> out = xg::array<T>::from_shape(Shape{});
     out.data()[0] = static_cast<T>(r == Reduction::mean ? s / den : s);
     return Tensor(std::move(out));
 }
@@ -237,8 +237,8 @@ std::pair<Tensor, Tensor> class_dist(const Tensor& target, const Tensor& weight,
     for (double v : w) wsum += v;
     return dispatch_float("cross_entropy", dtype, [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> dist = xt::xarray<T>::from_shape({n, c}),
-                      coef = xt::xarray<T>::from_shape({n, 1});
+        xg::array<T> dist = xg::array<T>::from_shape({n, c}),
+                      coef = xg::array<T>::from_shape({n, 1});
         for (std::size_t i = 0; i < n; ++i) {
             const auto yi = static_cast<std::size_t>(y(i));
             for (std::size_t j = 0; j < c; ++j) dist(i, j) = static_cast<T>(eps / c * w[j]);
@@ -254,7 +254,7 @@ Tensor softplus(const Tensor& x) {
     Tensor out = dispatch_float("softplus", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto& a = x.data<T>();
-        return Tensor(xt::xarray<T>(xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(a, T(0))));
+        return Tensor(xg::array<T>(xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(a, T(0))));
     });
     if (auto node = record("SoftplusBackward", {x}, {out})) {
         SavedTensor sx = x;
@@ -322,10 +322,10 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOp
     double den = 0.0;
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> logp = xt::xarray<T>::from_shape(x.shape());
+        xg::array<T> logp = xg::array<T>::from_shape(x.shape());
         detail::softmax_kernel(x.data<T>().data(), logp.data(), {n, c, 1}, true);
         const auto& y = target.data<std::int64_t>();
-        xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+        xg::array<T> per = xg::array<T>::from_shape({n});
         for (std::size_t i = 0; i < n; ++i) {
             const auto yi = static_cast<std::size_t>(y(i));
             den += w[yi];
@@ -363,7 +363,7 @@ Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o, 
         using T = decltype(tag);
         const auto& lp = x.data<T>();
         const auto& y = target.data<std::int64_t>();
-        xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+        xg::array<T> per = xg::array<T>::from_shape({n});
         for (std::size_t i = 0; i < n; ++i) {
             const auto yi = static_cast<std::size_t>(y(i));
             den += w[yi];
@@ -399,7 +399,7 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
             using T = decltype(tag);
             const auto& a = xt_.data<T>();
             const auto& y = tg.data<std::int64_t>();
-            xt::xarray<T> m = xt::zeros<T>({n, c}), hot = m;
+            xg::array<T> m = xt::zeros<T>({n, c}), hot = m;
             for (std::size_t i = 0; i < n; ++i) {
                 const auto yi = static_cast<std::size_t>(y(i));
                 hot(i, yi) = T(1);
@@ -414,7 +414,7 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
         using T = decltype(tag);
         const auto& a = x.data<T>();
         const auto& y = target.data<std::int64_t>();
-        xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+        xg::array<T> per = xg::array<T>::from_shape({n});
         for (std::size_t i = 0; i < n; ++i) {
             const auto yi = static_cast<std::size_t>(y(i));
             double s = 0.0;
@@ -450,8 +450,8 @@ Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float("mse_loss", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> d = x.data<T>() - y.data<T>();
-        return detail::reduce_loss(xt::xarray<T>(d * d), r, n);
+        xg::array<T> d = x.data<T>() - y.data<T>();
+        return detail::reduce_loss(xg::array<T>(d * d), r, n);
     });
     if (auto node = record("MseLossBackward", {x, y}, {out})) {
         SavedTensor sx = x, sy = y;
@@ -472,7 +472,7 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float("l1_loss", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return detail::reduce_loss(xt::xarray<T>(xt::abs(x.data<T>() - y.data<T>())), r, n);
+        return detail::reduce_loss(xg::array<T>(xt::abs(x.data<T>() - y.data<T>())), r, n);
     });
     if (auto node = record("L1LossBackward", {x, y}, {out})) {
         SavedTensor sx = x, sy = y;
@@ -499,8 +499,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
         using T = decltype(tag);
         const auto& a = x.data<T>();
         const auto& t = y.data<T>();
-        xt::xarray<T> sp = xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(-a, T(0));
-        xt::xarray<T> per = (T(1) - t) * a;
+        xg::array<T> sp = xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(-a, T(0));
+        xg::array<T> per = (T(1) - t) * a;
         if (o.pos_weight.defined()) {
             per += ((o.pos_weight.data<T>() - T(1)) * t + T(1)) * sp;
         } else {

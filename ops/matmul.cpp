@@ -6,6 +6,10 @@
 
 #include <xtensor-blas/xblas.hpp>
 
+#ifdef XGRAD_USE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
 #include "ops/reduce.hpp"
@@ -16,8 +20,10 @@ namespace xg {
 namespace detail {
 
 // xtensor-blas's cxxblas layer calls cblas_?gemm with the transpose flags, so a transposed
-// operand is never copied. Every gemm in xgrad comes through these two functions: a faster
-// backend only has to change them.
+// operand is never copied. Every gemm in xgrad comes through these two functions; float32 goes
+// to oneDNN's dnnl_sgemm when built with it (XGRAD_GEMM, CMakeLists.txt): at the skinny shapes
+// of im2col it ran 1.2-3x faster than OpenBLAS here, and it threads with OpenMP, the pool
+// xgrad's own kernels use, so no second pool spins beside it.
 template <class T>
 void gemm_impl(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
                std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
@@ -34,7 +40,25 @@ void gemm_impl(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T 
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
           const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
           std::size_t ldc) {
+#ifdef XGRAD_USE_DNNL
+    if (m == 0 || n == 0) return;
+    using dim = dnnl_dim_t;
+    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', dim(m), dim(n), dim(k), alpha, a,
+                                  dim(lda), b, dim(ldb), beta, c, dim(ldc));
+    if (st == dnnl_out_of_memory) throw std::bad_alloc();
+    XG_CHECK(st == dnnl_success, "gemm: dnnl_sgemm failed (status {}) for {}x{}x{}", int(st), m, n,
+             k);
+#else
     gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+}
+
+const char* gemm_backend() {
+#ifdef XGRAD_USE_DNNL
+    return "oneDNN dnnl_sgemm";
+#else
+    return "BLAS";
+#endif
 }
 
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha,
@@ -55,11 +79,11 @@ std::pair<std::size_t, std::size_t> op_dims(const Shape& s, bool trans) {
 
 // One gemm per batch on pointer offsets into the contiguous arrays.
 template <class T>
-xt::xarray<T> gemm_batched(const xt::xarray<T>& a, const xt::xarray<T>& b, bool ta, bool tb,
-                           const Shape& out_shape) {
+xg::array<T> gemm_batched(const xg::array<T>& a, const xg::array<T>& b, bool ta, bool tb,
+                          const Shape& out_shape) {
     auto [m, k] = op_dims(a.shape(), ta);
     std::size_t n = op_dims(b.shape(), tb).second;
-    xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+    xg::array<T> c = xg::array<T>::from_shape(out_shape);
     if (k == 0) {  // empty sum; BLAS would reject lda = 0
         c.fill(T(0));
         return c;
@@ -212,7 +236,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site) {
     out_shape.push_back(outf);
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+        xg::array<T> c = xg::array<T>::from_shape(out_shape);
         T* pc = c.data();
         if (b.defined()) {
             const T* pb = b.data<T>().data();

@@ -18,6 +18,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
               Site site = Site());
 
 namespace detail {
+// Which library runs float32 gemms: "oneDNN dnnl_sgemm" or "BLAS".
+const char* gemm_backend();
 // The one place every gemm in xgrad goes through: row-major C = alpha*op(A)*op(B) + beta*C.
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
           const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,

@@ -154,10 +154,10 @@ TensorList norm_backward_raw(const NormSpec& sp, const Tensor& dy, const Tensor&
                              const Shape& bias_shape) {
     return dispatch_float(sp.op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto make = [](const Shape& s) { return xt::xarray<T>::from_shape(s); };
-        xt::xarray<T> dx = need[0] ? make(x.shape()) : xt::xarray<T>();
-        xt::xarray<T> dw = need[1] ? make(w.shape()) : xt::xarray<T>();
-        xt::xarray<T> db = need[2] ? make(bias_shape) : xt::xarray<T>();
+        auto make = [](const Shape& s) { return xg::array<T>::from_shape(s); };
+        xg::array<T> dx = need[0] ? make(x.shape()) : xg::array<T>();
+        xg::array<T> dw = need[1] ? make(w.shape()) : xg::array<T>();
+        xg::array<T> db = need[2] ? make(bias_shape) : xg::array<T>();
         norm_backward_kernel<T>(sp, dy.data<T>().data(), x.data<T>().data(),
                                 w.defined() ? w.data<T>().data() : nullptr, mean.data<T>().data(),
                                 rstd.data<T>().data(), x.numel(), need[0] ? dx.data() : nullptr,
@@ -212,7 +212,7 @@ NormOutput normalize(const NormSpec& sp, const Tensor& x, const Tensor& w, const
     dispatch_float(sp.op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const std::size_t S = sp.geo.S;
-        xt::xarray<T> mean = xt::xarray<T>::from_shape({S}), var = mean, rs = mean;
+        xg::array<T> mean = xg::array<T>::from_shape({S}), var = mean, rs = mean;
         if (sp.batch_stats) {
             norm_moments(x.data<T>().data(), sp.geo, mean.data(), var.data());
         } else {  // copies, so later running-stat updates cannot reach what backward uses
@@ -220,7 +220,7 @@ NormOutput normalize(const NormSpec& sp, const Tensor& x, const Tensor& w, const
             var = fixed_var.data<T>();
         }
         for (std::size_t s = 0; s < S; ++s) rs(s) = T(1) / std::sqrt(var(s) + T(sp.eps));
-        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+        xg::array<T> y = xg::array<T>::from_shape(x.shape());
         norm_xhat(x.data<T>().data(), sp.geo, mean.data(), rs.data(), y.data());
         norm_affine(sp.geo, w.defined() ? w.data<T>().data() : nullptr,
                     b.defined() ? b.data<T>().data() : nullptr, y.data());

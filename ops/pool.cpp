@@ -11,6 +11,7 @@
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
+#include "core/parallel.hpp"
 
 namespace xg {
 
@@ -60,7 +61,7 @@ void adaptive_windows(std::size_t in, std::size_t out, std::vector<std::size_t>&
 }
 
 template <class T>
-void avg_forward(const T* x, T* y, std::size_t planes, const PoolWindows& pw) {
+void avg_forward_serial(const T* x, T* y, std::size_t planes, const PoolWindows& pw) {
     for (std::size_t p = 0; p < planes; ++p) {
         const T* xp = x + p * pw.h * pw.w;
         for (std::size_t oh = 0; oh < pw.oh(); ++oh) {
@@ -77,7 +78,7 @@ void avg_forward(const T* x, T* y, std::size_t planes, const PoolWindows& pw) {
 
 // The transpose of avg_forward: spreads each g / divisor over its window.
 template <class T>
-void avg_adjoint(const T* g, T* gx, std::size_t planes, const PoolWindows& pw) {
+void avg_adjoint_serial(const T* g, T* gx, std::size_t planes, const PoolWindows& pw) {
     std::fill(gx, gx + planes * pw.h * pw.w, T(0));
     for (std::size_t p = 0; p < planes; ++p) {
         T* gp = gx + p * pw.h * pw.w;
@@ -124,12 +125,38 @@ void max_windows(const T* x, T* y, std::int64_t* arg, std::size_t planes, const 
 }
 
 template <class T>
-void max_forward(const T* x, T* y, std::int64_t* arg, std::size_t planes, const PoolWindows& pw) {
+void max_forward_serial(const T* x, T* y, std::int64_t* arg, std::size_t planes,
+                        const PoolWindows& pw) {
     const std::size_t n = planes * pw.h * pw.w;
     bool has_nan = false;
     for (std::size_t i = 0; i < n; ++i) has_nan |= x[i] != x[i];
     if (has_nan) return max_windows<T, true>(x, y, arg, planes, pw);
     max_windows<T, false>(x, y, arg, planes, pw);
+}
+
+// The planes are independent: each thread takes a contiguous run of them (core/parallel.hpp).
+template <class T>
+void max_forward(const T* x, T* y, std::int64_t* arg, std::size_t planes, const PoolWindows& pw) {
+    const std::size_t in = pw.h * pw.w, out = pw.oh() * pw.ow();
+    parallel_for(planes, planes * in, [&](std::size_t p0, std::size_t p1, int) {
+        max_forward_serial(x + p0 * in, y + p0 * out, arg + p0 * out, p1 - p0, pw);
+    });
+}
+
+template <class T>
+void avg_forward(const T* x, T* y, std::size_t planes, const PoolWindows& pw) {
+    const std::size_t in = pw.h * pw.w, out = pw.oh() * pw.ow();
+    parallel_for(planes, planes * in, [&](std::size_t p0, std::size_t p1, int) {
+        avg_forward_serial(x + p0 * in, y + p0 * out, p1 - p0, pw);
+    });
+}
+
+template <class T>
+void avg_adjoint(const T* g, T* gx, std::size_t planes, const PoolWindows& pw) {
+    const std::size_t in = pw.h * pw.w, out = pw.oh() * pw.ow();
+    parallel_for(planes, planes * in, [&](std::size_t p0, std::size_t p1, int) {
+        avg_adjoint_serial(g + p0 * out, gx + p0 * in, p1 - p0, pw);
+    });
 }
 
 }  // namespace
@@ -157,7 +184,7 @@ Tensor window_avg_adjoint(const Tensor& g, const Windows& pw, const Shape& in_sh
                           const char* name, const char* fwd_name) {
     Tensor gx = detail::dispatch_float(name, g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto a = xt::xarray<T>::from_shape(in_shape);
+        auto a = xg::array<T>::from_shape(in_shape);
         detail::avg_adjoint(g.data<T>().data(), a.data(), planes_of(in_shape), *pw);
         return Tensor(std::move(a));
     });
@@ -172,7 +199,7 @@ Tensor window_avg_adjoint(const Tensor& g, const Windows& pw, const Shape& in_sh
 Tensor window_avg(const Tensor& x, const Windows& pw, const char* name, const char* adj_name) {
     Tensor y = detail::dispatch_float(name, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto a = xt::xarray<T>::from_shape(out_shape(x, *pw));
+        auto a = xg::array<T>::from_shape(out_shape(x, *pw));
         detail::avg_forward(x.data<T>().data(), a.data(), planes_of(x.shape()), *pw);
         return Tensor(std::move(a));
     });
@@ -193,12 +220,19 @@ Tensor scatter_planes(const Tensor& g, const Tensor& arg, const Shape& in_shape,
                       const char* gname) {
     Tensor gx = detail::dispatch_float(name, g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> a = xt::zeros<T>(in_shape);
+        xg::array<T> a = xt::zeros<T>(in_shape);
         std::size_t in_plane = in_shape[2] * in_shape[3], out_plane = g.shape()[2] * g.shape()[3];
         const T* gp = g.data<T>().data();
         const std::int64_t* ap = arg.data<std::int64_t>().data();
-        for (std::size_t k = 0; k < g.numel(); ++k)
-            a.data()[(k / out_plane) * in_plane + static_cast<std::size_t>(ap[k])] += gp[k];
+        T* dst = a.data();
+        detail::parallel_for(
+            planes_of(in_shape), a.size(), [&](std::size_t p0, std::size_t p1, int) {
+                for (std::size_t p = p0; p < p1; ++p) {
+                    T* d = dst + p * in_plane;
+                    for (std::size_t k = p * out_plane; k < (p + 1) * out_plane; ++k)
+                        d[static_cast<std::size_t>(ap[k])] += gp[k];
+                }
+            });
         return Tensor(std::move(a));
     });
     if (auto node = record(name, {g}, {gx})) {
@@ -212,13 +246,20 @@ Tensor scatter_planes(const Tensor& g, const Tensor& arg, const Shape& in_shape,
 Tensor gather_planes(const Tensor& src, const Tensor& arg, const char* name, const char* sname) {
     Tensor out = detail::dispatch_float(name, src.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto a = xt::xarray<T>::from_shape(arg.shape());
+        auto a = xg::array<T>::from_shape(arg.shape());
         std::size_t in_plane = src.shape()[2] * src.shape()[3];
         std::size_t out_plane = arg.shape()[2] * arg.shape()[3];
         const T* sp = src.data<T>().data();
         const std::int64_t* ap = arg.data<std::int64_t>().data();
-        for (std::size_t k = 0; k < a.size(); ++k)
-            a.data()[k] = sp[(k / out_plane) * in_plane + static_cast<std::size_t>(ap[k])];
+        T* dst = a.data();
+        detail::parallel_for(
+            planes_of(src.shape()), a.size(), [&](std::size_t p0, std::size_t p1, int) {
+                for (std::size_t p = p0; p < p1; ++p) {
+                    const T* sp_p = sp + p * in_plane;
+                    for (std::size_t k = p * out_plane; k < (p + 1) * out_plane; ++k)
+                        dst[k] = sp_p[static_cast<std::size_t>(ap[k])];
+                }
+            });
         return Tensor(std::move(a));
     });
     if (auto node = record(name, {src}, {out})) {
@@ -274,10 +315,10 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o, Site site) {
     detail::SiteScope at(site);
     Windows pw = fixed_pool("max_pool2d", x, o.kernel_size(), o.stride(), o.padding(), true);
     Shape os = out_shape(x, *pw);
-    xt::xarray<std::int64_t> arg = xt::xarray<std::int64_t>::from_shape(os);
+    xg::array<std::int64_t> arg = xg::array<std::int64_t>::from_shape(os);
     Tensor out = detail::dispatch_float("max_pool2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto y = xt::xarray<T>::from_shape(os);
+        auto y = xg::array<T>::from_shape(os);
         detail::max_forward(x.data<T>().data(), y.data(), arg.data(), planes_of(x.shape()), *pw);
         return Tensor(std::move(y));
     });

@@ -66,7 +66,7 @@ std::size_t reduced_count(const Shape& s, const std::vector<std::size_t>& axes) 
 
 // Reduces x over `axes` with an xtensor reducer (empty axes, as for a 0-d tensor: a copy).
 template <class T, class R>
-xt::xarray<T> reduce_raw(const xt::xarray<T>& x, const std::vector<std::size_t>& axes, bool keepdim,
+xg::array<T> reduce_raw(const xg::array<T>& x, const std::vector<std::size_t>& axes, bool keepdim,
                          R&& reducer) {
     if (axes.empty()) return x;
     if (x.size() == 0) {  // xtensor's reducers crash on empty input; an empty sum is 0
@@ -75,23 +75,23 @@ xt::xarray<T> reduce_raw(const xt::xarray<T>& x, const std::vector<std::size_t>&
             for (auto it = axes.rbegin(); it != axes.rend(); ++it)
                 out.erase(out.begin() + static_cast<std::ptrdiff_t>(*it));
         }
-        xt::xarray<T> r = xt::xarray<T>::from_shape(out);
+        xg::array<T> r = xg::array<T>::from_shape(out);
         r.fill(T(0));
         return r;
     }
     constexpr auto now = xt::evaluation_strategy::immediate;
-    if (keepdim) return xt::xarray<T>(reducer(x, axes, xt::keep_dims | now));
-    return xt::xarray<T>(reducer(x, axes, now));
+    if (keepdim) return xg::array<T>(reducer(x, axes, xt::keep_dims | now));
+    return xg::array<T>(reducer(x, axes, now));
 }
 
 // Sums over sorted axes with flat loops, one run of adjacent axes at a time (innermost first),
 // each seen as (outer, r, inner): inner == 1 sums contiguous runs, otherwise rows are added
 // elementwise. xtensor's reducers step through indices and were 5x slower.
 template <class T>
-XG_SIMD_CLONES xt::xarray<T> sum_axes(const xt::xarray<T>& x, const std::vector<std::size_t>& axes,
+XG_SIMD_CLONES xg::array<T> sum_axes(const xg::array<T>& x, const std::vector<std::size_t>& axes,
                                       bool keepdim) {
     Shape cur(x.shape().begin(), x.shape().end());
-    xt::xarray<T> data;
+    xg::array<T> data;
     const T* src = x.data();  // the input, then each pass's result
     for (std::size_t e = axes.size(); e > 0;) {
         std::size_t b = e - 1;  // the run axes[b..e) of adjacent dims
@@ -101,7 +101,7 @@ XG_SIMD_CLONES xt::xarray<T> sum_axes(const xt::xarray<T>& x, const std::vector<
         for (std::size_t d = 0; d < cur.size(); ++d)
             (d < first ? outer : d <= last ? r : inner) *= cur[d];
         for (std::size_t d = first; d <= last; ++d) cur[d] = 1;
-        auto out = xt::xarray<T>::from_shape(cur);
+        auto out = xg::array<T>::from_shape(cur);
         T* dst = out.data();
         for (std::size_t o = 0; o < outer; ++o) {
             const T* block = src + o * r * inner;
@@ -149,7 +149,7 @@ Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t
                   bool keepdim) {
     return detail::dispatch_float(op, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        if (axes.empty()) return Tensor(xt::xarray<T>(a.data<T>()));  // a 0-d tensor: a copy
+        if (axes.empty()) return Tensor(xg::array<T>(a.data<T>()));  // a 0-d tensor: a copy
         return Tensor(sum_axes(a.data<T>(), axes, keepdim));
     });
 }
@@ -220,11 +220,11 @@ Tensor expand(const Tensor& a, const Shape& shape, Site site) {
     Tensor out = detail::dispatch_float("expand", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (a.numel() == 1) {  // the gradient of a full reduction: a fill, not a broadcast walk
-            auto r = xt::xarray<T>::from_shape(shape);
+            auto r = xg::array<T>::from_shape(shape);
             std::fill(r.begin(), r.end(), a.data<T>().data()[0]);
             return Tensor(std::move(r));
         }
-        return Tensor(xt::xarray<T>(xt::broadcast(a.data<T>(), shape)));
+        return Tensor(xg::array<T>(xt::broadcast(a.data<T>(), shape)));
     });
     if (auto node = record("ExpandBackward", {a}, {out})) {
         Shape in = a.shape();
@@ -308,9 +308,9 @@ Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keep
     Tensor out = detail::dispatch_float("var", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto& x = a.data<T>();
-        xt::xarray<T> mu = reduce_raw(x, axes, true, sum_reducer) / static_cast<T>(n);
-        xt::xarray<T> sq = xt::square(x - mu);
-        return Tensor(xt::xarray<T>(reduce_raw(sq, axes, keepdim, sum_reducer) / T(denom)));
+        xg::array<T> mu = reduce_raw(x, axes, true, sum_reducer) / static_cast<T>(n);
+        xg::array<T> sq = xt::square(x - mu);
+        return Tensor(xg::array<T>(reduce_raw(sq, axes, keepdim, sum_reducer) / T(denom)));
     });
     if (auto node = record("VarBackward", {a}, {out})) {
         // 2 (x - mean) / (N - correction), with differentiable ops so it has a derivative too.
@@ -332,9 +332,9 @@ namespace {
 // Index of the extreme along the middle axis of x viewed as [outer, n, inner]; first index on
 // ties, NaN counts as the extreme (as in torch).
 template <class T>
-xt::xarray<std::int64_t> arg_extreme_raw(const xt::xarray<T>& x, bool is_max, std::size_t outer,
+xg::array<std::int64_t> arg_extreme_raw(const xg::array<T>& x, bool is_max, std::size_t outer,
                                          std::size_t n, std::size_t inner, const Shape& shape) {
-    xt::xarray<std::int64_t> r = xt::xarray<std::int64_t>::from_shape(shape);
+    xg::array<std::int64_t> r = xg::array<std::int64_t>::from_shape(shape);
     const T* p = x.data();
     std::int64_t* q = r.data();
     for (std::size_t o = 0; o < outer; ++o) {

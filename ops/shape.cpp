@@ -18,7 +18,7 @@ namespace detail {
 Tensor reshape_raw(const Tensor& a, const Shape& shape) {
     return dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> r = a.data<T>();
+        xg::array<T> r = a.data<T>();
         r.reshape(shape);
         return Tensor(std::move(r));
     });
@@ -149,7 +149,7 @@ namespace detail {
 Tensor permute_raw(const Tensor& a, const std::vector<std::size_t>& perm) {
     return dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return Tensor(xt::xarray<T>(xt::transpose(a.data<T>(), perm)));
+        return Tensor(xg::array<T>(xt::transpose(a.data<T>(), perm)));
     });
 }
 
@@ -251,7 +251,7 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, 
              expect);
     Tensor out = dispatch_float("slice_backward", g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> r = xt::zeros<T>(in_shape);
+        xg::array<T> r = xt::zeros<T>(in_shape);
         strided_copy(g.data<T>().data(), r.data(), split_at(in_shape, d), expect[d], in_shape[d],
                      static_cast<std::size_t>(start), static_cast<std::size_t>(step), false);
         return Tensor(std::move(r));
@@ -280,7 +280,7 @@ Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t
     out_shape[d] = static_cast<std::size_t>((end - start + step - 1) / step);
     Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> r = xt::xarray<T>::from_shape(out_shape);
+        xg::array<T> r = xg::array<T>::from_shape(out_shape);
         strided_copy(a.data<T>().data(), r.data(), split_at(a.shape(), d), out_shape[d],
                      a.shape()[d], static_cast<std::size_t>(start), static_cast<std::size_t>(step),
                      true);
@@ -304,7 +304,7 @@ namespace {
 Tensor concat_raw(const TensorList& ts, std::size_t outer, const Shape& out_shape) {
     return detail::dispatch_all(ts[0].dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> r = xt::xarray<T>::from_shape(out_shape);
+        xg::array<T> r = xg::array<T>::from_shape(out_shape);
         const std::size_t row = outer == 0 ? 0 : r.size() / outer;
         std::size_t off = 0;
         for (const auto& t : ts) {
@@ -419,7 +419,7 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value,
     }
     Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        xt::xarray<T> r = xt::xarray<T>::from_shape(out_shape);
+        xg::array<T> r = xg::array<T>::from_shape(out_shape);
         r.fill(static_cast<T>(value));
         auto from = xt::strided_view(a.data<T>(), src);
         auto to = xt::strided_view(r, dst);

@@ -5,13 +5,13 @@
 #   job trains on it, and the end-to-end tests read it).
 set -euo pipefail
 what=${1:-test}
-build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev
+build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev libdnnl-dev
        doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
 pkgs=("${build[@]}")
 case "$what" in
   build) ;;
   run|test|data) pkgs+=(dataset-fashion-mnist) ;;
-  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist) ;;
+  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev) ;;
   all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy) ;;
   *) echo "usage: $0 [build|run|test|bench|all]" >&2; exit 2 ;;
 esac

@@ -538,3 +538,30 @@ TEST_CASE(
 }
 
 }  // namespace xg::testing
+
+namespace xg::testing {
+
+// conv2d splits the batch over threads (float32 with the oneDNN gemm): the same thread count
+// gives the same bits, and 1 and 2 threads agree to rounding (dw is summed per thread).
+TEST_CASE("conv2d: results across thread counts") {
+    const int before = get_num_threads();
+    auto run = [](int threads) {
+        set_num_threads(threads);
+        Generator gen(11);
+        Tensor x = randn({9, 3, 12, 12}, gen).requires_grad_();
+        Tensor w = randn({8, 3, 3, 3}, gen).requires_grad_();
+        Tensor b = randn({8}, gen).requires_grad_();
+        Tensor y = conv2d(x, w, b, Conv2dOptions{{1, 1}, {1, 1}});
+        (y * y).sum().backward();
+        return TensorList{y.detach(), x.grad(), w.grad(), b.grad()};
+    };
+    TensorList one = run(1), two = run(2), two_again = run(2);
+    set_num_threads(before);
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        CAPTURE(i);
+        CHECK(two[i].data<float>() == two_again[i].data<float>());
+        CHECK(xt::allclose(one[i].data<float>(), two[i].data<float>(), 1e-5, 1e-4));
+    }
+}
+
+}  // namespace xg::testing

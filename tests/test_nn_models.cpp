@@ -54,6 +54,17 @@ int overfit(Net& net, const Tensor& x, const Tensor& y, double lr, int max_steps
 
 }  // namespace
 
+TEST_CASE("lenet5 and small_cnn: parameter counts and output shapes as in PyTorch") {
+    manual_seed(0);
+    nn::Sequential lenet = nn::lenet5();
+    CHECK(lenet->num_parameters() == 61706);  // sum(p.numel()) of the same torch.nn model
+    CHECK(lenet(randn({3, 1, 28, 28})).shape() == Shape{3, 10});
+    nn::Sequential cnn = nn::small_cnn(16);
+    CHECK(cnn->num_parameters() == 20586);
+    CHECK(cnn(randn({2, 1, 28, 28})).shape() == Shape{2, 10});
+    CHECK(nn::small_cnn(8)->num_parameters() < cnn->num_parameters());
+}
+
 TEST_CASE("FullyConnectedNet: structure as the seed's fc_net") {
     nn::FullyConnectedNet net(nn::FullyConnectedNetOptions({5, 4})
                                   .input_dim(6)

@@ -410,3 +410,26 @@ TEST_CASE("adaptive_avg_pool2d: global pooling is the mean over H and W; float32
 }
 
 }  // namespace xg::testing
+
+namespace xg::testing {
+
+// Pooling splits the planes over threads; each output is computed by one thread, so every
+// thread count gives the same bits.
+TEST_CASE("pooling: the same bits for 1 and 2 threads") {
+    const int before = get_num_threads();
+    auto run = [](int threads) {
+        set_num_threads(threads);
+        Generator gen(3);
+        Tensor x = randn({8, 16, 20, 20}, gen).requires_grad_();
+        Tensor y = max_pool2d(x, MaxPool2dFuncOptions(3).stride(2)) +
+                   avg_pool2d(x, AvgPool2dFuncOptions(3).stride(2).padding(1)).sum() * 0.5;
+        (y * y).sum().backward();
+        return TensorList{y.detach(), x.grad()};
+    };
+    TensorList one = run(1), two = run(2);
+    set_num_threads(before);
+    CHECK(one[0].data<float>() == two[0].data<float>());
+    CHECK(one[1].data<float>() == two[1].data<float>());
+}
+
+}  // namespace xg::testing

@@ -344,17 +344,57 @@ TEST_CASE("tensor: printing follows PyTorch's repr") {
     CHECK(to_string(x * 2.0) == "tensor({2.}, grad_fn=MulBackward)");
 }
 
-TEST_CASE("tensor: glibc keeps freed buffers unless told not to") {
-    Tensor t = zeros({2});  // the first tensor applies the tuning
-    const char* opt = std::getenv("XGRAD_MALLOC_TUNING");
-    bool off = (opt && std::string(opt) == "0") || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
-               std::getenv("MALLOC_TRIM_THRESHOLD_");
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
-    CHECK(allocator_tuned() == !off);
-#else  // no glibc, or ASan's own malloc, which refuses mallopt
-    CHECK_FALSE(allocator_tuned());
-    (void)off;
-#endif
+TEST_CASE("tensor: freed buffers go to xgrad's cache and come back") {
+    empty_cache();
+    CHECK(cache_stats().cached_bytes == 0);
+    const auto before = cache_stats();
+    {
+        Tensor a = zeros({256, 256});  // 256 KB: above the cache threshold
+        CHECK(cache_stats().allocated_bytes >= before.allocated_bytes + 256 * 256 * 4);
+    }
+    auto freed = cache_stats();
+    CHECK(freed.cached_bytes >= 256 * 256 * 4);
+    CHECK(freed.allocated_bytes == before.allocated_bytes);
+    {
+        Tensor b = ones({256, 250});  // a little smaller: served by the same block
+        CHECK(cache_stats().hits == freed.hits + 1);
+        CHECK(b.sum().item() == doctest::Approx(256 * 250));
+        Tensor c = ones({1024, 1024});  // 4 MB: nothing cached fits
+        CHECK(cache_stats().misses == freed.misses + 1);
+    }
+    CHECK(cache_stats().peak_bytes >= cache_stats().cached_bytes);
+    empty_cache();
+    CHECK(cache_stats().cached_bytes == 0);
+    {
+        Tensor small = zeros({8});  // small buffers bypass the cache
+        CHECK(cache_stats().allocated_bytes == before.allocated_bytes);
+    }
+}
+
+TEST_CASE("tensor: the cache keeps at most its limit") {
+    const auto limit = cache_stats().limit_bytes;
+    set_cache_limit(1 << 20);
+    { Tensor a = zeros({1024, 1024}), b = zeros({512, 512}); }  // 4 MB and 1 MB freed
+    CHECK(cache_stats().cached_bytes <= (1u << 20));
+    set_cache_limit(0);  // caching off
+    { Tensor c = zeros({512, 512}); }
+    CHECK(cache_stats().cached_bytes == 0);
+    set_cache_limit(limit);
+    CHECK_FALSE(std::getenv("MALLOC_MMAP_THRESHOLD_"));  // xgrad never sets glibc's knobs
+}
+
+TEST_CASE("tensor: xt::xarray and xtensor expressions convert into tensors") {
+    xt::xarray<float> f = {{1.0f, 2.0f}, {3.0f, 4.0f}};
+    Tensor a(f);
+    CHECK(a.dtype() == float32);
+    CHECK(a.sum().item() == 10.0);
+    Tensor b(xt::xarray<int>{1, 2, 3});
+    CHECK(b.dtype() == int64);
+    Tensor c(xt::zeros<double>({2, 3}));
+    CHECK(c.dtype() == float64);
+    CHECK(c.shape() == Shape{2, 3});
+    xt::xarray<float> back = a.data<float>();
+    CHECK(back == f);
 }
 
 TEST_CASE("tensor: set_name") {

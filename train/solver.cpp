@@ -33,7 +33,7 @@ Tensor take_rows_as(const Tensor& t, const std::vector<std::size_t>& indices) {
     auto shape = t.shape();
     std::size_t n = shape[0], row = n ? t.numel() / n : 0;
     shape[0] = indices.size();
-    xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+    xg::array<T> out = xg::array<T>::from_shape(shape);
     for (std::size_t i = 0; i < indices.size(); ++i) {
         XG_CHECK(indices[i] < n, "take_rows: index {} out of range for {} rows", indices[i], n);
         std::copy_n(src.data() + indices[i] * row, row, out.data() + i * row);
