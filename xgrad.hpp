@@ -1,6 +1,8 @@
 #pragma once
 // The umbrella header: everything public in xgrad.
 #include "check/gradcheck.hpp"
+#include "core/anomaly.hpp"
+#include "core/debug.hpp"
 #include "core/dtype.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"

@@ -1,8 +1,10 @@
 #include "core/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <queue>
 
+#include "core/anomaly.hpp"
 #include "core/dispatch.hpp"
 #include "core/engine_graph.hpp"
 #include "core/engine_ops.hpp"
@@ -40,14 +42,54 @@ void accumulate(TensorList& buffer, std::uint32_t slot, const Tensor& g) {
     buffer[slot] = buffer[slot].defined() ? detail::grad_sum(buffer[slot], g) : g;
 }
 
-// Step 6: the rule itself; an error it raises is prefixed with the node's name.
+// Anomaly mode: " (its forward op was called at file:line)", or why there is no site.
+std::string site_note(const Node* n) {
+    const Site& s = n->site();
+    if (s.known()) return fmt::format(" (its forward op was called at {}:{})", s.file, s.line);
+    return " (its forward op was recorded while anomaly mode was off, so its site is unknown)";
+}
+
+// Step 6: the rule itself; an error it raises is prefixed with the node's name (and, in anomaly
+// mode, followed by the forward op's site). Nodes the rule records under create_graph get the
+// node's site.
 TensorList call_node(Node* n, TensorList&& buffer) {
+    const bool anomaly = is_anomaly_enabled();
     try {
+        detail::SiteScope at(n->site(), /*force=*/anomaly);
         return n->apply(std::move(buffer));
     } catch (const Error& e) {
         std::string msg = e.what();
-        if (msg.rfind(n->name(), 0) == 0) throw;
-        throw Error(fmt::format("{}: {}", n->name(), msg));
+        const bool named = msg.rfind(n->name(), 0) == 0;
+        if (!anomaly && named) throw;
+        if (!named) msg = fmt::format("{}: {}", n->name(), msg);
+        if (anomaly && msg.find("its forward op was") == std::string::npos) msg += site_note(n);
+        throw Error(msg);
+    }
+}
+
+template <class T>
+const char* first_non_finite(const Tensor& g) {
+    for (T v : g.data<T>()) {
+        if (std::isnan(v)) return "nan";
+        if (std::isinf(v)) return "inf";
+    }
+    return nullptr;
+}
+
+// Anomaly mode: the first gradient holding NaN or inf stops the backward pass, naming the node,
+// the input and the forward op's call site (PyTorch: "Function 'DivBackward0' returned nan values
+// in its 1th output").
+void check_finite(const Node* n, const TensorList& grads) {
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+        const Tensor& g = grads[i];
+        if (!g.defined()) continue;
+        const char* bad = nullptr;
+        if (g.dtype() == float32) bad = first_non_finite<float>(g);
+        if (g.dtype() == float64) bad = first_non_finite<double>(g);
+        if (bad) {
+            throw Error(fmt::format("anomaly: {} returned {} values in the gradient for input {}{}",
+                                    n->name(), bad, i, site_note(n)));
+        }
     }
 }
 
@@ -141,6 +183,7 @@ TensorList run_node(const GraphTask& gt, Node* n, TensorList&& buffer) {
     TensorList grads = call_node(n, std::move(buffer));
     if (!gt.keep_graph) n->release();
     validate_outputs(n, grads);
+    if (is_anomaly_enabled()) check_finite(n, grads);
     for (auto& g : grads) {
         if (g.defined() && !error_edges.empty())
             g = detail::delayed_error(n->name(), g, error_edges);

@@ -14,6 +14,8 @@
 //   };
 //   auto y = Cube::apply(x);
 //
+// In anomaly mode (core/anomaly.hpp) the node keeps the file:line of the apply call.
+//
 // forward runs with grad mode off. backward returns one gradient per Tensor argument of forward,
 // in order (an undefined Tensor for "no gradient"); other arguments get none. If backward is
 // written with xgrad ops it is itself differentiable under create_graph; one that computes on raw
@@ -23,6 +25,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core/anomaly.hpp"
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
 
@@ -74,8 +77,39 @@ void make_outputs_distinct(const TensorList& inputs, TensorList& outputs);
 
 template <class T>
 struct Function {
+    // apply(args...) with up to six arguments records the caller's file:line for anomaly mode
+    // (a parameter pack cannot be followed by a defaulted Site); apply_at takes any number.
+    template <class A>
+    static auto apply(A&& a, Site site = Site()) {
+        return apply_at(site, std::forward<A>(a));
+    }
+    template <class A, class B>
+    static auto apply(A&& a, B&& b, Site site = Site()) {
+        return apply_at(site, std::forward<A>(a), std::forward<B>(b));
+    }
+    template <class A, class B, class C>
+    static auto apply(A&& a, B&& b, C&& c, Site site = Site()) {
+        return apply_at(site, std::forward<A>(a), std::forward<B>(b), std::forward<C>(c));
+    }
+    template <class A, class B, class C, class D>
+    static auto apply(A&& a, B&& b, C&& c, D&& d, Site site = Site()) {
+        return apply_at(site, std::forward<A>(a), std::forward<B>(b), std::forward<C>(c),
+                        std::forward<D>(d));
+    }
+    template <class A, class B, class C, class D, class E>
+    static auto apply(A&& a, B&& b, C&& c, D&& d, E&& e, Site site = Site()) {
+        return apply_at(site, std::forward<A>(a), std::forward<B>(b), std::forward<C>(c),
+                        std::forward<D>(d), std::forward<E>(e));
+    }
+    template <class A, class B, class C, class D, class E, class F>
+    static auto apply(A&& a, B&& b, C&& c, D&& d, E&& e, F&& f, Site site = Site()) {
+        return apply_at(site, std::forward<A>(a), std::forward<B>(b), std::forward<C>(c),
+                        std::forward<D>(d), std::forward<E>(e), std::forward<F>(f));
+    }
+
     template <class... Args>
-    static auto apply(Args&&... args) {
+    static auto apply_at(Site site, Args&&... args) {
+        detail::SiteScope at(site);
         auto ctx = std::make_shared<AutogradContext>();
         TensorList inputs;
         detail::collect_tensors(inputs, args...);

@@ -1,5 +1,7 @@
 #include "core/node.hpp"
 
+#include "core/anomaly.hpp"
+#include "core/debug.hpp"
 #include "core/engine_ops.hpp"
 #include "core/grad_mode.hpp"
 
@@ -30,9 +32,12 @@ Node::Node(std::string name, std::vector<Edge> next_edges, std::vector<TensorMet
     : name_(std::move(name)),
       next_edges_(std::move(next_edges)),
       input_meta_(std::move(input_meta)),
-      sequence_nr_(next_sequence_nr++) {}
+      sequence_nr_(next_sequence_nr++) {
+    detail::live_node_count.fetch_add(1, std::memory_order_relaxed);
+}
 
 Node::~Node() {
+    detail::live_node_count.fetch_sub(1, std::memory_order_relaxed);
     for (auto& e : next_edges_) {
         if (e.fn) to_delete.push_back(std::move(e.fn));
     }
@@ -167,6 +172,7 @@ std::shared_ptr<FunctionNode> record(const char* name, const TensorList& inputs,
         meta.push_back(t.defined() ? TensorMeta{t.shape(), t.dtype()} : TensorMeta{});
     }
     auto node = std::make_shared<FunctionNode>(name, std::move(edges), std::move(meta));
+    if (is_anomaly_enabled()) node->set_site(detail::current_site());
     for (std::uint32_t i = 0; i < outputs.size(); ++i) {
         TensorImpl* o = outputs[i].impl();
         XG_CHECK(is_floating(outputs[i].dtype()), "{}: an output of dtype {} cannot require grad",

@@ -47,6 +47,9 @@ class Node {
     std::uint64_t sequence_nr() const { return sequence_nr_; }
     bool once_differentiable() const { return once_differentiable_; }
     void set_once_differentiable() { once_differentiable_ = true; }
+    // Where the forward op was called; recorded only in anomaly mode (core/anomaly.hpp).
+    const Site& site() const { return site_; }
+    void set_site(const Site& site) { site_ = site; }
 
   protected:
     std::string name_;
@@ -55,6 +58,7 @@ class Node {
     std::vector<TensorMeta> output_meta_;  // shape/dtype of each forward output
     std::uint64_t sequence_nr_;
     bool once_differentiable_ = false;
+    Site site_ = Site::unknown();
     std::vector<std::vector<TensorHook>> hooks_;
 };
 
@@ -115,7 +119,8 @@ bool any_requires_grad(const TensorList& inputs);
 
 // Records an op: if grad mode is on and some input requires grad, makes a FunctionNode named
 // `name` with edges to the inputs, makes the outputs its outputs (requires_grad, grad_fn) and
-// returns it so the caller can set its backward closure; otherwise returns null.
+// returns it so the caller can set its backward closure; otherwise returns null. In anomaly
+// mode the node keeps the site of the outermost op call (detail::current_site()).
 //   if (auto node = record("ExpBackward", {a}, {y}))
 //       node->set_fn([y = SavedTensor(y)](const TensorList& g) { return TensorList{g[0] *
 //       y.unpack()}; });

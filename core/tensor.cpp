@@ -41,7 +41,7 @@ namespace {
 template <class T>
 std::shared_ptr<TensorImpl> make_impl(xg::array<T>&& a) {
     auto impl = std::make_shared<TensorImpl>();
-    impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0});
+    impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0, {}});
     return impl;
 }
 }  // namespace
@@ -114,7 +114,8 @@ template float Tensor::item<float>() const;
 template double Tensor::item<double>() const;
 template std::int64_t Tensor::item<std::int64_t>() const;
 
-Tensor Tensor::to(Dtype d) const {
+Tensor Tensor::to(Dtype d, Site site) const {
+    detail::SiteScope at(site);
     detail::check_defined("to", *this, "self");
     if (dtype() == d) return *this;
     XG_CHECK(is_floating(d) || !any_requires_grad({this}),
@@ -133,7 +134,8 @@ Tensor Tensor::to(Dtype d) const {
     return out;
 }
 
-Tensor Tensor::clone() const {
+Tensor Tensor::clone(Site site) const {
+    detail::SiteScope at(site);
     detail::check_defined("clone", *this, "self");
     Tensor out = std::visit([](const auto& a) { return Tensor(std::decay_t<decltype(a)>(a)); },
                             checked().storage->array);

@@ -14,6 +14,8 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "core/anomaly.hpp"
+#include "core/debug.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/memory.hpp"
@@ -47,6 +49,7 @@ using TensorHook = std::function<Tensor(const Tensor&)>;
 struct Storage {
     std::variant<xg::array<float>, xg::array<double>, xg::array<std::int64_t>> array;
     std::uint64_t version = 0;
+    detail::LiveStorageCounter live;  // xg::debug::live_storages()
 };
 
 struct TensorImpl {
@@ -91,8 +94,9 @@ class Tensor {
     template <class T = double>
     T item() const;
     std::vector<double> to_vector() const;  // flat, row-major, as double
-    Tensor to(Dtype d) const;               // differentiable cast; returns *this if same dtype
-    Tensor clone() const;                   // differentiable copy
+    Tensor to(Dtype d,
+              Site site = Site()) const;     // differentiable cast; returns *this if same dtype
+    Tensor clone(Site site = Site()) const;  // differentiable copy
 
     // Autograd state.
     bool requires_grad() const;
@@ -113,25 +117,25 @@ class Tensor {
     const std::string& name() const;
 
     // Methods mirroring torch::Tensor (defined in ops/).
-    Tensor sum() const;
-    Tensor sum(std::vector<std::int64_t> dims, bool keepdim = false) const;
-    Tensor mean() const;
-    Tensor mean(std::vector<std::int64_t> dims, bool keepdim = false) const;
-    Tensor reshape(std::vector<std::int64_t> shape) const;
-    Tensor view(std::vector<std::int64_t> shape) const;
-    Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
-    Tensor transpose(std::int64_t d0, std::int64_t d1) const;
-    Tensor permute(std::vector<std::int64_t> dims) const;
-    Tensor squeeze() const;
-    Tensor squeeze(std::int64_t dim) const;
-    Tensor unsqueeze(std::int64_t dim) const;
-    Tensor matmul(const Tensor& other) const;
-    Tensor pow(double exponent) const;
-    Tensor exp() const;
-    Tensor log() const;
-    Tensor tanh() const;
-    Tensor relu() const;
-    Tensor sigmoid() const;
+    Tensor sum(Site site = Site()) const;
+    Tensor sum(std::vector<std::int64_t> dims, bool keepdim = false, Site site = Site()) const;
+    Tensor mean(Site site = Site()) const;
+    Tensor mean(std::vector<std::int64_t> dims, bool keepdim = false, Site site = Site()) const;
+    Tensor reshape(std::vector<std::int64_t> shape, Site site = Site()) const;
+    Tensor view(std::vector<std::int64_t> shape, Site site = Site()) const;
+    Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1, Site site = Site()) const;
+    Tensor transpose(std::int64_t d0, std::int64_t d1, Site site = Site()) const;
+    Tensor permute(std::vector<std::int64_t> dims, Site site = Site()) const;
+    Tensor squeeze(Site site = Site()) const;
+    Tensor squeeze(std::int64_t dim, Site site = Site()) const;
+    Tensor unsqueeze(std::int64_t dim, Site site = Site()) const;
+    Tensor matmul(const Tensor& other, Site site = Site()) const;
+    Tensor pow(double exponent, Site site = Site()) const;
+    Tensor exp(Site site = Site()) const;
+    Tensor log(Site site = Site()) const;
+    Tensor tanh(Site site = Site()) const;
+    Tensor relu(Site site = Site()) const;
+    Tensor sigmoid(Site site = Site()) const;
     Tensor argmax(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
 
     // In-place ops (ops/inplace.cpp), PyTorch's semantics: they write into this tensor's

@@ -10,7 +10,10 @@ class LossModule : public Module {
   public:
     using Module::Module;
     virtual Tensor forward(const Tensor& input, const Tensor& target) = 0;
-    Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
+    Tensor operator()(const Tensor& input, const Tensor& target, Site site = Site()) {
+        xg::detail::SiteScope at(site);
+        return forward(input, target);
+    }
 };
 
 class CrossEntropyLossImpl : public LossModule {

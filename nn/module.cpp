@@ -281,7 +281,8 @@ std::ostream& operator<<(std::ostream& os, const Module& m) {
     return os << m.repr();
 }
 
-Tensor UnaryModule::operator()(const Tensor& x) {
+Tensor UnaryModule::operator()(const Tensor& x, Site site) {
+    xg::detail::SiteScope at(site);
     Tensor in = run_pre_hooks(x);
     return run_post_hooks(in, forward(in));
 }

@@ -135,7 +135,8 @@ class UnaryModule : public Module {
   public:
     using Module::Module;
     virtual Tensor forward(const Tensor& x) = 0;
-    Tensor operator()(const Tensor& x);  // pre-hooks, forward, post-hooks
+    // Pre-hooks, forward, post-hooks. In anomaly mode the ops inside report the caller's site.
+    Tensor operator()(const Tensor& x, Site site = Site());
 };
 
 // A typed shared handle like libtorch's ModuleHolder: nn::Linear fc(3, 4); fc->weight; fc(x).
@@ -150,7 +151,24 @@ class ModuleHolder {
     Impl& operator*() const { return *impl_; }
     const std::shared_ptr<Impl>& ptr() const { return impl_; }
     operator std::shared_ptr<Impl>() const { return impl_; }  // NOLINT
-    template <class... Args>
+    // fc(x), loss(x, y): passes the caller's site on (anomaly mode) when the module takes one.
+    template <class A>
+    auto operator()(A&& a, Site site = Site()) const {
+        if constexpr (std::is_invocable_v<Impl&, A&&, Site>) {
+            return (*impl_)(std::forward<A>(a), site);
+        } else {
+            return (*impl_)(std::forward<A>(a));
+        }
+    }
+    template <class A, class B>
+    auto operator()(A&& a, B&& b, Site site = Site()) const {
+        if constexpr (std::is_invocable_v<Impl&, A&&, B&&, Site>) {
+            return (*impl_)(std::forward<A>(a), std::forward<B>(b), site);
+        } else {
+            return (*impl_)(std::forward<A>(a), std::forward<B>(b));
+        }
+    }
+    template <class... Args, class = std::enable_if_t<(sizeof...(Args) > 2)>>
     auto operator()(Args&&... args) const {
         return (*impl_)(std::forward<Args>(args)...);
     }

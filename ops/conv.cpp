@@ -486,8 +486,9 @@ Tensor channel_sum_op(const Tensor& dy) {
 // Backward rules: outside create_graph they run the raw kernels (one im2col per sample for both
 // gradients); under create_graph they are written with recorded conv ops, so every conv node
 // is differentiable again (conv2d <-> conv_transpose2d <-> conv2d_weight_grad).
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
-              const Conv2dOptions& opts) {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opts,
+              Site site) {
+    detail::SiteScope at(site);
     ConvGeom g = conv2d_geom(x, weight, bias, opts);
     Tensor out = run_forward(x, weight, bias, g);
     if (auto node = record("Conv2dBackward", {x, weight, bias}, {out})) {
@@ -511,7 +512,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
 }
 
 Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
-                          const Conv2dOptions& opts) {
+                          const Conv2dOptions& opts, Site site) {
+    detail::SiteScope at(site);
     const char* op = "conv2d_weight_grad";
     detail::check_defined(op, input, "input");
     detail::check_defined(op, grad_output, "grad_output");
@@ -566,7 +568,8 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                        const ConvTranspose2dOptions& opts) {
+                        const ConvTranspose2dOptions& opts, Site site) {
+    detail::SiteScope at(site);
     ConvGeom g = conv_transpose2d_geom(x, weight, bias, opts);
     // Forward: the input gradient of the conv2d (out -> x), bias added per channel.
     Tensor out = run_backward(Tensor(), weight, x, g, true, false).first;

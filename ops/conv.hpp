@@ -40,13 +40,13 @@ struct ConvTranspose2dOptions {
 // x (N, C, H, W), weight (F, C/groups, kh, kw), bias (F) or undefined -> (N, F, OH, OW) with
 // OH = (H + 2*pad_h - dil_h*(kh-1) - 1) / stride_h + 1 (same for W), as torch.nn.functional.conv2d.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-              const Conv2dOptions& opts = {});
+              const Conv2dOptions& opts = {}, Site site = Site());
 
 // x (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw), bias (C_out) or undefined ->
 // (N, C_out, OH, OW) with OH = (H-1)*stride_h - 2*pad_h + dil_h*(kh-1) + out_pad_h + 1, as
 // torch.nn.functional.conv_transpose2d: the gradient of conv2d with respect to its input.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-                        const ConvTranspose2dOptions& opts = {});
+                        const ConvTranspose2dOptions& opts = {}, Site site = Site());
 
 // The gradient of conv2d(input, w) with respect to a weight w of shape weight_shape, given
 // grad_output, the gradient of conv2d's output: dw[f, c, i, j] = sum over n, oh, ow of
@@ -56,7 +56,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 // spatial size is conv2d's output size, or smaller by what a valid output_padding accounts for
 // (the weight gradient of conv_transpose2d).
 Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
-                          const Conv2dOptions& opts = {});
+                          const Conv2dOptions& opts = {}, Site site = Site());
 
 namespace detail {
 // Naive loop references (the cs231n conv_forward_naive shape), no autograd, for the tests.

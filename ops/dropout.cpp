@@ -8,11 +8,13 @@
 
 namespace xg {
 
-Tensor dropout(const Tensor& x, double p, bool training) {
+Tensor dropout(const Tensor& x, double p, bool training, Site site) {
+    detail::SiteScope at(site);
     return dropout(x, p, training, default_generator());
 }
 
-Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("dropout", x, "input");
     detail::check_floating("dropout", x, "input");
     XG_CHECK(p >= 0.0 && p < 1.0,

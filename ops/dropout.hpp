@@ -12,8 +12,8 @@ namespace xg {
 // so xg::manual_seed(s) makes a run reproducible. Not training, or p == 0: returns the input
 // itself. p must be in [0, 1): unlike PyTorch, p == 1 (all zeros) is refused, since it is what a
 // keep probability of 1 (no dropout) would be mistaken for.
-Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
+Tensor dropout(const Tensor& input, double p = 0.5, bool training = true, Site site = Site());
 // The same with the mask drawn from gen (so a model's dropout can have its own stream).
-Tensor dropout(const Tensor& input, double p, bool training, Generator& gen);
+Tensor dropout(const Tensor& input, double p, bool training, Generator& gen, Site site = Site());
 
 }  // namespace xg

@@ -186,14 +186,16 @@ Tensor compare_scalar(const char* op, const Tensor& a, double s, F&& f) {
 
 // ---- binary arithmetic ----
 
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     Tensor out = binary_kernel("add", a, b, [](auto x, auto y) { return x + y; });
     if (auto node = record("AddBackward", {a, b}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{g[0], g[0]}; });
     return out;
 }
 
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(const Tensor& a, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     Tensor out = binary_kernel("sub", a, b, [](auto x, auto y) { return x - y; });
     if (auto node = record("SubBackward", {a, b}, {out})) {
         bool gb = b.requires_grad();
@@ -204,7 +206,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     return out;
 }
 
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(const Tensor& a, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     Tensor out = binary_kernel("mul", a, b, [](auto x, auto y) { return x * y; });
     if (auto node = record("MulBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -218,7 +221,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     return out;
 }
 
-Tensor div(const Tensor& a, const Tensor& b) {
+Tensor div(const Tensor& a, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     Tensor out = binary_kernel("div", a, b, [](auto x, auto y) { return x / y; });
     if (auto node = record("DivBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -235,28 +239,32 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 // ---- with a scalar operand ----
 
-Tensor add(const Tensor& a, double s) {
+Tensor add(const Tensor& a, double s, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("add", a, [s](auto x) { return x + decltype(x)(s); });
     if (auto node = record("AddBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;
 }
 
-Tensor sub(const Tensor& a, double s) {
+Tensor sub(const Tensor& a, double s, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("sub", a, [s](auto x) { return x - decltype(x)(s); });
     if (auto node = record("SubBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;
 }
 
-Tensor mul(const Tensor& a, double s) {
+Tensor mul(const Tensor& a, double s, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("mul", a, [s](auto x) { return x * decltype(x)(s); });
     if (auto node = record("MulBackward", {a}, {out}))
         node->set_fn([s](const TensorList& g) { return TensorList{mul(g[0], s)}; });
     return out;
 }
 
-Tensor div(const Tensor& a, double s) {
+Tensor div(const Tensor& a, double s, Site site) {
+    detail::SiteScope at(site);
     XG_CHECK(s != 0.0, "div: division of a tensor by the scalar 0");
     Tensor out = unary_kernel("div", a, [s](auto x) { return x / decltype(x)(s); });
     if (auto node = record("DivBackward", {a}, {out}))
@@ -264,14 +272,16 @@ Tensor div(const Tensor& a, double s) {
     return out;
 }
 
-Tensor rsub(double s, const Tensor& b) {
+Tensor rsub(double s, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("sub", b, [s](auto x) { return decltype(x)(s) - x; });
     if (auto node = record("SubBackward", {b}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
     return out;
 }
 
-Tensor rdiv(double s, const Tensor& b) {
+Tensor rdiv(double s, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("div", b, [s](auto x) { return decltype(x)(s) / x; });
     if (auto node = record("DivBackward", {b}, {out})) {
         SavedTensor sb = b, so = out;
@@ -284,14 +294,16 @@ Tensor rdiv(double s, const Tensor& b) {
 
 // ---- unary ----
 
-Tensor neg(const Tensor& a) {
+Tensor neg(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("neg", a, [](auto x) { return -x; });
     if (auto node = record("NegBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
     return out;
 }
 
-Tensor pow(const Tensor& a, double p) {
+Tensor pow(const Tensor& a, double p, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("pow", a, [p](auto x) { return std::pow(x, decltype(x)(p)); });
     if (auto node = record("PowBackward", {a}, {out})) {
         SavedTensor sa = a;
@@ -303,7 +315,8 @@ Tensor pow(const Tensor& a, double p) {
     return out;
 }
 
-Tensor pow(const Tensor& a, const Tensor& e) {
+Tensor pow(const Tensor& a, const Tensor& e, Site site) {
+    detail::SiteScope at(site);
     Tensor out = binary_kernel("pow", a, e, [](auto x, auto y) { return std::pow(x, y); });
     if (auto node = record("PowBackward", {a, e}, {out})) {
         bool ga = a.requires_grad(), ge = e.requires_grad();
@@ -317,7 +330,8 @@ Tensor pow(const Tensor& a, const Tensor& e) {
     return out;
 }
 
-Tensor exp(const Tensor& a) {
+Tensor exp(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("exp", a, [](auto x) { return detail::exp_of(x); });
     if (auto node = record("ExpBackward", {a}, {out})) {
         SavedTensor so = out;
@@ -326,7 +340,8 @@ Tensor exp(const Tensor& a) {
     return out;
 }
 
-Tensor log(const Tensor& a) {
+Tensor log(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("log", a, [](auto x) { return std::log(x); });
     if (auto node = record("LogBackward", {a}, {out})) {
         SavedTensor sa = a;
@@ -335,7 +350,8 @@ Tensor log(const Tensor& a) {
     return out;
 }
 
-Tensor sqrt(const Tensor& a) {
+Tensor sqrt(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("sqrt", a, [](auto x) { return std::sqrt(x); });
     if (auto node = record("SqrtBackward", {a}, {out})) {
         SavedTensor so = out;
@@ -345,7 +361,8 @@ Tensor sqrt(const Tensor& a) {
     return out;
 }
 
-Tensor abs(const Tensor& a) {
+Tensor abs(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("abs", a, [](auto x) { return std::abs(x); });
     if (auto node = record("AbsBackward", {a}, {out})) {
         Tensor s = sign(a.detach());  // constant: the derivative of sign is 0 almost everywhere
@@ -354,7 +371,8 @@ Tensor abs(const Tensor& a) {
     return out;
 }
 
-Tensor tanh(const Tensor& a) {
+Tensor tanh(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("tanh", a, [](auto x) { return detail::tanh_of(x); });
     if (auto node = record("TanhBackward", {a}, {out})) {
         SavedTensor so = out;
@@ -370,7 +388,8 @@ Tensor tanh(const Tensor& a) {
     return out;
 }
 
-Tensor sigmoid(const Tensor& a) {
+Tensor sigmoid(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("sigmoid", a, [](auto x) { return detail::sigmoid_of(x); });
     if (auto node = record("SigmoidBackward", {a}, {out})) {
         SavedTensor so = out;
@@ -408,7 +427,8 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
 }
 }  // namespace
 
-Tensor relu(const Tensor& a) {
+Tensor relu(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     // x > 0 ? x : 0 keeps NaN as NaN
     Tensor out =
         unary_kernel("relu", a, [](auto x) { return x > 0 || x != x ? x : decltype(x)(0); });
@@ -421,7 +441,8 @@ Tensor relu(const Tensor& a) {
     return out;
 }
 
-Tensor leaky_relu(const Tensor& a, double slope) {
+Tensor leaky_relu(const Tensor& a, double slope, Site site) {
+    detail::SiteScope at(site);
     Tensor out = unary_kernel("leaky_relu", a,
                               [slope](auto x) { return x > 0 ? x : x * decltype(x)(slope); });
     if (!any_requires_grad({&a})) return out;
@@ -430,7 +451,8 @@ Tensor leaky_relu(const Tensor& a, double slope) {
     return masked_grad("LeakyReluBackward", a, out, mask);
 }
 
-Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi) {
+Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi, Site site) {
+    detail::SiteScope at(site);
     XG_CHECK(lo || hi, "clamp: at least one of min and max must be given");
     XG_CHECK(!(lo && hi) || *lo <= *hi, "clamp: min {} is greater than max {}", lo.value_or(0.0),
              hi.value_or(0.0));
@@ -447,7 +469,8 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
     return masked_grad("ClampBackward", a, out, mask);
 }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("where", cond, "condition");
     detail::check_defined("where", a, "input");
     detail::check_defined("where", b, "other");
@@ -501,63 +524,63 @@ XG_COMPARE(ge, x >= y)
 
 // ---- operators and Tensor methods ----
 
-Tensor operator+(const Tensor& a, const Tensor& b) {
-    return add(a, b);
+Tensor operator+(TensorAt a, const Tensor& b) {
+    return add(a.tensor, b, a.site);
 }
-Tensor operator-(const Tensor& a, const Tensor& b) {
-    return sub(a, b);
+Tensor operator-(TensorAt a, const Tensor& b) {
+    return sub(a.tensor, b, a.site);
 }
-Tensor operator*(const Tensor& a, const Tensor& b) {
-    return mul(a, b);
+Tensor operator*(TensorAt a, const Tensor& b) {
+    return mul(a.tensor, b, a.site);
 }
-Tensor operator/(const Tensor& a, const Tensor& b) {
-    return div(a, b);
+Tensor operator/(TensorAt a, const Tensor& b) {
+    return div(a.tensor, b, a.site);
 }
-Tensor operator+(const Tensor& a, double b) {
-    return add(a, b);
+Tensor operator+(TensorAt a, double b) {
+    return add(a.tensor, b, a.site);
 }
-Tensor operator-(const Tensor& a, double b) {
-    return sub(a, b);
+Tensor operator-(TensorAt a, double b) {
+    return sub(a.tensor, b, a.site);
 }
-Tensor operator*(const Tensor& a, double b) {
-    return mul(a, b);
+Tensor operator*(TensorAt a, double b) {
+    return mul(a.tensor, b, a.site);
 }
-Tensor operator/(const Tensor& a, double b) {
-    return div(a, b);
+Tensor operator/(TensorAt a, double b) {
+    return div(a.tensor, b, a.site);
 }
-Tensor operator+(double a, const Tensor& b) {
-    return add(b, a);
+Tensor operator+(double a, TensorAt b) {
+    return add(b.tensor, a, b.site);
 }
-Tensor operator-(double a, const Tensor& b) {
-    return rsub(a, b);
+Tensor operator-(double a, TensorAt b) {
+    return rsub(a, b.tensor, b.site);
 }
-Tensor operator*(double a, const Tensor& b) {
-    return mul(b, a);
+Tensor operator*(double a, TensorAt b) {
+    return mul(b.tensor, a, b.site);
 }
-Tensor operator/(double a, const Tensor& b) {
-    return rdiv(a, b);
+Tensor operator/(double a, TensorAt b) {
+    return rdiv(a, b.tensor, b.site);
 }
-Tensor operator-(const Tensor& a) {
-    return neg(a);
+Tensor operator-(TensorAt a) {
+    return neg(a.tensor, a.site);
 }
 
-Tensor Tensor::pow(double e) const {
-    return xg::pow(*this, e);
+Tensor Tensor::pow(double e, Site site) const {
+    return xg::pow(*this, e, site);
 }
-Tensor Tensor::exp() const {
-    return xg::exp(*this);
+Tensor Tensor::exp(Site site) const {
+    return xg::exp(*this, site);
 }
-Tensor Tensor::log() const {
-    return xg::log(*this);
+Tensor Tensor::log(Site site) const {
+    return xg::log(*this, site);
 }
-Tensor Tensor::tanh() const {
-    return xg::tanh(*this);
+Tensor Tensor::tanh(Site site) const {
+    return xg::tanh(*this, site);
 }
-Tensor Tensor::relu() const {
-    return xg::relu(*this);
+Tensor Tensor::relu(Site site) const {
+    return xg::relu(*this, site);
 }
-Tensor Tensor::sigmoid() const {
-    return xg::sigmoid(*this);
+Tensor Tensor::sigmoid(Site site) const {
+    return xg::sigmoid(*this, site);
 }
 
 }  // namespace xg

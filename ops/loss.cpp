@@ -276,7 +276,8 @@ Tensor softplus(const Tensor& x) {
 
 // ---- softmax / log_softmax ----
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {
+Tensor softmax(const Tensor& x, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("softmax", x, "input");
     XG_CHECK(x.dim() > 0, "softmax: input must have at least 1 dim, got a 0-d tensor");
     const std::size_t d = detail::wrap_dim("softmax", dim, x.dim());
@@ -294,7 +295,8 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     return out;
 }
 
-Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+Tensor log_softmax(const Tensor& x, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("log_softmax", x, "input");
     XG_CHECK(x.dim() > 0, "log_softmax: input must have at least 1 dim, got a 0-d tensor");
     const std::size_t d = detail::wrap_dim("log_softmax", dim, x.dim());
@@ -314,7 +316,9 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
 
 // ---- class-index losses ----
 
-Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o) {
+Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o,
+                     Site site) {
+    detail::SiteScope at(site);
     const char* op = "cross_entropy";
     detail::check_reduction(op, o.reduction);
     detail::check_class_target(op, x, target, o.weight);
@@ -356,7 +360,8 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOp
     return out;
 }
 
-Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) {
+Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o, Site site) {
+    detail::SiteScope at(site);
     const char* op = "nll_loss";
     detail::check_reduction(op, o.reduction);
     detail::check_class_target(op, x, target, o.weight);
@@ -387,7 +392,9 @@ Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o) 
     return out;
 }
 
-Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o) {
+Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o,
+                         Site site) {
+    detail::SiteScope at(site);
     const char* op = "multi_margin_loss";
     detail::check_reduction(op, o.reduction);
     detail::check_class_target(op, x, target, o.weight);
@@ -448,7 +455,8 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
 
 // ---- regression losses ----
 
-Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
+Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
+    detail::SiteScope at(site);
     detail::check_reduction("mse_loss", r);
     detail::check_pair("mse_loss", x, y);
     const double n = static_cast<double>(x.numel());
@@ -470,7 +478,8 @@ Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r) {
     return out;
 }
 
-Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
+Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
+    detail::SiteScope at(site);
     detail::check_reduction("l1_loss", r);
     detail::check_pair("l1_loss", x, y);
     const double n = static_cast<double>(x.numel());
@@ -492,7 +501,8 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r) {
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
-                                        const BceWithLogitsOptions& o) {
+                                        const BceWithLogitsOptions& o, Site site) {
+    detail::SiteScope at(site);
     const char* op = "binary_cross_entropy_with_logits";
     detail::check_reduction(op, o.reduction);
     detail::check_pair(op, x, y);

@@ -100,7 +100,8 @@ xg::array<T> gemm_batched(const xg::array<T>& a, const xg::array<T>& b, bool ta,
 
 }  // namespace
 
-Tensor gemm_op(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+Tensor gemm_op(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("gemm_op", a, "input");
     detail::check_defined("gemm_op", b, "other");
     detail::check_floating("gemm_op", a, "input");
@@ -171,7 +172,8 @@ Shape with_matrix(Shape batch, std::size_t r, std::size_t c) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("matmul", a, "input");
     detail::check_defined("matmul", b, "other");
     detail::check_floating("matmul", a, "input");
@@ -201,15 +203,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return reshape(out, dims_of(out_shape));
 }
 
-Tensor Tensor::matmul(const Tensor& other) const {
-    return xg::matmul(*this, other);
+Tensor Tensor::matmul(const Tensor& other, Site site) const {
+    return xg::matmul(*this, other, site);
 }
 
 }  // namespace xg
 
 namespace xg {
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site) {
+    detail::SiteScope at(site);
     const char* op = "linear";
     detail::check_defined(op, x, "input");
     detail::check_defined(op, w, "weight");

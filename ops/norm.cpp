@@ -283,7 +283,8 @@ void check_running(const Tensor& t, const char* arg, const Tensor& x, std::size_
 }  // namespace detail
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const BatchNormFuncOptions& o) {
+                  const BatchNormFuncOptions& o, Site site) {
+    detail::SiteScope at(site);
     const char* op = "batch_norm";
     const Tensor& weight = o.weight();
     const Tensor& bias = o.bias();
@@ -322,7 +323,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 }
 
 Tensor layer_norm(const Tensor& x, const std::vector<std::int64_t>& normalized_shape,
-                  const Tensor& weight, const Tensor& bias, double eps) {
+                  const Tensor& weight, const Tensor& bias, double eps, Site site) {
+    detail::SiteScope at(site);
     const char* op = "layer_norm";
     detail::check_input(op, x, 1);
     XG_CHECK(!normalized_shape.empty() && normalized_shape.size() <= x.dim(),
@@ -349,7 +351,8 @@ Tensor layer_norm(const Tensor& x, const std::vector<std::int64_t>& normalized_s
 }
 
 Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tensor& weight,
-                  const Tensor& bias, double eps) {
+                  const Tensor& bias, double eps, Site site) {
+    detail::SiteScope at(site);
     const char* op = "group_norm";
     detail::check_input(op, x, 2);
     const std::size_t n = x.size(0), c = x.size(1);

@@ -24,18 +24,18 @@ namespace xg {
 // batch_norm(x, rm, rv, BatchNormFuncOptions().weight(w).bias(b).training(true)); weight and
 // bias default to none, training to false, momentum to 0.1, eps to 1e-5.
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
-                  const BatchNormFuncOptions& opts);
+                  const BatchNormFuncOptions& opts, Site site = Site());
 
 // Layer normalization over the trailing dims given by normalized_shape; weight and bias (if
 // given) have shape normalized_shape.
 Tensor layer_norm(const Tensor& input, const std::vector<std::int64_t>& normalized_shape,
-                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
-                  double eps = 1e-5);
+                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), double eps = 1e-5,
+                  Site site = Site());
 
 // Group normalization of (N, C, *): the C channels are split into num_groups groups and each
 // (sample, group) is normalized over its channels and trailing dims; weight and bias are (C).
 // Equals cs231n's spatial group norm and torch.nn.functional.group_norm.
 Tensor group_norm(const Tensor& input, std::int64_t num_groups, const Tensor& weight = Tensor(),
-                  const Tensor& bias = Tensor(), double eps = 1e-5);
+                  const Tensor& bias = Tensor(), double eps = 1e-5, Site site = Site());
 
 }  // namespace xg

@@ -337,7 +337,8 @@ Windows fixed_pool(const char* op, const Tensor& x, Pair2 k, std::optional<Pair2
 
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
+Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o, Site site) {
+    detail::SiteScope at(site);
     Windows pw = fixed_pool("max_pool2d", x, o.kernel_size(), o.stride(), o.padding(), true);
     Shape os = out_shape(x, *pw);
     checked_numel("max_pool2d", os, sizeof(std::int64_t));  // the argmax indices
@@ -359,13 +360,15 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& o) {
     return out;
 }
 
-Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& o) {
+Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& o, Site site) {
+    detail::SiteScope at(site);
     Windows pw = fixed_pool("avg_pool2d", x, o.kernel_size(), o.stride(), o.padding(),
                             o.count_include_pad());
     return window_avg(x, pw, "AvgPool2dBackward", "AvgPool2dBackwardBackward");
 }
 
-Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size) {
+Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size, Site site) {
+    detail::SiteScope at(site);
     const char* op = "adaptive_avg_pool2d";
     check_input(op, x);
     auto [oh, ow] = output_size;

@@ -163,11 +163,13 @@ Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t
 
 }  // namespace
 
-Tensor sum(const Tensor& a) {
+Tensor sum(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     return sum(a, {}, false);
 }
 
-Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("sum", a, "input");
     auto axes = detail::reduce_axes("sum", dims, a.dim());
     Tensor out = sum_kernel("sum", a, axes, keepdim);
@@ -180,11 +182,13 @@ Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
     return out;
 }
 
-Tensor mean(const Tensor& a) {
+Tensor mean(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     return mean(a, {}, false);
 }
 
-Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("mean", a, "input");
     detail::check_floating("mean", a, "input");
     auto axes = detail::reduce_axes("mean", dims, a.dim());
@@ -193,7 +197,8 @@ Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
     return div(sum(a, dims, keepdim), static_cast<double>(n));
 }
 
-Tensor sum_to(const Tensor& a, const Shape& shape) {
+Tensor sum_to(const Tensor& a, const Shape& shape, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("sum_to", a, "input");
     XG_CHECK(detail::is_broadcastable_to(shape, a.shape()),
              "sum_to: cannot sum shape {} down to {} (it does not broadcast to it)", a.shape(),
@@ -213,7 +218,8 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
     return out;
 }
 
-Tensor expand(const Tensor& a, const Shape& shape) {
+Tensor expand(const Tensor& a, const Shape& shape, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("expand", a, "input");
     XG_CHECK(detail::is_broadcastable_to(a.shape(), shape), "expand: cannot broadcast {} to {}",
              a.shape(), shape);
@@ -277,22 +283,27 @@ Tensor extreme(const char* op, const char* node_name, bool is_max, const Tensor&
 
 }  // namespace
 
-Tensor max(const Tensor& a) {
+Tensor max(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     return max(a, {}, false);
 }
-Tensor max(const Tensor& a, const Dims& dims, bool keepdim) {
+Tensor max(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+    detail::SiteScope at(site);
     return extreme("max", "MaxBackward", true, a, dims, keepdim);
 }
-Tensor min(const Tensor& a) {
+Tensor min(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     return min(a, {}, false);
 }
-Tensor min(const Tensor& a, const Dims& dims, bool keepdim) {
+Tensor min(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+    detail::SiteScope at(site);
     return extreme("min", "MinBackward", false, a, dims, keepdim);
 }
 
 // ---- var ----
 
-Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim) {
+Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("var", a, "input");
     detail::check_floating("var", a, "input");
     auto axes = detail::reduce_axes("var", dims, a.dim());
@@ -391,17 +402,17 @@ Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const {
     return xg::argmax(*this, dim, keepdim);
 }
 
-Tensor Tensor::sum() const {
-    return xg::sum(*this);
+Tensor Tensor::sum(Site site) const {
+    return xg::sum(*this, site);
 }
-Tensor Tensor::sum(std::vector<std::int64_t> dims, bool keepdim) const {
-    return xg::sum(*this, dims, keepdim);
+Tensor Tensor::sum(std::vector<std::int64_t> dims, bool keepdim, Site site) const {
+    return xg::sum(*this, dims, keepdim, site);
 }
-Tensor Tensor::mean() const {
-    return xg::mean(*this);
+Tensor Tensor::mean(Site site) const {
+    return xg::mean(*this, site);
 }
-Tensor Tensor::mean(std::vector<std::int64_t> dims, bool keepdim) const {
-    return xg::mean(*this, dims, keepdim);
+Tensor Tensor::mean(std::vector<std::int64_t> dims, bool keepdim, Site site) const {
+    return xg::mean(*this, dims, keepdim, site);
 }
 
 }  // namespace xg

@@ -87,17 +87,20 @@ Tensor reshape_to(const char* name, const Tensor& a, const Shape& shape) {
 }
 }  // namespace
 
-Tensor reshape(const Tensor& a, const std::vector<std::int64_t>& shape) {
+Tensor reshape(const Tensor& a, const std::vector<std::int64_t>& shape, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("reshape", a, "input");
     return reshape_to("ReshapeBackward", a, detail::infer_shape("reshape", a.shape(), shape));
 }
 
-Tensor view(const Tensor& a, const std::vector<std::int64_t>& shape) {
+Tensor view(const Tensor& a, const std::vector<std::int64_t>& shape, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("view", a, "input");
     return reshape_to("ViewBackward", a, detail::infer_shape("view", a.shape(), shape));
 }
 
-Tensor flatten(const Tensor& a, std::int64_t start_dim, std::int64_t end_dim) {
+Tensor flatten(const Tensor& a, std::int64_t start_dim, std::int64_t end_dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("flatten", a, "input");
     if (a.dim() == 0) return reshape_to("FlattenBackward", a, Shape{1});
     std::size_t s = detail::wrap_dim("flatten", start_dim, a.dim());
@@ -115,7 +118,8 @@ Tensor flatten(const Tensor& a, std::int64_t start_dim, std::int64_t end_dim) {
     return reshape_to("FlattenBackward", a, out);
 }
 
-Tensor squeeze(const Tensor& a) {
+Tensor squeeze(const Tensor& a, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("squeeze", a, "input");
     Shape out;
     for (auto d : a.shape()) {
@@ -124,7 +128,8 @@ Tensor squeeze(const Tensor& a) {
     return reshape_to("SqueezeBackward", a, out);
 }
 
-Tensor squeeze(const Tensor& a, std::int64_t dim) {
+Tensor squeeze(const Tensor& a, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("squeeze", a, "input");
     if (a.dim() == 0) return detail::alias("SqueezeBackward", a);
     std::size_t d = detail::wrap_dim("squeeze", dim, a.dim());
@@ -135,7 +140,8 @@ Tensor squeeze(const Tensor& a, std::int64_t dim) {
     return reshape_to("SqueezeBackward", a, out);
 }
 
-Tensor unsqueeze(const Tensor& a, std::int64_t dim) {
+Tensor unsqueeze(const Tensor& a, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("unsqueeze", a, "input");
     std::size_t d = detail::wrap_dim("unsqueeze", dim, a.dim() + 1);
     Shape out = a.shape();
@@ -156,7 +162,8 @@ Tensor permute_raw(const Tensor& a, const std::vector<std::size_t>& perm) {
 
 }  // namespace detail
 
-Tensor transpose(const Tensor& a, std::int64_t d0, std::int64_t d1) {
+Tensor transpose(const Tensor& a, std::int64_t d0, std::int64_t d1, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("transpose", a, "input");
     std::size_t i = detail::wrap_dim("transpose", d0, a.dim());
     std::size_t j = detail::wrap_dim("transpose", d1, a.dim());
@@ -171,7 +178,8 @@ Tensor transpose(const Tensor& a, std::int64_t d0, std::int64_t d1) {
     return out;
 }
 
-Tensor permute(const Tensor& a, const std::vector<std::int64_t>& dims) {
+Tensor permute(const Tensor& a, const std::vector<std::int64_t>& dims, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("permute", a, "input");
     XG_CHECK(dims.size() == a.dim(), "permute: dims [{}] has {} entries, the input {} has {} dims",
              fmt::join(dims, ", "), dims.size(), a.shape(), a.dim());
@@ -268,7 +276,8 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, 
 }  // namespace detail
 
 Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t end,
-             std::int64_t step) {
+             std::int64_t step, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("slice", a, "input");
     XG_CHECK(a.dim() >= 1, "slice: cannot slice a 0-d tensor");
     std::size_t d = detail::wrap_dim("slice", dim, a.dim());
@@ -339,7 +348,8 @@ void check_list(const char* op, const TensorList& ts, std::size_t skip) {
 
 }  // namespace
 
-Tensor cat(const TensorList& ts, std::int64_t dim) {
+Tensor cat(const TensorList& ts, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     XG_CHECK(!ts.empty(), "cat: expected a non-empty list of tensors");
     detail::check_defined("cat", ts[0], "tensors[0]");
     XG_CHECK(ts[0].dim() >= 1, "cat: tensor 0 is 0-d, which cannot be concatenated");
@@ -367,7 +377,8 @@ Tensor cat(const TensorList& ts, std::int64_t dim) {
     return out;
 }
 
-Tensor stack(const TensorList& ts, std::int64_t dim) {
+Tensor stack(const TensorList& ts, std::int64_t dim, Site site) {
+    detail::SiteScope at(site);
     XG_CHECK(!ts.empty(), "stack: expected a non-empty list of tensors");
     detail::check_defined("stack", ts[0], "tensors[0]");
     std::size_t d = detail::wrap_dim("stack", dim, ts[0].dim() + 1);
@@ -393,7 +404,8 @@ Tensor stack(const TensorList& ts, std::int64_t dim) {
 
 // ---- pad ----
 
-Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value) {
+Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value, Site site) {
+    detail::SiteScope at(site);
     detail::check_defined("pad", a, "input");
     XG_CHECK(pads.size() % 2 == 0 && pads.size() <= 2 * a.dim(),
              "pad: pads [{}] must have an even length of at most 2 * {} (the input {} has {} "
@@ -453,29 +465,29 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value)
     return out;
 }
 
-Tensor Tensor::reshape(std::vector<std::int64_t> shape) const {
-    return xg::reshape(*this, shape);
+Tensor Tensor::reshape(std::vector<std::int64_t> shape, Site site) const {
+    return xg::reshape(*this, shape, site);
 }
-Tensor Tensor::view(std::vector<std::int64_t> shape) const {
-    return xg::view(*this, shape);
+Tensor Tensor::view(std::vector<std::int64_t> shape, Site site) const {
+    return xg::view(*this, shape, site);
 }
-Tensor Tensor::flatten(std::int64_t s, std::int64_t e) const {
-    return xg::flatten(*this, s, e);
+Tensor Tensor::flatten(std::int64_t s, std::int64_t e, Site site) const {
+    return xg::flatten(*this, s, e, site);
 }
-Tensor Tensor::squeeze() const {
-    return xg::squeeze(*this);
+Tensor Tensor::squeeze(Site site) const {
+    return xg::squeeze(*this, site);
 }
-Tensor Tensor::squeeze(std::int64_t dim) const {
-    return xg::squeeze(*this, dim);
+Tensor Tensor::squeeze(std::int64_t dim, Site site) const {
+    return xg::squeeze(*this, dim, site);
 }
-Tensor Tensor::unsqueeze(std::int64_t dim) const {
-    return xg::unsqueeze(*this, dim);
+Tensor Tensor::unsqueeze(std::int64_t dim, Site site) const {
+    return xg::unsqueeze(*this, dim, site);
 }
-Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
-    return xg::transpose(*this, d0, d1);
+Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1, Site site) const {
+    return xg::transpose(*this, d0, d1, site);
 }
-Tensor Tensor::permute(std::vector<std::int64_t> dims) const {
-    return xg::permute(*this, dims);
+Tensor Tensor::permute(std::vector<std::int64_t> dims, Site site) const {
+    return xg::permute(*this, dims, site);
 }
 
 }  // namespace xg

@@ -365,8 +365,10 @@ XG_REGISTER_OP_INFO(multi_margin_loss_info,
 namespace {
 
 // Regression-loss samples: both input and target require grad.
-std::vector<Sample> pair_samples(Tensor (*f)(const Tensor&, const Tensor&, Reduction)) {
-    auto s = [f](Reduction r) { return [f, r](const TensorList& x) { return f(x[0], x[1], r); }; };
+std::vector<Sample> pair_samples(Tensor (*f)(const Tensor&, const Tensor&, Reduction, Site)) {
+    auto s = [f](Reduction r) {
+        return [f, r](const TensorList& x) { return f(x[0], x[1], r, Site()); };
+    };
     return {
         {"(3, 4) mean", {rand64({3, 4}), rand64({3, 4})}, s(Reduction::mean)},
         {"1-D (5) sum", {rand64({5}), rand64({5})}, s(Reduction::sum)},

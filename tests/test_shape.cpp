@@ -11,7 +11,7 @@ namespace xg::testing {
 namespace {
 
 using UnaryFn = std::function<Tensor(const Tensor&)>;
-using ListOp = Tensor (*)(const TensorList&, std::int64_t);
+using ListOp = Tensor (*)(const TensorList&, std::int64_t, Site);
 
 // Adds a sample of a one-input op on a random float64 input of the given shape.
 void un(std::vector<Sample>& s, std::string desc, const Shape& shape, UnaryFn f) {
@@ -19,8 +19,8 @@ void un(std::vector<Sample>& s, std::string desc, const Shape& shape, UnaryFn f)
 }
 
 void lst(std::vector<Sample>& s, std::string desc, TensorList ts, ListOp op, std::int64_t dim) {
-    s.push_back(
-        {std::move(desc), std::move(ts), [op, dim](const TensorList& x) { return op(x, dim); }});
+    s.push_back({std::move(desc), std::move(ts),
+                 [op, dim](const TensorList& x) { return op(x, dim, Site()); }});
 }
 
 void er(std::vector<ErrorCase>& e, std::string desc, std::string fragment,
