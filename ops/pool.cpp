@@ -371,7 +371,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size, Site site) {
     detail::SiteScope at(site);
     const char* op = "adaptive_avg_pool2d";
     check_input(op, x);
-    auto [oh, ow] = output_size;
+    const std::int64_t oh = output_size.first, ow = output_size.second;
     XG_CHECK(oh > 0 && ow > 0, "{}: output_size must be positive, got ({}, {})", op, oh, ow);
     XG_CHECK(x.shape()[2] > 0 && x.shape()[3] > 0, "{}: input has an empty plane (shape {})", op,
              x.shape());
