@@ -17,7 +17,7 @@ FUZZ_PARALLEL ?= $(JOBS)
 # -O1 with line tables only: fast enough to build and run, and reports name file and line.
 SAN_CONFIG = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_BUILD_BENCH=OFF
 # Leaks fail the run; UBSan already aborts (-fno-sanitize-recover=all) and prints a stack.
-SAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
           UBSAN_OPTIONS=print_stacktrace=1
 
 .PHONY: deps configure build run test bench format clean test-sanitize test-tsan fuzz deps-fuzz

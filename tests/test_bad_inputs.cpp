@@ -24,7 +24,16 @@
 namespace xg::testing {
 namespace {
 
+// gcc defines __SANITIZE_ADDRESS__ under ASan; clang (the CI's sanitizer build) answers
+// __has_feature instead.
 #if defined(__SANITIZE_ADDRESS__)
+#define XG_BAD_INPUTS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XG_BAD_INPUTS_ASAN 1
+#endif
+#endif
+#if defined(XG_BAD_INPUTS_ASAN)
 // ASan's allocator aborts on a request it cannot serve instead of throwing std::bad_alloc, and
 // an address-space limit breaks its shadow memory: the genuine out-of-memory rows are skipped.
 constexpr bool kAsan = true;
