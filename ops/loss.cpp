@@ -245,7 +245,7 @@ std::pair<Tensor, Tensor> class_dist(const Tensor& target, const Tensor& weight,
     return dispatch_float("cross_entropy", dtype, [&](auto tag) {
         using T = decltype(tag);
         xg::array<T> dist = xg::array<T>::from_shape({n, c}),
-                      coef = xg::array<T>::from_shape({n, 1});
+                     coef = xg::array<T>::from_shape({n, 1});
         for (std::size_t i = 0; i < n; ++i) {
             const auto yi = static_cast<std::size_t>(y(i));
             for (std::size_t j = 0; j < c; ++j) dist(i, j) = static_cast<T>(eps / c * w[j]);
