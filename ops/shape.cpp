@@ -359,9 +359,12 @@ Tensor cat(const TensorList& ts, std::int64_t dim, Site site) {
     out_shape[d] = 0;
     std::vector<std::int64_t> offsets{0};
     for (const auto& t : ts) {
-        out_shape[d] += t.shape()[d];
-        offsets.push_back(static_cast<std::int64_t>(out_shape[d]));
+        offsets.push_back(checked_add("cat", "the concatenated size", offsets.back(),
+                                      static_cast<std::int64_t>(t.shape()[d])));
+        out_shape[d] = static_cast<std::size_t>(offsets.back());
     }
+    // Empty inputs can carry huge sizes: the result's strides must still fit.
+    checked_numel("cat", out_shape, dtype_size(ts[0].dtype()));
     Tensor out = concat_raw(ts, split_at(out_shape, d).outer, out_shape);
     if (auto node = record("CatBackward", ts, {out})) {
         std::vector<bool> req;
@@ -385,6 +388,7 @@ Tensor stack(const TensorList& ts, std::int64_t dim, Site site) {
     check_list("stack", ts, ts[0].dim());
     Shape out_shape = ts[0].shape();
     out_shape.insert(out_shape.begin() + static_cast<std::ptrdiff_t>(d), ts.size());
+    checked_numel("stack", out_shape, dtype_size(ts[0].dtype()));
     Tensor out = concat_raw(ts, split_at(out_shape, d).outer, out_shape);
     if (auto node = record("StackBackward", ts, {out})) {
         std::vector<bool> req;

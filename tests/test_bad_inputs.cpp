@@ -416,6 +416,24 @@ void shape_rows(std::vector<Row>& rows) {
                         cat({t({2, 3}), t({2, 4})}, 0);
                     },
                     {"cat: tensor 1 has shape"}});
+    rows.push_back({"cat: empty inputs whose sizes overflow the strides",
+                    [] {
+                        Tensor e = zeros({0, 3, std::size_t(1) << 61});
+                        cat({e, e, e}, 1);
+                    },
+                    {"cat: shape [0, 9, 2305843009213693952] has too many elements"}});
+    rows.push_back({"cat: empty inputs whose sizes overflow int64",
+                    [] {
+                        Tensor e = zeros({0, std::size_t(1) << 62});
+                        cat({e, e}, 1);
+                    },
+                    {"cat: the concatenated size overflows int64"}});
+    rows.push_back({"stack: empty inputs whose strides overflow",
+                    [] {
+                        Tensor e = zeros({0, std::size_t(1) << 62});
+                        stack({e, e, e}, 0);
+                    },
+                    {"stack: shape [3, 0, 4611686018427387904] has too many elements"}});
     rows.push_back({"stack: shape mismatch", [] { stack({t({2}), t({3})}); }, {"stack:"}});
     rows.push_back({"pad: odd number of widths",
                     [] {
