@@ -1,11 +1,10 @@
-// Determinism: the same seed and thread count give bitwise identical training; a different BLAS
-// thread count may change gemm summation order, so 1 vs 2 threads agree only to a tolerance, and
-// only for a while.
+// Determinism: the same seed gives bitwise identical training, for every thread count.
 // docs/RELIABILITY.md, "Determinism", says what is promised.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "xgrad.hpp"
@@ -76,12 +75,15 @@ double worst_difference(const Params& a, const Params& b) {
     return worst;
 }
 
-// Measured with OPENBLAS_CORETYPE=Haswell (2 cores): 1 vs 2 threads differ by 8e-8 after one
-// step, 2e-7 after 50, 7e-6 after 100 and 2e-2 after 200 (rounding differences grow, then a ReLU
-// or a max-pool choice flips), so the tolerance is checked over the first 50 steps.
+// The thread count changes only which thread computes what: conv2d's weight gradient is summed
+// in fixed chunks of the batch, pooling splits whole planes, and oneDNN's sgemm gave the same
+// bits for 1 and 2 threads at every shape of this model. So 1, 2 and 3 threads give the same
+// bits (before the fixed chunks they differed by 5e-8 after one step and by 4e-2 after 200).
+// OpenBLAS's threaded sgemm (XGRAD_GEMM=openblas) rounds differently from its serial one: there
+// 1 vs 2 threads agree within 1e-5 for the first 50 steps only (2e-2 after 200).
 TEST_CASE(
     "determinism: LeNet-5, 200 SGD-momentum steps: same seed and threads, same bits; 1 vs 2 "
-    "threads within 1e-5 over 50 steps") {
+    "threads, same bits (with oneDNN's gemm)") {
     const std::vector<int> at = {1, 10, 50, 100, 200};
     auto two = train_lenet(42, 2, at);
     auto two_again = train_lenet(42, 2, at);
@@ -91,10 +93,18 @@ TEST_CASE(
     auto other_seed = train_lenet(43, 2, {2});
     CHECK(other_seed[0] != train_lenet(42, 2, {2})[0]);  // the comparison can fail
 
+    const bool same_bits_any_threads = std::string(detail::gemm_backend()).find("oneDNN") == 0;
     auto one = train_lenet(42, 1, at);
     for (std::size_t k = 0; k < at.size(); ++k) {
         const double diff = worst_difference(one[k], two[k]);
         MESSAGE("1 vs 2 threads after " << at[k] << " steps: " << diff);
-        if (at[k] <= 50) CHECK(diff <= 1e-5);
+        if (!same_bits_any_threads) {
+            if (at[k] <= 50) CHECK(diff <= 1e-5);
+            continue;
+        }
+        CHECK(diff <= 1e-5);
+        CHECK(one[k] == two[k]);
     }
+    // More threads than this machine's cores.
+    if (same_bits_any_threads) CHECK(train_lenet(42, 3, {200})[0] == two.back());
 }
