@@ -192,8 +192,9 @@ Tensor mean(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
     detail::check_defined("mean", a, "input");
     detail::check_floating("mean", a, "input");
     auto axes = detail::reduce_axes("mean", dims, a.dim());
-    std::size_t n = reduced_count(a.shape(), axes);
-    XG_CHECK(n > 0, "mean: cannot take the mean of zero elements (shape {})", a.shape());
+    // Over zero elements the sum is 0 and the mean 0 / 0 = NaN, as in PyTorch.
+    const std::size_t n = reduced_count(a.shape(), axes);
+    if (n == 0) return mul(sum(a, dims, keepdim), std::numeric_limits<double>::quiet_NaN());
     return div(sum(a, dims, keepdim), static_cast<double>(n));
 }
 
