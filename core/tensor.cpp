@@ -41,7 +41,7 @@ namespace {
 template <class T>
 std::shared_ptr<TensorImpl> make_impl(xg::array<T>&& a) {
     auto impl = std::make_shared<TensorImpl>();
-    impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0, {}});
+    impl->storage = std::make_shared<Storage>(Storage{std::move(a), 0, {}, nullptr});
     return impl;
 }
 }  // namespace
@@ -55,18 +55,83 @@ const TensorImpl& Tensor::checked() const {
     return *impl_;
 }
 
+namespace {
+// Writes a pending broadcast out, once, whichever thread asks first.
+void materialize(Storage& s) {
+    LazyBroadcast& lz = *s.lazy;
+    std::lock_guard<std::mutex> lock(lz.mutex);
+    if (!lz.pending.load(std::memory_order_relaxed)) return;
+    std::visit(
+        [&](const auto& src) {
+            using A = std::decay_t<decltype(src)>;
+            A r = A::from_shape(lz.shape);
+            if (src.size() == 1) {  // raw pointers and a local value: the fill vectorizes
+                const auto v = *src.data();
+                std::fill(r.data(), r.data() + r.size(), v);
+            } else {
+                r = xt::broadcast(src, lz.shape);
+            }
+            s.array = std::move(r);
+        },
+        lz.source->storage->array);
+    lz.pending.store(false, std::memory_order_release);
+}
+}  // namespace
+
+const Storage& Tensor::ready() const {
+    Storage& s = *checked().storage;
+    if (s.lazy && s.lazy->pending.load(std::memory_order_acquire)) materialize(s);
+    return s;
+}
+
+bool Tensor::is_materialized() const {
+    const Storage& s = *checked().storage;
+    return !s.lazy || !s.lazy->pending.load(std::memory_order_acquire);
+}
+
 Dtype Tensor::dtype() const {
     return static_cast<Dtype>(checked().storage->array.index());
 }
 
 const Shape& Tensor::shape() const {
-    return std::visit([](const auto& a) -> const Shape& { return a.shape(); },
-                      checked().storage->array);
+    const Storage& s = *checked().storage;
+    if (s.lazy) return s.lazy->shape;  // kept after the write-out: the reference stays valid
+    return std::visit([](const auto& a) -> const Shape& { return a.shape(); }, s.array);
 }
 
 std::size_t Tensor::numel() const {
-    return std::visit([](const auto& a) { return a.size(); }, checked().storage->array);
+    const Storage& s = *checked().storage;
+    if (s.lazy) return shape_numel(s.lazy->shape);
+    return std::visit([](const auto& a) { return a.size(); }, s.array);
 }
+
+namespace detail {
+
+Tensor broadcast_lazy(const Tensor& source, const Shape& shape, bool fresh) {
+    check_defined("broadcast_lazy", source, "source");
+    XG_CHECK(is_broadcastable_to(source.shape(), shape), "expand: cannot broadcast {} to {}",
+             source.shape(), shape);
+    // A snapshot, as the written-out broadcast would be (a kernel's fresh result is one).
+    XG_CHECK(!fresh || (!source.requires_grad() && source.is_materialized()),
+             "broadcast_lazy: a fresh source has no history and is written out");
+    Tensor src = fresh ? source : source.detach().clone();
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::make_shared<Storage>();
+    impl->storage->lazy = std::make_unique<LazyBroadcast>();
+    impl->storage->lazy->source = src.impl_ptr();
+    impl->storage->lazy->shape = shape;
+    std::visit([&](const auto& a) { impl->storage->array = std::decay_t<decltype(a)>(); },
+               src.impl()->storage->array);
+    return Tensor(impl);
+}
+
+Tensor broadcast_source(const Tensor& t) {
+    // Once written out the elements may have been changed in place: the source is stale.
+    if (!t.defined() || t.is_materialized()) return Tensor();
+    return Tensor(t.impl()->storage->lazy->source);
+}
+
+}  // namespace detail
 
 std::size_t Tensor::size(std::int64_t d) const {
     return shape()[detail::wrap_dim("size", d, dim())];
@@ -74,7 +139,7 @@ std::size_t Tensor::size(std::int64_t d) const {
 
 template <class T>
 const xg::array<T>& Tensor::data() const {
-    const auto* a = std::get_if<xg::array<T>>(&checked().storage->array);
+    const auto* a = std::get_if<xg::array<T>>(&ready().array);
     XG_CHECK(a != nullptr, "data: tensor has dtype {}, requested {}", dtype(), dtype_of<T>());
     return *a;
 }
@@ -84,6 +149,7 @@ xg::array<T>& Tensor::mutable_data() {
     XG_CHECK(!(is_leaf() && requires_grad() && GradMode::is_enabled()),
              "mutable_data: a leaf tensor that requires grad cannot be modified in place while "
              "grad mode is on (use xg::NoGradGuard)");
+    ready();
     auto* a = std::get_if<xg::array<T>>(&impl_->storage->array);
     XG_CHECK(a != nullptr, "mutable_data: tensor has dtype {}, requested {}", dtype(),
              dtype_of<T>());
@@ -95,13 +161,12 @@ template <class T>
 T Tensor::item() const {
     XG_CHECK(numel() == 1, "item: a tensor with {} elements (shape {}) has no single value",
              numel(), shape());
-    return std::visit([](const auto& a) { return static_cast<T>(*a.begin()); },
-                      impl_->storage->array);
+    return std::visit([](const auto& a) { return static_cast<T>(*a.begin()); }, ready().array);
 }
 
 std::vector<double> Tensor::to_vector() const {
     return std::visit([](const auto& a) { return std::vector<double>(a.begin(), a.end()); },
-                      checked().storage->array);
+                      ready().array);
 }
 
 template const xg::array<float>& Tensor::data<float>() const;
@@ -125,7 +190,7 @@ Tensor Tensor::to(Dtype d, Site site) const {
     Tensor out = detail::dispatch_all(d, [&](auto tag) {
         using T = decltype(tag);
         return std::visit([](const auto& a) { return Tensor(xg::array<T>(xt::cast<T>(a))); },
-                          impl_->storage->array);
+                          ready().array);
     });
     if (auto node = record("ToCopyBackward", {*this}, {out})) {
         Dtype from = dtype();
@@ -138,7 +203,7 @@ Tensor Tensor::clone(Site site) const {
     detail::SiteScope at(site);
     detail::check_defined("clone", *this, "self");
     Tensor out = std::visit([](const auto& a) { return Tensor(std::decay_t<decltype(a)>(a)); },
-                            checked().storage->array);
+                            ready().array);
     if (auto node = record("CloneBackward", {*this}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;

@@ -2,10 +2,12 @@
 // xg::Tensor: a cheap-to-copy handle to data (an xt::xarray of the tensor's dtype) plus the
 // autograd state (requires_grad, grad, grad_fn). Ops live in ops/; the methods declared here
 // that mirror torch::Tensor's are defined next to their ops.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -44,12 +46,27 @@ class Tensor;
 using TensorList = std::vector<Tensor>;
 using TensorHook = std::function<Tensor(const Tensor&)>;
 
+struct TensorImpl;
+
+// A broadcast not yet written out (a stride-0 view without strides in every kernel): `source`
+// broadcasts to `shape`. The gradient of sum / mean / expand is one: kernels that broadcast
+// anyway (the binary ops, relu's backward) and the elementwise unary ops read the source;
+// anything else reads the elements, which writes the broadcast out once.
+struct LazyBroadcast {
+    std::shared_ptr<TensorImpl> source;  // no history; never written in place
+    Shape shape;
+    std::atomic<bool> pending{true};
+    std::mutex mutex;  // held while the broadcast is written out
+};
+
 // The array behind one or more tensors (detach() and saved outputs share it). The version
-// counts in-place writes so backward can tell a saved tensor was changed under it.
+// counts in-place writes so backward can tell a saved tensor was changed under it. While
+// lazy->pending, `array` is an empty array of the dtype and lazy->shape the shape.
 struct Storage {
     std::variant<xg::array<float>, xg::array<double>, xg::array<std::int64_t>> array;
     std::uint64_t version = 0;
     detail::LiveStorageCounter live;  // xg::debug::live_storages()
+    std::unique_ptr<LazyBroadcast> lazy;
 };
 
 struct TensorImpl {
@@ -160,12 +177,16 @@ class Tensor {
     Tensor& fill_(double value);
     Tensor& copy_(const Tensor& src);  // same dtype required (use src.to(dtype) first)
 
+    // Whether the elements exist yet (false for a broadcast not written out, LazyBroadcast).
+    bool is_materialized() const;
+
     TensorImpl* impl() const { return impl_.get(); }
     const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
     bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
 
   private:
     const TensorImpl& checked() const;
+    const Storage& ready() const;  // the storage, with a pending broadcast written out
     std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -185,6 +206,17 @@ Tensor rand(const Shape& shape, Dtype dtype = float32);   // U[0, 1) from the gl
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = float32);
 Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = float32);
 Tensor scalar_tensor(double value, Dtype dtype = float32);
+
+namespace detail {
+// `source` broadcast to `shape` (which it must broadcast to), without writing the elements out
+// until something reads them. No history. The source's values are copied (it is at most as big
+// as the result), so in-place writes to `source` later do not show through; `fresh` says that
+// source is a kernel's new result that nobody else holds, taken without a copy.
+Tensor broadcast_lazy(const Tensor& source, const Shape& shape, bool fresh = false);
+// The source of a tensor made by broadcast_lazy and not yet written out (undefined otherwise),
+// to be read with broadcasting against the tensor's shape.
+Tensor broadcast_source(const Tensor& t);
+}  // namespace detail
 
 // From xtensor data (copied) and from nested initializer lists.
 template <class E>

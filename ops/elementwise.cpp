@@ -129,23 +129,36 @@ xg::array<T> map_binary(const xg::array<T>& a, const xg::array<T>& b, F f) {
     return map_broadcast(a, b, f);
 }
 
-// Runs f(T) on every element of a float tensor.
+// Runs f(T) on every element of a float tensor. On a broadcast not written out (the gradient of
+// a sum, core/tensor.hpp) f runs on its source and the result stays a broadcast.
 template <class F>
 Tensor unary_kernel(const char* op, const Tensor& a, F&& f) {
     detail::check_defined(op, a, "input");
-    return dispatch_float(op, a.dtype(),
-                          [&](auto tag) { return Tensor(map_unary(a.data<decltype(tag)>(), f)); });
+    const Tensor src = detail::broadcast_source(a);
+    return dispatch_float(op, a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if (src.defined())
+            return detail::broadcast_lazy(Tensor(map_unary(src.data<T>(), f)), a.shape(), true);
+        return Tensor(map_unary(a.data<T>(), f));
+    });
 }
 
+// An operand that is a broadcast not written out is read through its source (map_binary
+// broadcasts anyway); a result smaller than the output's shape stays a broadcast.
 template <class F>
 Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     detail::check_defined(op, a, "input");
     detail::check_defined(op, b, "other");
     detail::check_same_dtype(op, a, b);
-    if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
+    const Shape out =
+        a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape());
+    const Tensor sa = detail::broadcast_source(a), sb = detail::broadcast_source(b);
+    const Tensor& ra = sa.defined() ? sa : a;
+    const Tensor& rb = sb.defined() ? sb : b;
     return dispatch_float(op, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return Tensor(map_binary(a.data<T>(), b.data<T>(), f));
+        Tensor r(map_binary(ra.data<T>(), rb.data<T>(), f));
+        return r.shape() == out ? r : detail::broadcast_lazy(r, out, true);
     });
 }
 

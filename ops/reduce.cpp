@@ -226,15 +226,9 @@ Tensor expand(const Tensor& a, const Shape& shape, Site site) {
              a.shape(), shape);
     if (a.shape() == shape) return detail::alias("ExpandBackward", a);
     checked_numel("expand", shape, dtype_size(a.dtype()));
-    Tensor out = detail::dispatch_float("expand", a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if (a.numel() == 1) {  // the gradient of a full reduction: a fill, not a broadcast walk
-            auto r = xg::array<T>::from_shape(shape);
-            std::fill(r.begin(), r.end(), a.data<T>().data()[0]);
-            return Tensor(std::move(r));
-        }
-        return Tensor(xg::array<T>(xt::broadcast(a.data<T>(), shape)));
-    });
+    // Not written out (a stride-0 view in effect): the gradient of sum and mean is one.
+    Tensor out = detail::dispatch_float("expand", a.dtype(),
+                                        [&](auto) { return detail::broadcast_lazy(a, shape); });
     if (auto node = record("ExpandBackward", {a}, {out})) {
         Shape in = a.shape();
         node->set_fn([in](const TensorList& g) { return TensorList{sum_to(g[0], in)}; });

@@ -153,3 +153,21 @@ TEST_CASE("threads: a NoGradGuard on one thread leaves the others recording") {
     CHECK(other_recorded);
     CHECK(main_recording_in_guard);  // a new thread starts with grad mode on
 }
+
+// A broadcast not written out (the gradient of a sum) read by several threads at once: one of
+// them writes it out, under the storage's lock, and every thread sees the whole result.
+TEST_CASE("threads: 4 threads read one unwritten broadcast at once") {
+    for (int round = 0; round < 20; ++round) {
+        Tensor e = expand(tensor({1.0, 2.0, 3.0}, float64).reshape({3, 1}), {3, 1000});
+        REQUIRE_FALSE(e.is_materialized());
+        std::vector<double> sums(4, 0.0);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&e, &sums, t] {
+                for (double v : e.to_vector()) sums[t] += v;
+            });
+        }
+        for (auto& th : threads) th.join();
+        for (double s : sums) CHECK(s == 6000.0);
+    }
+}
