@@ -19,6 +19,7 @@
 #include "data/idx.hpp"
 #include "data/loader.hpp"
 #include "data/mnist.hpp"
+#include "data/sampler.hpp"
 #include "data/transforms.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
@@ -48,3 +49,11 @@
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 #include "train/solver.hpp"
+
+// Data-parallel training over MPI: only when linked with xgrad::distributed (built when CMake
+// finds MPI), which defines XGRAD_WITH_MPI.
+#if defined(XGRAD_WITH_MPI)
+#include "distributed/ddp.hpp"
+#include "distributed/distributed.hpp"
+#include "distributed/sync_batch_norm.hpp"
+#endif

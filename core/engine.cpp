@@ -204,9 +204,20 @@ void deliver(GraphTask& gt, Node* n, const TensorList& grads) {
     }
 }
 
+// The callbacks queued during the backward running on this thread (null when none runs).
+thread_local std::vector<std::function<void()>>* current_callbacks = nullptr;
+
 void execute(const std::vector<Edge>& roots, const TensorList& seeds, bool keep_graph,
              bool create_graph, const std::vector<Edge>& captures, TensorList* captured) {
     AutoGradMode mode(create_graph);  // the rules record a new graph only under create_graph
+    std::vector<std::function<void()>> callbacks;
+    struct Scope {  // a backward inside a hook or callback gets its own list
+        std::vector<std::function<void()>>* saved;
+        explicit Scope(std::vector<std::function<void()>>* mine) : saved(current_callbacks) {
+            current_callbacks = mine;
+        }
+        ~Scope() { current_callbacks = saved; }
+    } scope(&callbacks);
     GraphTask gt{{}, {}, keep_graph, create_graph, captures, captured};
     detail::count_dependencies(roots, gt.tasks);
     if (captured) detail::mark_needed(roots, captures, gt.tasks);
@@ -221,6 +232,10 @@ void execute(const std::vector<Edge>& roots, const TensorList& seeds, bool keep_
         TensorList grads;
         if (should_run(gt, n, buffer)) grads = run_node(gt, n, std::move(buffer));
         deliver(gt, n, grads);
+    }
+    for (std::size_t i = 0; i < callbacks.size(); ++i) {
+        auto cb = std::move(callbacks[i]);  // cb may queue more: callbacks may reallocate
+        cb();
     }
 }
 
@@ -255,6 +270,16 @@ void make_roots(const char* op, const TensorList& outputs, const TensorList& gra
 }
 
 }  // namespace
+
+void queue_callback(std::function<void()> callback) {
+    XG_CHECK(current_callbacks != nullptr,
+             "queue_callback: no backward is running on this thread (call it from a hook)");
+    current_callbacks->push_back(std::move(callback));
+}
+
+bool in_backward() {
+    return current_callbacks != nullptr;
+}
 
 void backward(const TensorList& outputs, const TensorList& grad_outputs,
               std::optional<bool> retain_graph, bool create_graph) {

@@ -1,5 +1,6 @@
 #pragma once
 // Runs the tape backwards: dependency counting, iterative, deterministic order.
+#include <functional>
 #include <optional>
 
 #include "core/node.hpp"
@@ -19,5 +20,11 @@ void backward(const TensorList& outputs, const TensorList& grad_outputs = {},
 TensorList grad(const TensorList& outputs, const TensorList& inputs,
                 const TensorList& grad_outputs = {}, std::optional<bool> retain_graph = {},
                 bool create_graph = false, bool allow_unused = false);
+
+// Runs `callback` once the backward (or grad) call now running has finished every node, on the
+// thread that runs it, as PyTorch's queue_callback; callbacks run in the order queued and may
+// queue more. Throws xg::Error when no backward is running on this thread.
+void queue_callback(std::function<void()> callback);
+bool in_backward();  // whether a backward (or grad) call is running on this thread
 
 }  // namespace xg

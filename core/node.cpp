@@ -99,6 +99,11 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     } else {
         variable_->grad = detail::grad_sum(Tensor(variable_->grad), g).impl_ptr();
     }
+    if (!variable_->post_accumulate_hooks.empty()) {
+        Tensor leaf(variable_);
+        auto hooks = variable_->post_accumulate_hooks;  // a hook may remove hooks
+        for (auto& h : hooks) h.second(leaf);
+    }
     return {};
 }
 

@@ -1,5 +1,6 @@
 #include "core/tensor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <new>
@@ -283,6 +284,24 @@ void Tensor::register_hook(TensorHook hook) {
     } else {
         impl_->grad_fn->hooks(impl_->output_nr)->push_back(std::move(hook));
     }
+}
+
+std::size_t Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
+    XG_CHECK(requires_grad() && is_leaf(),
+             "register_post_accumulate_grad_hook: only a leaf that requires grad accumulates a "
+             ".grad (this tensor is {})",
+             requires_grad() ? "not a leaf" : "one that does not require grad");
+    static std::atomic<std::size_t> next{1};
+    const std::size_t handle = next.fetch_add(1, std::memory_order_relaxed);
+    impl_->post_accumulate_hooks.emplace_back(handle, std::move(hook));
+    return handle;
+}
+
+void Tensor::remove_post_accumulate_grad_hook(std::size_t handle) {
+    checked();
+    auto& v = impl_->post_accumulate_hooks;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& h) { return h.first == handle; }),
+            v.end());
 }
 
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,

@@ -45,6 +45,9 @@ class Node;
 class Tensor;
 using TensorList = std::vector<Tensor>;
 using TensorHook = std::function<Tensor(const Tensor&)>;
+// Run on a leaf after backward has accumulated into its .grad (PyTorch's
+// register_post_accumulate_grad_hook): the leaf is passed, its .grad already updated.
+using PostAccumulateGradHook = std::function<void(Tensor&)>;
 
 struct TensorImpl;
 
@@ -77,6 +80,7 @@ struct TensorImpl {
     std::uint32_t output_nr = 0;
     std::weak_ptr<Node> grad_accumulator;  // leaves only; the graph owns it
     std::vector<TensorHook> hooks;         // leaves only; non-leaf hooks live on grad_fn
+    std::vector<std::pair<std::size_t, PostAccumulateGradHook>> post_accumulate_hooks;
     bool retains_grad = false;
     std::string name;
 };
@@ -127,6 +131,9 @@ class Tensor {
     Tensor detach() const;  // shares data, no history
     void retain_grad();     // keep .grad on a non-leaf
     void register_hook(TensorHook hook);
+    // Leaves that require grad only; returns a handle for remove_post_accumulate_grad_hook.
+    std::size_t register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
+    void remove_post_accumulate_grad_hook(std::size_t handle);
     void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = {},
                   bool create_graph = false) const;
     std::uint64_t version() const;

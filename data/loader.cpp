@@ -143,6 +143,9 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
     : dataset_(std::move(dataset)), options_(std::move(options)) {
     XG_CHECK(dataset_ != nullptr, "DataLoader: the dataset is null");
     XG_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be positive, got 0");
+    XG_CHECK(!(options_.sampler && options_.shuffle),
+             "DataLoader: sampler option is mutually exclusive with shuffle (the sampler "
+             "shuffles)");
     seed_ = options_.seed ? *options_.seed : gen.next_u64();
 }
 
@@ -151,11 +154,14 @@ DataLoader::DataLoader(DataLoader&&) noexcept = default;
 DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
 
 std::size_t DataLoader::size() const {
-    const std::size_t n = dataset_->size(), bs = options_.batch_size;
+    const std::size_t n =
+        options_.sampler ? options_.sampler->num_samples(dataset_->size()) : dataset_->size();
+    const std::size_t bs = options_.batch_size;
     return options_.drop_last ? n / bs : (n + bs - 1) / bs;
 }
 
 std::vector<std::size_t> DataLoader::epoch_order(std::uint64_t e) const {
+    if (options_.sampler) return options_.sampler->indices(dataset_->size(), e);
     std::vector<std::size_t> order(dataset_->size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (options_.shuffle) {

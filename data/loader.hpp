@@ -16,6 +16,7 @@
 
 #include "core/random.hpp"
 #include "data/dataset.hpp"
+#include "data/sampler.hpp"
 #include "data/transforms.hpp"
 
 namespace xg::data {
@@ -39,6 +40,9 @@ struct DataLoaderOptions {
     Transform transform;
     // The loader's seed; if unset, one number is drawn from the generator given to the loader.
     std::optional<std::uint64_t> seed;
+    // Which samples, in which order: this rank's shard of each epoch (data-parallel training).
+    // It shuffles itself; shuffle must then be false, as in PyTorch.
+    std::optional<DistributedSampler> sampler;
 };
 
 class DataLoader {

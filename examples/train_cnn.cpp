@@ -12,14 +12,20 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "train/checkpoint.hpp"
 #include "train/confusion.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
+#if defined(XGRAD_WITH_MPI)
+#include "distributed/ddp.hpp"
+#include "distributed/distributed.hpp"
+#endif
 
 using namespace xg;
 namespace fs = std::filesystem;
@@ -79,6 +85,16 @@ EvalResult evaluate(nn::Sequential& model, data::DataLoader& loader,
     return {loss_sum / double(seen), double(right) / double(seen)};
 }
 
+// Under mpirun (or a scheduler that sets the MPI environment) train_cnn trains data-parallel:
+// each process reads its shard of every epoch (DistributedSampler) with --batch-size samples
+// per step, DistributedDataParallel averages the gradients, and rank 0 alone prints, evaluates
+// and writes metrics, the chart and checkpoints. Started directly it is one process, as before.
+bool launched_by_mpi() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+        if (std::getenv(v)) return true;
+    return false;
+}
+
 int main(int argc, char** argv) {
     Flags f;
     CLI::App app{"Train a CNN on Fashion-MNIST with xgrad"};
@@ -110,6 +126,23 @@ int main(int argc, char** argv) {
                    "stop after this many epochs of this run, as if interrupted (for --resume)");
     CLI11_PARSE(app, argc, argv);
 
+    int rank = 0, world = 1;
+#if defined(XGRAD_WITH_MPI)
+    struct Finalize {
+        ~Finalize() { distributed::finalize(); }
+    };
+    std::optional<Finalize> finalize;
+    if (launched_by_mpi()) {
+        distributed::init(&argc, &argv);
+        finalize.emplace();
+        rank = distributed::rank();
+        world = distributed::world_size();
+    }
+#else
+    if (launched_by_mpi())
+        fmt::print(stderr, "train_cnn: built without MPI (libopenmpi-dev): one process each\n");
+#endif
+    const bool lead = rank == 0;  // prints, evaluates, writes files
     try {
         if (f.threads > 0) set_num_threads(f.threads);
         manual_seed(f.seed);
@@ -126,9 +159,13 @@ int main(int argc, char** argv) {
                 std::make_shared<data::Subset>(data::Subset::first(test_data, f.test_subset));
         data::Normalize normalize({0.2860}, {0.3530});  // Fashion-MNIST's mean and std
         data::DataLoaderOptions lo;
-        lo.batch_size = f.batch_size;
-        lo.shuffle = true;
+        lo.batch_size = f.batch_size;  // per process
+        lo.shuffle = world == 1;
         lo.seed = f.seed;  // the batch order depends on the seed and the epoch only
+        if (world > 1) {
+            lo.sampler = data::DistributedSampler(static_cast<std::size_t>(world),
+                                                  static_cast<std::size_t>(rank), true, f.seed);
+        }
         if (f.augment) {
             lo.transform =
                 data::Compose({data::RandomHorizontalFlip(), data::RandomCrop(28, 2), normalize});
@@ -143,7 +180,17 @@ int main(int argc, char** argv) {
 
         // Model, optimizer, schedule.
         nn::Sequential model = f.model == "lenet" ? nn::lenet5() : nn::small_cnn(f.width);
-        fmt::print("{}\n", nn::summary(model, {f.batch_size, 1, 28, 28}));
+        if (lead) fmt::print("{}\n", nn::summary(model, {f.batch_size, 1, 28, 28}));
+#if defined(XGRAD_WITH_MPI)
+        // Rank 0's weights everywhere, gradients averaged over the ranks in backward.
+        std::unique_ptr<distributed::DistributedDataParallel> ddp;
+        if (world > 1) {
+            ddp = std::make_unique<distributed::DistributedDataParallel>(model.ptr());
+            if (lead)
+                fmt::print("data-parallel over {} processes: {} samples per step in all\n", world,
+                           world * f.batch_size);
+        }
+#endif
         auto opt = make_optimizer(f, model->parameters());
         std::unique_ptr<optim::LRScheduler> sched;
         auto steps = static_cast<std::int64_t>(train_loader.size());
@@ -168,10 +215,11 @@ int main(int argc, char** argv) {
                          {"scheduler", f.scheduler},
                          {"epochs", std::to_string(f.epochs)},
                          {"seed", std::to_string(f.seed)}};
-        if (f.resume) {
+        if (f.resume) {  // every rank loads the same file
             progress = ckpt.load(ckpt_path);
-            fmt::print("resumed from {} after epoch {} (step {})\n", ckpt_path, progress.epoch,
-                       progress.step);
+            if (lead)
+                fmt::print("resumed from {} after epoch {} (step {})\n", ckpt_path, progress.epoch,
+                           progress.step);
         }
 
         const auto classes = data::FashionMNIST::classes();
@@ -182,11 +230,20 @@ int main(int argc, char** argv) {
             auto t0 = std::chrono::steady_clock::now();
             model->train();
             train_loader.set_epoch(static_cast<std::uint64_t>(epoch));
+            // Each rank's dropout stream: seeded from (seed, rank, epoch) at every epoch, so a
+            // resumed run continues exactly without the other ranks' generator states.
+            if (world > 1) manual_seed(f.seed + 1000003ull * (epoch + 1) + 7919ull * rank);
             train::ProgressBar bar(train_loader.size(),
-                                   fmt::format("epoch {}/{}", epoch + 1, f.epochs));
+                                   fmt::format("epoch {}/{}", epoch + 1, f.epochs),
+                                   lead ? stdout : nullptr);
             std::size_t right = 0, seen = 0;
+            double comm_wait = 0;
             for (auto& batch : train_loader) {
+#if defined(XGRAD_WITH_MPI)
+                Tensor logits = ddp ? (*ddp)(batch.images) : model(batch.images);
+#else
                 Tensor logits = model(batch.images);
+#endif
                 Tensor loss = cross_entropy(logits, batch.labels);
                 if (!f.export_dot.empty() && progress.step == 0) {
                     std::ofstream(f.export_dot) << to_dot(loss);
@@ -194,6 +251,9 @@ int main(int argc, char** argv) {
                 }
                 opt->zero_grad();
                 loss.backward();
+#if defined(XGRAD_WITH_MPI)
+                if (ddp) comm_wait += ddp->last_wait_seconds();
+#endif
                 opt->step();
                 if (sched && f.scheduler == "onecycle") sched->step();
                 ++progress.step;
@@ -206,14 +266,36 @@ int main(int argc, char** argv) {
             }
             bar.finish();
             if (sched && f.scheduler == "step") sched->step();
+            double train_loss = bar.running_loss(), train_acc = double(right) / double(seen);
+            const double train_secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+#if defined(XGRAD_WITH_MPI)
+            if (ddp) {  // the epoch's figures over every rank's shard
+                Tensor sums = tensor({train_loss, double(right), double(seen)}, float64);
+                distributed::all_reduce(sums);
+                auto v = sums.to_vector();
+                train_loss = v[0] / world;
+                train_acc = v[1] / v[2];
+                if (lead)
+                    fmt::print(
+                        "{} processes: {:.0f} samples/s, waiting {:.2f} ms per step for "
+                        "the gradient all-reduce\n",
+                        world, v[2] / train_secs, 1000 * comm_wait / double(train_loader.size()));
+            }
+#endif
             bool last = epoch + 1 == f.epochs;
+            if (!lead) {  // rank 0 evaluates and writes; the others go on to the next epoch
+                progress.epoch = static_cast<std::uint64_t>(epoch + 1);
+                if (++trained_this_run == f.stop_after && !last) return 0;
+                continue;
+            }
             if (last) confusion = train::ConfusionMatrix(10, classes);
             test = evaluate(model, test_loader, last ? &confusion : nullptr);
             double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             train::EpochMetrics m{static_cast<std::size_t>(epoch + 1),
-                                  bar.running_loss(),
-                                  double(right) / double(seen),
+                                  train_loss,
+                                  train_acc,
                                   test.loss,
                                   test.accuracy,
                                   opt->param_groups()[0].options.lr(),
@@ -235,6 +317,7 @@ int main(int argc, char** argv) {
                 return 0;
             }
         }
+        if (!lead) return 0;
         if (progress.metrics.rows().empty()) {
             fmt::print("nothing to train: the checkpoint is already at epoch {}\n", progress.epoch);
             return 0;
@@ -246,7 +329,8 @@ int main(int argc, char** argv) {
                    f.out_dir, ckpt_path);
         fmt::print("test accuracy: {:.2f}%\n", 100 * test.accuracy);
     } catch (const std::exception& e) {
-        fmt::print(stderr, "train_cnn: {}\n", e.what());
+        fmt::print(stderr, "train_cnn{}: {}\n", world > 1 ? fmt::format(" (rank {})", rank) : "",
+                   e.what());
         return 1;
     }
     return 0;

@@ -4,10 +4,12 @@
 #   build: compilers and libraries; run and test add the Fashion-MNIST dataset package (the main
 #   job trains on it, and the end-to-end tests read it); fuzz adds clang and its sanitizer and
 #   libFuzzer runtimes; ci is test plus fuzz (the sanitizer jobs of .ci/run build with clang).
+#   OpenMPI is in the build set: distributed/ and its tests (mpirun -np 2) build when it is found.
 set -euo pipefail
 what=${1:-test}
 build=(g++ cmake make libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libfmt-dev libdnnl-dev
-       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
+       doctest-dev libopenblas-dev liblapack-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+       libopenmpi-dev openmpi-bin)
 pkgs=("${build[@]}")
 case "$what" in
   build) ;;

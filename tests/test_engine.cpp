@@ -379,3 +379,43 @@ TEST_CASE("engine: leaf in-place modification is refused while recording") {
     x.mutable_data<double>()(0) = 2.0;
     CHECK(x.version() == v0 + 1);
 }
+
+TEST_CASE("post-accumulate-grad hooks run after .grad is updated; queue_callback at the end") {
+    Tensor w = tensor({1.0, 2.0}, float64).requires_grad_();
+    Tensor v = tensor({3.0}, float64).requires_grad_();
+    std::vector<std::string> events;
+    std::vector<double> seen;
+    auto h = w.register_post_accumulate_grad_hook([&](Tensor& leaf) {
+        seen = leaf.grad().to_vector();  // already accumulated
+        events.push_back("w");
+        queue_callback([&] {
+            events.push_back("end");
+            queue_callback([&] { events.push_back("end2"); });  // callbacks may queue more
+        });
+    });
+    v.register_post_accumulate_grad_hook([&](Tensor&) { events.push_back("v"); });
+    add(mul(w, 2.0).sum(), mul(v, 5.0).sum()).backward();
+    CHECK(seen == std::vector<double>{2, 2});
+    REQUIRE(events.size() == 4);
+    CHECK(events[2] == "end");  // after both leaves
+    CHECK(events[3] == "end2");
+    mul(w, 3.0).sum().backward();
+    CHECK(seen == std::vector<double>{5, 5});  // the sum, not the incoming gradient
+    w.remove_post_accumulate_grad_hook(h);
+    events.clear();
+    mul(w, 3.0).sum().backward();
+    CHECK(events.empty());
+    // xg::grad touches no .grad, so no post-accumulate hook runs.
+    w.register_post_accumulate_grad_hook([&](Tensor&) { events.push_back("w"); });
+    grad({mul(w, 2.0).sum()}, {w});
+    CHECK(events.empty());
+    CHECK_FALSE(in_backward());
+    CHECK_THROWS_WITH_AS(queue_callback([] {}),
+                         "queue_callback: no backward is running on this thread (call it from a "
+                         "hook)",
+                         Error);
+    Tensor plain = tensor({1.0});
+    CHECK_THROWS_WITH_AS(plain.register_post_accumulate_grad_hook([](Tensor&) {}),
+                         doctest::Contains("register_post_accumulate_grad_hook: only a leaf"),
+                         Error);
+}

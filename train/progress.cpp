@@ -14,7 +14,7 @@ ProgressBar::ProgressBar(std::size_t total_batches, std::string label, std::FILE
     : total_(total_batches),
       label_(std::move(label)),
       out_(out),
-      tty_(tty < 0 ? ::isatty(::fileno(out)) != 0 : tty != 0),
+      tty_(tty < 0 ? out && ::isatty(::fileno(out)) != 0 : tty != 0),
       plain_every_s_(plain_every_s),
       start_(Clock::now()),
       last_print_(start_) {}
@@ -48,6 +48,7 @@ void ProgressBar::update(std::size_t samples, double loss) {
     loss_sum_ += loss * double(samples);
     auto now = Clock::now();
     double since = std::chrono::duration<double>(now - last_print_).count();
+    if (!out_) return;
     if (tty_) {
         if (since < 0.1 && done_ < total_) return;  // redraw at most 10 times a second
         fmt::print(out_, "\r{}\033[K", status());
@@ -60,6 +61,7 @@ void ProgressBar::update(std::size_t samples, double loss) {
 }
 
 void ProgressBar::finish() {
+    if (!out_) return;
     if (tty_) {
         fmt::print(out_, "\r{}\033[K\n", status());
     } else {

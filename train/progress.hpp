@@ -12,7 +12,8 @@ namespace xg::train {
 class ProgressBar {
   public:
     // total_batches: batches in the epoch; label: e.g. "epoch 2/5". out defaults to stdout;
-    // tty: whether to redraw in place (default: isatty of out).
+    // tty: whether to redraw in place (default: isatty of out). A null out counts and prints
+    // nothing (the ranks other than 0 of a data-parallel run).
     ProgressBar(std::size_t total_batches, std::string label, std::FILE* out = stdout, int tty = -1,
                 double plain_every_s = 5.0);
     // One batch done with `samples` samples and its mean loss.
