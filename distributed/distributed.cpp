@@ -160,8 +160,13 @@ void wait(const char* op, void* request) {
                 "rank may have died, or the ranks called different collectives",
                 op, rank(), waited));
         }
-        // Spin briefly (loopback collectives finish in microseconds), then back off.
-        if (spins > 2000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        // MPI progresses a collective only inside MPI calls (no progress thread): keep testing,
+        // yielding the core, for the first second; then back off to 1 ms sleeps. (Sleeping
+        // 50 us between tests from the start made a 64 MB all-reduce 0.22 GB/s.)
+        if (waited > 1.0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        else if (spins > 100)
+            std::this_thread::yield();
     }
 }
 
