@@ -27,9 +27,19 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen, Site si
     detail::dispatch_float("dropout", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T scale = static_cast<T>(1.0 / keep);
+        // Kept where uniform() < keep, with uniform() = (u >> 11) * 2^-53 for u = next_u64():
+        // the same test on the integer, without the call (the same mask, bit for bit, as
+        // before), in raw loops (xtensor's iterators and expressions do not vectorize).
+        const double threshold = keep * 0x1.0p53;  // exact: a power-of-two scaling
         xg::array<T> m = xg::array<T>::from_shape(x.shape());
-        for (auto& v : m) v = gen.uniform() < keep ? scale : T(0);
-        out = Tensor(xg::array<T>(x.data<T>() * m));
+        T* mp = m.data();
+        for (std::size_t i = 0; i < m.size(); ++i)
+            mp[i] = static_cast<double>(gen.next_u64() >> 11) < threshold ? scale : T(0);
+        xg::array<T> y = xg::array<T>::from_shape(x.shape());
+        const T* xp = x.data<T>().data();
+        T* yp = y.data();
+        for (std::size_t i = 0; i < y.size(); ++i) yp[i] = xp[i] * mp[i];
+        out = Tensor(std::move(y));
         mask = Tensor(std::move(m));
     });
     if (auto node = record("DropoutBackward", {x}, {out}))

@@ -18,6 +18,9 @@ class Adam : public Optimizer {
     void validate(const OptimizerOptions& o) const override;
     void update(Tensor& p, const Tensor& grad, ParamState& st, const OptimizerOptions& o) override;
     std::vector<std::string> buffer_names(const OptimizerOptions& o) const override;
+    // The common case (no amsgrad, no maximize, decoupled or no weight decay) in one pass.
+    void fused_update(Tensor& p, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, double lr,
+                      double b1, double b2, double eps, double decay, double step);
     bool decoupled_ = false;
 };
 

@@ -458,3 +458,39 @@ TEST_CASE("clip_grad_norm_ matches PyTorch; clip_grad_value_ clamps") {
 
 }  // namespace
 }  // namespace xg
+
+namespace xg {
+// Adam's one-pass update (no amsgrad, no maximize, no L2 weight decay) does the general path's
+// float operations in the same order: maximize with the negated gradient takes the general
+// path, and must give the same bits, for Adam and AdamW, float32 and float64.
+TEST_CASE("Adam: the one-pass update gives the general path's bits") {
+    for (Dtype dt : {float32, float64}) {
+        for (bool adamw : {false, true}) {
+            Generator gen(3);
+            Tensor init = randn({37}, gen, dt);
+            Tensor a = init.clone().requires_grad_(), b = init.clone().requires_grad_();
+            std::unique_ptr<optim::Optimizer> fused, general;
+            if (adamw) {
+                fused = std::make_unique<optim::AdamW>(std::vector<Tensor>{a},
+                                                       optim::AdamWOptions(0.05).weight_decay(0.1));
+                general = std::make_unique<optim::AdamW>(
+                    std::vector<Tensor>{b},
+                    optim::AdamWOptions(0.05).weight_decay(0.1).maximize(true));
+            } else {
+                fused =
+                    std::make_unique<optim::Adam>(std::vector<Tensor>{a}, optim::AdamOptions(0.05));
+                general = std::make_unique<optim::Adam>(std::vector<Tensor>{b},
+                                                        optim::AdamOptions(0.05).maximize(true));
+            }
+            for (int step = 0; step < 5; ++step) {
+                Tensor g = randn({37}, gen, dt);
+                a.set_grad(g);
+                b.set_grad(neg(g));  // negation is exact
+                fused->step();
+                general->step();
+                CHECK(a.to_vector() == b.to_vector());
+            }
+        }
+    }
+}
+}  // namespace xg
