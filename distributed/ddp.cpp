@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <climits>
 
 #include "core/dispatch.hpp"
 #include "core/engine.hpp"
@@ -25,11 +26,6 @@ struct Bucket {
 
 MPI_Comm comm_of(void* c) {
     return *static_cast<MPI_Comm*>(c);
-}
-
-void check_mpi(const char* what, int rc) {
-    XG_CHECK(rc == MPI_SUCCESS, "DistributedDataParallel: {} failed on rank {} (MPI error {})",
-             what, rank(), rc);
 }
 
 }  // namespace
@@ -92,9 +88,9 @@ struct DistributedDataParallel::State {
         xg::detail::dispatch_float("DistributedDataParallel", b.dtype, [&](auto tag) {
             using T = decltype(tag);
             auto& a = b.flat.mutable_data<T>();
-            check_mpi("all-reduce",
-                      MPI_Iallreduce(MPI_IN_PLACE, a.data(), static_cast<int>(a.size()), type,
-                                     MPI_SUM, comm_of(comm), &b.request));
+            detail::check_mpi("DistributedDataParallel (gradient all-reduce)",
+                              MPI_Iallreduce(MPI_IN_PLACE, a.data(), static_cast<int>(a.size()),
+                                             type, MPI_SUM, comm_of(comm), &b.request));
             return 0;
         });
         b.launched = true;
@@ -111,7 +107,8 @@ struct DistributedDataParallel::State {
         for (auto& b : buckets) {
             if (!b.launched || b.done) continue;
             int flag = 0;
-            check_mpi("test", MPI_Test(&b.request, &flag, MPI_STATUS_IGNORE));
+            detail::check_mpi("DistributedDataParallel (gradient all-reduce)",
+                              MPI_Test(&b.request, &flag, MPI_STATUS_IGNORE));
             b.done = flag != 0;
         }
     }
@@ -163,14 +160,14 @@ struct DistributedDataParallel::State {
             xg::detail::dispatch_float("DistributedDataParallel", b.dtype, [&](auto tag) {
                 using T = decltype(tag);
                 const T* src = b.flat.data<T>().data() + b.offsets[slot_of[i]];
-                auto avg = xg::array<T>::from_shape(p.shape());
-                for (std::size_t k = 0; k < avg.size(); ++k) avg.data()[k] = src[k] / T(n);
                 Tensor g = p.grad();
-                if (g.defined() && g.impl()->storage.use_count() == 1) {
-                    g.mutable_data<T>() = std::move(avg);  // in place, as PyTorch's DDP
-                } else {
-                    p.set_grad(Tensor(std::move(avg)));
+                // In place into a .grad nobody else shares, as PyTorch's DDP; else a new one.
+                if (!g.defined() || g.impl()->storage.use_count() != 1) {
+                    g = Tensor(xg::array<T>::from_shape(p.shape()));
+                    p.set_grad(g);
                 }
+                T* dst = g.mutable_data<T>().data();
+                for (std::size_t k = 0, m = p.numel(); k < m; ++k) dst[k] = src[k] / T(n);
                 return 0;
             });
         }
@@ -235,6 +232,13 @@ DistributedDataParallel::DistributedDataParallel(nn::ModulePtr module, DDPOption
         b.offsets.push_back(bucket_bytes.back() / dtype_size(p.dtype()));
         b.params.push_back(k);
         bucket_bytes.back() += bytes;
+    }
+    for (std::size_t b = 0; b < s.buckets.size(); ++b) {
+        const std::size_t n = bucket_bytes[b] / dtype_size(s.buckets[b].dtype);
+        XG_CHECK(n <= std::size_t(INT_MAX),
+                 "DistributedDataParallel: a parameter of {} elements is over MPI's count limit "
+                 "({})",
+                 n, INT_MAX);
     }
     for (std::size_t b = 0; b < s.buckets.size(); ++b)
         s.buckets[b].flat =

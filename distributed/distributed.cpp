@@ -29,9 +29,7 @@ std::string mpi_error(int rc) {
     return std::string(text, static_cast<std::size_t>(len));
 }
 
-void check_mpi(const char* op, int rc) {
-    XG_CHECK(rc == MPI_SUCCESS, "{}: MPI failed on rank {}: {}", op, rank(), mpi_error(rc));
-}
+using detail::check_mpi;
 
 void require_init(const char* op) {
     XG_CHECK(is_initialized(),
@@ -108,6 +106,10 @@ double timeout() {
 }
 
 namespace detail {
+
+void check_mpi(const char* op, int rc) {
+    XG_CHECK(rc == MPI_SUCCESS, "{}: MPI failed on rank {}: {}", op, rank(), mpi_error(rc));
+}
 
 void* world_comm() {
     return &world_handle;
@@ -229,6 +231,23 @@ void check_writable(const char* op, const Tensor& t) {
              op);
 }
 
+// Runs a non-blocking collective in place over t's buffer, in pieces of at most INT_MAX
+// elements (MPI counts are int), waiting for each one within the timeout.
+template <class Start>
+void in_place(const char* op, Tensor& t, Start start) {
+    MPI_Datatype type = *static_cast<MPI_Datatype*>(detail::mpi_type(t.dtype()));
+    xg::detail::dispatch_all(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        auto& a = t.mutable_data<T>();
+        for (std::size_t off = 0; off < a.size(); off += max_count) {
+            MPI_Request req;
+            check_mpi(op, start(a.data() + off,
+                                static_cast<int>(std::min(max_count, a.size() - off)), type, &req));
+            detail::wait(op, &req);
+        }
+    });
+}
+
 }  // namespace
 
 void all_reduce(Tensor& t, ReduceOp op) {
@@ -238,22 +257,10 @@ void all_reduce(Tensor& t, ReduceOp op) {
     XG_CHECK(op != ReduceOp::mean || is_floating(t.dtype()),
              "all_reduce: ReduceOp::mean needs a floating tensor, got {}", t.dtype());
     detail::check_agreement(name, t, detail::world_comm());
-    xg::detail::dispatch_all(t.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        auto& a = t.mutable_data<T>();
-        MPI_Datatype type = *static_cast<MPI_Datatype*>(detail::mpi_type(t.dtype()));
-        for (std::size_t off = 0; off < a.size(); off += max_count) {
-            const int count = static_cast<int>(std::min(max_count, a.size() - off));
-            MPI_Request req;
-            check_mpi(name, MPI_Iallreduce(MPI_IN_PLACE, a.data() + off, count, type, mpi_op(op),
-                                           MPI_COMM_WORLD, &req));
-            detail::wait(name, &req);
-        }
-        if (op == ReduceOp::mean) {
-            const T n = static_cast<T>(world_size());
-            for (auto& v : a) v /= n;
-        }
+    in_place(name, t, [&](void* data, int count, MPI_Datatype type, MPI_Request* req) {
+        return MPI_Iallreduce(MPI_IN_PLACE, data, count, type, mpi_op(op), MPI_COMM_WORLD, req);
     });
+    if (op == ReduceOp::mean) t.div_(static_cast<double>(world_size()));
 }
 
 void broadcast(Tensor& t, int root) {
@@ -263,16 +270,8 @@ void broadcast(Tensor& t, int root) {
     XG_CHECK(root >= 0 && root < world_size(), "broadcast: root {} is not a rank (world size {})",
              root, world_size());
     detail::check_agreement(name, t, detail::world_comm());
-    xg::detail::dispatch_all(t.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        auto& a = t.mutable_data<T>();
-        MPI_Datatype type = *static_cast<MPI_Datatype*>(detail::mpi_type(t.dtype()));
-        for (std::size_t off = 0; off < a.size(); off += max_count) {
-            const int count = static_cast<int>(std::min(max_count, a.size() - off));
-            MPI_Request req;
-            check_mpi(name, MPI_Ibcast(a.data() + off, count, type, root, MPI_COMM_WORLD, &req));
-            detail::wait(name, &req);
-        }
+    in_place(name, t, [&](void* data, int count, MPI_Datatype type, MPI_Request* req) {
+        return MPI_Ibcast(data, count, type, root, MPI_COMM_WORLD, req);
     });
 }
 

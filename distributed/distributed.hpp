@@ -50,6 +50,8 @@ void barrier();
 Tensor all_reduce_autograd(const Tensor& t);
 
 namespace detail {
+// Throws xg::Error naming op and this rank if rc is not MPI_SUCCESS.
+void check_mpi(const char* op, int rc);
 // The MPI communicator as an opaque handle (MPI_Comm), and a private duplicate for users such as
 // DistributedDataParallel whose non-blocking collectives must not mix with the world's.
 void* world_comm();

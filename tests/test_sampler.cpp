@@ -6,21 +6,12 @@
 #include <set>
 #include <vector>
 
+#include "tests/data_testing.hpp"
 #include "xgrad.hpp"
 
 using namespace xg;
 using data::DistributedSampler;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
-}  // namespace
+using xg::testing::error_of;
 
 TEST_CASE(
     "DistributedSampler: shards are disjoint, equal and cover the dataset (PyTorch's rules)") {
