@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/data_testing.hpp"
 #include "xgrad.hpp"
 
 using namespace xg;
+using xg::testing::error_of;
 namespace dist = xg::distributed;
 
 namespace {
@@ -22,15 +24,6 @@ int R() {
 }
 int N() {
     return dist::world_size();
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 // max |a - b| / max |b| over all parameters.
@@ -145,6 +138,78 @@ TEST_CASE("distributed: all_reduce_autograd's gradient is the sum over ranks") {
     CHECK(y.to_vector() == std::vector<double>(2, n * (n + 1) / 2));
     mul(y, R() + 1.0).sum().backward();  // rank r's loss: (r + 1) * sum(y)
     CHECK(x.grad().to_vector() == std::vector<double>(2, n * (n + 1) / 2));
+}
+
+namespace {
+
+// d(sum over ranks of loss(t)) / d(t on each rank), by central differences in float64: rank
+// `who` alone perturbs one element at a time while every rank evaluates (the loss may run
+// collectives). Returns this rank's part.
+std::vector<double> numeric_global_grad(const std::function<Tensor(const Tensor&)>& loss,
+                                        const Tensor& t, double eps = 1e-6) {
+    std::vector<double> mine(t.numel());
+    NoGradGuard no_grad;
+    for (int who = 0; who < N(); ++who) {
+        for (std::size_t i = 0; i < t.numel(); ++i) {
+            double at[2];
+            for (int side = 0; side < 2; ++side) {
+                Tensor moved = t.detach().clone();
+                if (R() == who) moved.mutable_data<double>().data()[i] += side ? eps : -eps;
+                Tensor total = loss(moved).detach().clone();
+                dist::all_reduce(total);
+                at[side] = total.item();
+            }
+            if (R() == who) mine[i] = (at[1] - at[0]) / (2 * eps);
+        }
+    }
+    return mine;
+}
+
+void check_close(const std::vector<double>& analytic, const std::vector<double>& numeric) {
+    REQUIRE(analytic.size() == numeric.size());
+    for (std::size_t i = 0; i < analytic.size(); ++i) {
+        CAPTURE(i);
+        CHECK(analytic[i] == doctest::Approx(numeric[i]).epsilon(1e-6).scale(1.0));
+    }
+}
+
+}  // namespace
+
+// The gradient of the loss summed over the ranks, checked numerically with one rank moving at
+// a time (a lockstep gradcheck on every rank would count the cross-rank terms differently).
+TEST_CASE("all_reduce_autograd and SyncBatchNorm: float64 gradients against differences") {
+    Generator g(20 + R());  // different data and upstream weights on each rank
+    Tensor x = randn({3, 2}, g, float64);
+    Tensor u = randn({3, 2}, g, float64);
+    auto reduced = [&](const Tensor& t) {
+        return sum(mul(mul(dist::all_reduce_autograd(t), t), u));
+    };
+    Tensor xr = x.clone().requires_grad_();
+    reduced(xr).backward();
+    check_close(xr.grad().to_vector(), numeric_global_grad(reduced, x));
+
+    for (bool affine : {true, false}) {
+        manual_seed(3);
+        dist::SyncBatchNorm bn(nn::BatchNormOptions(2).affine(affine));
+        bn->to(float64);
+        Tensor in = randn({3, 2, 2}, g, float64);
+        Tensor up = randn({3, 2, 2}, g, float64);
+        auto loss = [&](const Tensor& t) { return sum(mul(bn(t), up)); };
+        Tensor ir = in.clone().requires_grad_();
+        loss(ir).backward();
+        check_close(ir.grad().to_vector(), numeric_global_grad(loss, in));
+        if (affine) {
+            Tensor w0 = bn->weight.detach().clone();
+            auto by_weight = [&](const Tensor& w) {
+                NoGradGuard no_grad;
+                bn->weight.mutable_data<double>() = w.data<double>();
+                Tensor l = loss(in);
+                bn->weight.mutable_data<double>() = w0.data<double>();
+                return l;
+            };
+            check_close(bn->weight.grad().to_vector(), numeric_global_grad(by_weight, w0));
+        }
+    }
 }
 
 namespace {
