@@ -55,7 +55,7 @@ Timing time_xgrad(const ConvShape& s, int reps) {
     manual_seed(0);
     Tensor x = randn({s.n, s.c, s.h, s.w}), w = randn({s.f, s.c, s.k, s.k}), b = randn({s.f});
     auto pad = static_cast<std::int64_t>(s.pad);
-    Conv2dOptions o{{1, 1}, {pad, pad}};
+    auto o = Conv2dFuncOptions().padding(pad);
     Timing t;
     t.fwd_ms = bench::median_ms(
         [&] {

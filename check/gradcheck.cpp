@@ -90,8 +90,8 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
              "gradcheck: the output does not depend on any input that "
              "requires grad (no graph was recorded)");
     const std::size_t n_out = out.numel();
-    const bool full = n_out <= opt.full_jacobian_max_outputs;
-    Generator gen(opt.seed);
+    const bool full = n_out <= opt.full_jacobian_max_outputs();
+    Generator gen(opt.seed());
 
     // Analytic: rows[j][r] = gradient w.r.t. req input r of output element j (full mode) or of
     // <out, v> (one row, VJP mode).
@@ -121,10 +121,10 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
         Tensor& x = xs[req[r]];
         for (std::size_t k = 0; k < x.numel(); ++k) {
             const double x0 = get(x, k);
-            set(x, k, x0 + opt.eps);
+            set(x, k, x0 + opt.eps());
             const double up = get(x, k);
             std::vector<double> fp = flat(eval_no_grad(fn, xs));
-            set(x, k, x0 - opt.eps);
+            set(x, k, x0 - opt.eps());
             const double down = get(x, k);
             std::vector<double> fm = flat(eval_no_grad(fn, xs));
             set(x, k, x0);
@@ -133,7 +133,7 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
                 res.log += fmt::format(
                     "gradcheck failed: perturbing input {} element {} by eps={} did not change "
                     "it (value {}); use float64 or a larger eps\n",
-                    req[r], index_str(x.shape(), k), opt.eps, x0);
+                    req[r], index_str(x.shape(), k), opt.eps(), x0);
                 return res;
             }
             for (std::size_t j = 0; j < (full ? n_out : 1); ++j) {
@@ -148,7 +148,7 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
                 max_abs = std::max({max_abs, std::abs(num), std::abs(ana)});
                 const double err = std::abs(ana - num);
                 if (!std::isfinite(ana) || !std::isfinite(num) ||
-                    err > opt.atol + opt.rtol * std::abs(num)) {
+                    err > opt.atol() + opt.rtol() * std::abs(num)) {
                     double rel = err / std::max({std::abs(ana), std::abs(num), 1e-300});
                     res.log += fmt::format(
                         "gradcheck failed: input {} (shape {}) element {}{}: analytic {:.10g} vs "
@@ -157,14 +157,14 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
                         req[r], x.shape(), index_str(x.shape(), k),
                         full ? fmt::format(", output element {}", index_str(out.shape(), j))
                              : std::string(", with a random upstream gradient"),
-                        ana, num, err, rel, opt.atol, opt.rtol);
+                        ana, num, err, rel, opt.atol(), opt.rtol());
                     res.ok = false;
                     return res;
                 }
             }
         }
     }
-    if (max_abs == 0.0 && !opt.allow_all_zero) {
+    if (max_abs == 0.0 && !opt.allow_all_zero()) {
         res.ok = false;
         res.log +=
             "gradcheck refused: every analytic and numeric gradient is exactly zero, so "
@@ -177,7 +177,7 @@ GradcheckResult gradcheck(const TensorFn& fn, const TensorList& inputs,
 
 GradcheckResult gradgradcheck(const TensorFn& fn, const TensorList& inputs,
                               const GradcheckOptions& opt) {
-    Generator gen(opt.seed + 1);
+    Generator gen(opt.seed() + 1);
     std::size_t n_req = 0;
     TensorList all = inputs;
     for (const auto& t : inputs) n_req += t.defined() && t.requires_grad();
@@ -205,7 +205,7 @@ GradcheckResult gradgradcheck(const TensorFn& fn, const TensorList& inputs,
         return total;
     };
     GradcheckOptions o = opt;
-    o.seed = opt.seed + 2;
+    o.seed(opt.seed() + 2);
     return gradcheck(first_order, all, o);
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "core/options.hpp"
 #include "core/tensor.hpp"
 
 namespace xg {
@@ -17,14 +18,14 @@ struct GradcheckResult {
 };
 
 struct GradcheckOptions {
-    double eps = 1e-6;
-    double atol = 1e-5;
-    double rtol = 1e-3;
+    XG_ARG(double, eps) = 1e-6;
+    XG_ARG(double, atol) = 1e-5;
+    XG_ARG(double, rtol) = 1e-3;
     // Outputs with at most this many elements get the full analytic Jacobian (one backward per
     // output element); larger ones are checked through a random upstream gradient.
-    std::size_t full_jacobian_max_outputs = 64;
-    bool allow_all_zero = false;  // a check where every gradient is zero proves nothing
-    std::uint64_t seed = 0;       // for the random upstream gradient
+    XG_ARG(std::size_t, full_jacobian_max_outputs) = 64;
+    XG_ARG(bool, allow_all_zero) = false;  // a check where every gradient is zero proves nothing
+    XG_ARG(std::uint64_t, seed) = 0;       // for the random upstream gradient
 };
 
 using TensorFn = std::function<Tensor(const TensorList&)>;

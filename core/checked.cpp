@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/checked.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 

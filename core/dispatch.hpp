@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/checked.hpp"
 #include "core/tensor.hpp"
 
 namespace xg::detail {

@@ -1,4 +1,5 @@
 #include "core/engine_graph.hpp"
+#include "core/tensor_impl.hpp"
 
 namespace xg::detail {
 

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/node.hpp"
+#include "core/tensor_impl.hpp"
 
 namespace xg {
 

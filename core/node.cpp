@@ -4,6 +4,7 @@
 #include "core/debug.hpp"
 #include "core/engine_ops.hpp"
 #include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
 
 namespace xg {
 

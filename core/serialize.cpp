@@ -154,12 +154,9 @@ void write_all(int fd, const void* p, std::size_t n, const std::string& path) {
 
 std::string build_header(const std::string& path, const NamedTensors& tensors,
                          const std::map<std::string, std::string>& metadata) {
-    std::set<std::string> seen;
-    for (const auto& [name, t] : tensors) {
+    for (const auto& [name, t] : tensors) {  // names are unique (NamedTensors)
         XG_CHECK(!name.empty(), "save_safetensors: {}: a tensor has an empty name", path);
         XG_CHECK(name != "__metadata__", "save_safetensors: {}: '__metadata__' is reserved", path);
-        XG_CHECK(seen.insert(name).second, "save_safetensors: {}: duplicate tensor name '{}'", path,
-                 name);
         XG_CHECK(t.defined(), "save_safetensors: {}: tensor '{}' is undefined", path, name);
     }
     ojson meta = ojson::object();
@@ -527,7 +524,7 @@ class Loader {
                     t = read_tensor<std::int64_t>(file.fd, e, p.data_start);
                     break;
             }
-            out.tensors.emplace_back(e.spec.name, std::move(t));
+            out.tensors.insert(e.spec.name, std::move(t));
         }
         out.metadata = std::move(p.metadata);
         out.checksummed = p.checksummed;
@@ -609,15 +606,12 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
 }
 
 bool SafetensorsFile::contains(const std::string& name) const {
-    return std::any_of(tensors.begin(), tensors.end(),
-                       [&](const auto& kv) { return kv.first == name; });
+    return tensors.contains(name);
 }
 
 const Tensor& SafetensorsFile::at(const std::string& name) const {
-    for (const auto& kv : tensors) {
-        if (kv.first == name) return kv.second;
-    }
-    throw Error(fmt::format("SafetensorsFile::at: no tensor named '{}'", name));
+    XG_CHECK(tensors.contains(name), "SafetensorsFile::at: no tensor named '{}'", name);
+    return tensors.at(name);
 }
 
 std::vector<TensorSpec> tensor_specs(const NamedTensors& tensors) {
@@ -638,7 +632,7 @@ NamedTensors flatten_groups(const std::vector<std::pair<std::string, NamedTensor
         for (const auto& [name, t] : ts) {
             std::string full = g + "." + name;
             XG_CHECK(seen.insert(full).second, "flatten_groups: duplicate name '{}'", full);
-            out.emplace_back(std::move(full), t);
+            out.insert(std::move(full), t);
         }
     }
     return out;
@@ -649,7 +643,7 @@ NamedTensors select_group(const NamedTensors& tensors, const std::string& group)
     NamedTensors out;
     for (const auto& [name, t] : tensors) {
         if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0)
-            out.emplace_back(name.substr(prefix.size()), t);
+            out.insert(name.substr(prefix.size()), t);
     }
     return out;
 }

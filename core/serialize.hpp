@@ -8,12 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/named_tensors.hpp"
 #include "core/tensor.hpp"
 
 namespace xg {
-
-// Ordered (name, tensor) pairs, as a state_dict.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // What a file must hold for one tensor (the validating loader takes a list of them).
 struct TensorSpec {

@@ -7,12 +7,14 @@
 
 #include <xtensor/xbuilder.hpp>
 
+#include "core/checked.hpp"
 #include "core/dispatch.hpp"
 #include "core/engine.hpp"
 #include "core/grad_mode.hpp"
 #include "core/memory.hpp"
 #include "core/node.hpp"
 #include "core/random.hpp"
+#include "core/tensor_impl.hpp"
 
 namespace xg {
 

@@ -103,9 +103,9 @@ IdxReader::IdxReader(const std::string& path, IdxOptions options)
             IDX_FAIL("the product of the dimension sizes overflows ({} dimensions)", ndim);
     }
     header_.numel = numel;
-    if (numel > options_.max_bytes)
+    if (numel > options_.max_bytes())
         IDX_FAIL("the header claims {} payload bytes, more than the limit of {} bytes", numel,
-                 options_.max_bytes);
+                 options_.max_bytes());
 
     // A plain file's size is known: compare before any payload is allocated.
     if (gzdirect(file_->gz) == 1) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/options.hpp"
+
 namespace xg::data {
 
 // The header of an IDX file: magic 0x00 0x00 <type> <ndim>, then ndim big-endian uint32 sizes.
@@ -23,9 +25,10 @@ struct IdxArray {
 };
 
 struct IdxOptions {
+    IdxOptions(std::size_t max_bytes = std::size_t{1} << 32) : max_bytes_(max_bytes) {}  // NOLINT
     // A header claiming more payload than this is refused before anything is allocated
     // (the MNIST train images are 47 MB). Plain files are also checked against their size.
-    std::size_t max_bytes = std::size_t{1} << 32;
+    XG_ARG(std::size_t, max_bytes);
 };
 
 // Opens an IDX file (gzip or plain, told apart by its first bytes) and validates its header.

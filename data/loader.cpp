@@ -58,7 +58,7 @@ struct DataLoader::Epoch {
     }
 
     Batch make_batch(std::size_t b) const {
-        const std::size_t bs = options.batch_size;
+        const std::size_t bs = options.batch_size();
         const std::size_t start = b * bs;
         const std::size_t count = std::min(bs, order.size() - start);
         const Shape sample = dataset->image_shape();
@@ -71,9 +71,9 @@ struct DataLoader::Epoch {
         for (std::size_t k = 0; k < count; ++k)
             labels.data()[k] = dataset->read(order[start + k], images.data() + k * numel);
         Batch batch{Tensor(std::move(images)), Tensor(std::move(labels))};
-        if (options.transform) {
+        if (options.transform()) {
             Generator gen(derive_seed(seed, epoch, 1 + b));
-            Tensor out = options.transform(batch.images, gen);
+            Tensor out = options.transform()(batch.images, gen);
             XG_CHECK(out.defined() && out.dim() == 4 && out.size(0) == count,
                      "DataLoader: the transform must return a (N, C, H, W) tensor with N = {}, "
                      "got {}",
@@ -95,7 +95,7 @@ struct DataLoader::Epoch {
         std::unique_lock<std::mutex> lock(mutex);
         for (;;) {
             worker_cv.wait(lock, [&] {
-                return stop || claimed == num_batches || claimed < consumed + options.prefetch;
+                return stop || claimed == num_batches || claimed < consumed + options.prefetch();
             });
             if (stop || claimed == num_batches) return;
             const std::size_t b = claimed++;
@@ -142,11 +142,11 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
                        Generator& gen)
     : dataset_(std::move(dataset)), options_(std::move(options)) {
     XG_CHECK(dataset_ != nullptr, "DataLoader: the dataset is null");
-    XG_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be positive, got 0");
-    XG_CHECK(!(options_.sampler && options_.shuffle),
+    XG_CHECK(options_.batch_size() > 0, "DataLoader: batch_size must be positive, got 0");
+    XG_CHECK(!(options_.sampler() && options_.shuffle()),
              "DataLoader: sampler option is mutually exclusive with shuffle (the sampler "
              "shuffles)");
-    seed_ = options_.seed ? *options_.seed : gen.next_u64();
+    seed_ = options_.seed() ? *options_.seed() : gen.next_u64();
 }
 
 DataLoader::~DataLoader() = default;
@@ -155,16 +155,16 @@ DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
 
 std::size_t DataLoader::size() const {
     const std::size_t n =
-        options_.sampler ? options_.sampler->num_samples(dataset_->size()) : dataset_->size();
-    const std::size_t bs = options_.batch_size;
-    return options_.drop_last ? n / bs : (n + bs - 1) / bs;
+        options_.sampler() ? options_.sampler()->num_samples(dataset_->size()) : dataset_->size();
+    const std::size_t bs = options_.batch_size();
+    return options_.drop_last() ? n / bs : (n + bs - 1) / bs;
 }
 
 std::vector<std::size_t> DataLoader::epoch_order(std::uint64_t e) const {
-    if (options_.sampler) return options_.sampler->indices(dataset_->size(), e);
+    if (options_.sampler()) return options_.sampler()->indices(dataset_->size(), e);
     std::vector<std::size_t> order(dataset_->size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    if (options_.shuffle) {
+    if (options_.shuffle()) {
         // Fisher-Yates; next_u64() % (i + 1) is biased by under 2^-32 for any real dataset.
         Generator g(derive_seed(seed_, e, 0));
         for (std::size_t i = order.size(); i > 1; --i)
@@ -184,7 +184,7 @@ DataLoader::Iterator DataLoader::begin() {
     epoch->order = epoch_order(e);
     epoch->num_batches = size();
     epoch->items.resize(epoch->num_batches);
-    if (options_.prefetch > 0 && epoch->num_batches > 0)
+    if (options_.prefetch() > 0 && epoch->num_batches > 0)
         epoch->worker = std::thread([p = epoch.get()] { p->run_worker(); });
     running_ = std::move(epoch);
 

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/options.hpp"
 #include "core/random.hpp"
 #include "data/dataset.hpp"
 #include "data/sampler.hpp"
@@ -27,22 +28,24 @@ struct Batch {
     std::size_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
+// DataLoaderOptions(64).shuffle(true), as libtorch's.
 struct DataLoaderOptions {
-    std::size_t batch_size = 1;
-    bool shuffle = false;
-    bool drop_last = false;  // drop the last batch if it is smaller than batch_size
+    DataLoaderOptions(std::size_t batch_size = 1) : batch_size_(batch_size) {}  // NOLINT
+    XG_ARG(std::size_t, batch_size);
+    XG_ARG(bool, shuffle) = false;
+    XG_ARG(bool, drop_last) = false;  // drop the last batch if it is smaller than batch_size
     // Batches prepared ahead by the worker thread; 0 loads on the caller's thread instead.
     // When the next batch is not claimed yet the caller makes it itself rather than wait.
-    std::size_t prefetch = 2;
+    XG_ARG(std::size_t, prefetch) = 2;
     // Applied to each batch, with a generator seeded from (seed, epoch, batch index), so the
     // result does not depend on which thread made the batch. It may run on the worker and the
     // caller's thread at once: it must not change shared state (the library's transforms don't).
-    Transform transform;
+    XG_ARG(Transform, transform);
     // The loader's seed; if unset, one number is drawn from the generator given to the loader.
-    std::optional<std::uint64_t> seed;
+    XG_ARG(std::optional<std::uint64_t>, seed);
     // Which samples, in which order: this rank's shard of each epoch (data-parallel training).
     // It shuffles itself; shuffle must then be false, as in PyTorch.
-    std::optional<DistributedSampler> sampler;
+    XG_ARG(std::optional<DistributedSampler>, sampler);
 };
 
 class DataLoader {

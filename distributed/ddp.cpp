@@ -8,6 +8,7 @@
 #include "core/dispatch.hpp"
 #include "core/engine.hpp"
 #include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
 #include "distributed/distributed.hpp"
 
 namespace xg::distributed {
@@ -179,9 +180,9 @@ DistributedDataParallel::DistributedDataParallel(nn::ModulePtr module, DDPOption
     XG_CHECK(module_ != nullptr, "DistributedDataParallel: the module is null");
     XG_CHECK(is_initialized(),
              "DistributedDataParallel: xg::distributed::init() has not been called");
-    XG_CHECK(options.bucket_cap_mb > 0,
+    XG_CHECK(options.bucket_cap_mb() > 0,
              "DistributedDataParallel: bucket_cap_mb must be positive, got {}",
-             options.bucket_cap_mb);
+             options.bucket_cap_mb());
     State& s = *state_;
     s.comm = detail::duplicate_comm();
     auto named = module_->named_parameters();
@@ -213,7 +214,7 @@ DistributedDataParallel::DistributedDataParallel(nn::ModulePtr module, DDPOption
         ++index;
     }
     // Buckets from the last parameter to the first, one dtype each, about bucket_cap_mb each.
-    const auto cap = static_cast<std::size_t>(options.bucket_cap_mb * 1024 * 1024);
+    const auto cap = static_cast<std::size_t>(options.bucket_cap_mb() * 1024 * 1024);
     s.bucket_of.resize(s.params.size());
     s.slot_of.resize(s.params.size());
     std::vector<std::size_t> bucket_bytes;
@@ -250,7 +251,7 @@ DistributedDataParallel::DistributedDataParallel(nn::ModulePtr module, DDPOption
             if (auto st = weak.lock()) st->on_ready(i, weak);
         }));
     }
-    broadcast_buffers_ = options.broadcast_buffers;
+    broadcast_buffers_ = options.broadcast_buffers();
 }
 
 DistributedDataParallel::~DistributedDataParallel() {

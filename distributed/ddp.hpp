@@ -19,13 +19,15 @@
 #include <memory>
 #include <vector>
 
+#include "core/options.hpp"
 #include "nn/module.hpp"
 
 namespace xg::distributed {
 
 struct DDPOptions {
-    double bucket_cap_mb = 25.0;    // PyTorch's default
-    bool broadcast_buffers = true;  // rank 0's buffers (batch norm statistics) before each forward
+    XG_ARG(double, bucket_cap_mb) = 25.0;  // PyTorch's default
+    // rank 0's buffers (batch norm statistics) before each forward
+    XG_ARG(bool, broadcast_buffers) = true;
 };
 
 class DistributedDataParallel {

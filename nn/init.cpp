@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/grad_mode.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn::init {
@@ -14,12 +15,13 @@ void check_float(const char* op, const Tensor& t) {
              t.dtype());
 }
 
-// Fills t with draw() values (in double, then cast) through the one write helper.
+// Fills t with draw() values (in double, then cast), in place and unrecorded.
 template <class Draw>
 void fill_with(const Tensor& t, Draw draw) {
     xg::array<double> a = xg::array<double>::from_shape(t.shape());
     for (auto& v : a) v = draw();
-    nn::detail::assign_values(t, Tensor(std::move(a)).to(t.dtype()));
+    NoGradGuard no_grad;
+    Tensor(t).copy_(Tensor(std::move(a)).to(t.dtype()));
 }
 
 std::int64_t fan(const char* op, const Tensor& t, FanMode mode) {

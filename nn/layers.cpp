@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/checked.hpp"
 #include "nn/init.hpp"
 #include "ops/conv.hpp"
 #include "ops/dropout.hpp"
@@ -145,8 +146,11 @@ void Conv2dImpl::reset_parameters(Generator& gen) {
 
 Tensor Conv2dImpl::forward(const Tensor& x) {
     return conv2d(x, weight, bias,
-                  xg::Conv2dOptions(options.stride(), options.padding(), options.dilation(),
-                                    options.groups()));
+                  Conv2dFuncOptions()
+                      .stride(options.stride())
+                      .padding(options.padding())
+                      .dilation(options.dilation())
+                      .groups(options.groups()));
 }
 
 std::string Conv2dImpl::extra_repr() const {
@@ -168,10 +172,13 @@ void ConvTranspose2dImpl::reset_parameters(Generator& gen) {
 }
 
 Tensor ConvTranspose2dImpl::forward(const Tensor& x) {
-    return conv_transpose2d(
-        x, weight, bias,
-        xg::ConvTranspose2dOptions(options.stride(), options.padding(), options.output_padding(),
-                                   options.dilation(), options.groups()));
+    return conv_transpose2d(x, weight, bias,
+                            ConvTranspose2dFuncOptions()
+                                .stride(options.stride())
+                                .padding(options.padding())
+                                .output_padding(options.output_padding())
+                                .dilation(options.dilation())
+                                .groups(options.groups()));
 }
 
 std::string ConvTranspose2dImpl::extra_repr() const {
@@ -231,18 +238,19 @@ std::string AvgPool2dImpl::extra_repr() const {
     return s;
 }
 
-AdaptiveAvgPool2dImpl::AdaptiveAvgPool2dImpl(Pair2 out)
-    : UnaryModule("AdaptiveAvgPool2d"), output_size(out) {
+AdaptiveAvgPool2dImpl::AdaptiveAvgPool2dImpl(const AdaptiveAvgPool2dOptions& o)
+    : UnaryModule("AdaptiveAvgPool2d"), options(o) {
+    const Pair2 out = o.output_size();
     XG_CHECK(out.first > 0 && out.second > 0,
              "AdaptiveAvgPool2d: output_size must be positive, got {}", detail::py_pair(out));
 }
 
 Tensor AdaptiveAvgPool2dImpl::forward(const Tensor& x) {
-    return adaptive_avg_pool2d(x, output_size);
+    return adaptive_avg_pool2d(x, options.output_size());
 }
 
 std::string AdaptiveAvgPool2dImpl::extra_repr() const {
-    return "output_size=" + detail::py_pair(output_size);
+    return "output_size=" + detail::py_pair(options.output_size());
 }
 
 // ---- activations, dropout, flatten ----
@@ -251,14 +259,14 @@ Tensor ReLUImpl::forward(const Tensor& x) {
     return relu(x);
 }
 
-LeakyReLUImpl::LeakyReLUImpl(double slope) : UnaryModule("LeakyReLU"), negative_slope(slope) {}
+LeakyReLUImpl::LeakyReLUImpl(const LeakyReLUOptions& o) : UnaryModule("LeakyReLU"), options(o) {}
 
 Tensor LeakyReLUImpl::forward(const Tensor& x) {
-    return leaky_relu(x, negative_slope);
+    return leaky_relu(x, options.negative_slope());
 }
 
 std::string LeakyReLUImpl::extra_repr() const {
-    return "negative_slope=" + detail::py_float(negative_slope);
+    return "negative_slope=" + detail::py_float(options.negative_slope());
 }
 
 Tensor TanhImpl::forward(const Tensor& x) {
@@ -269,27 +277,27 @@ Tensor SigmoidImpl::forward(const Tensor& x) {
     return sigmoid(x);
 }
 
-DropoutImpl::DropoutImpl(double p_) : UnaryModule("Dropout"), p(p_) {
+DropoutImpl::DropoutImpl(const DropoutOptions& o) : UnaryModule("Dropout"), options(o) {
+    const double p = o.p();
     XG_CHECK(p >= 0.0 && p < 1.0, "Dropout: p (the drop probability) must be in [0, 1), got {}", p);
 }
 
 Tensor DropoutImpl::forward(const Tensor& x) {
-    return dropout(x, p, is_training(), generator ? *generator : default_generator());
+    return dropout(x, options.p(), is_training(), generator ? *generator : default_generator());
 }
 
 std::string DropoutImpl::extra_repr() const {
-    return "p=" + detail::py_float(p) + ", inplace=False";
+    return "p=" + detail::py_float(options.p()) + ", inplace=False";
 }
 
-FlattenImpl::FlattenImpl(std::int64_t s, std::int64_t e)
-    : UnaryModule("Flatten"), start_dim(s), end_dim(e) {}
+FlattenImpl::FlattenImpl(const FlattenOptions& o) : UnaryModule("Flatten"), options(o) {}
 
 Tensor FlattenImpl::forward(const Tensor& x) {
-    return flatten(x, start_dim, end_dim);
+    return flatten(x, options.start_dim(), options.end_dim());
 }
 
 std::string FlattenImpl::extra_repr() const {
-    return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim);
+    return fmt::format("start_dim={}, end_dim={}", options.start_dim(), options.end_dim());
 }
 
 }  // namespace xg::nn

@@ -6,9 +6,11 @@
 #include <memory>
 #include <optional>
 
+#include "core/options.hpp"
 #include "core/random.hpp"
 #include "nn/module.hpp"
-#include "ops/options.hpp"
+#include "ops/conv.hpp"
+#include "ops/pool.hpp"
 
 namespace xg::nn {
 
@@ -79,11 +81,14 @@ class ConvTranspose2dImpl : public UnaryModule {
 };
 XG_MODULE(ConvTranspose2d);
 
+// The pooling modules take the functional options (nn::MaxPool2d(2) or
+// nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2))), as in libtorch.
 using MaxPool2dOptions = MaxPool2dFuncOptions;
 using AvgPool2dOptions = AvgPool2dFuncOptions;
 
 class MaxPool2dImpl : public UnaryModule {
   public:
+    MaxPool2dImpl(Pair2 kernel_size) : MaxPool2dImpl(MaxPool2dOptions(kernel_size)) {}  // NOLINT
     explicit MaxPool2dImpl(const MaxPool2dOptions& options);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
@@ -93,6 +98,7 @@ XG_MODULE(MaxPool2d);
 
 class AvgPool2dImpl : public UnaryModule {
   public:
+    AvgPool2dImpl(Pair2 kernel_size) : AvgPool2dImpl(AvgPool2dOptions(kernel_size)) {}  // NOLINT
     explicit AvgPool2dImpl(const AvgPool2dOptions& options);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
@@ -100,12 +106,20 @@ class AvgPool2dImpl : public UnaryModule {
 };
 XG_MODULE(AvgPool2d);
 
+// nn::AdaptiveAvgPool2d(3) or nn::AdaptiveAvgPool2d({3, 2}).
+struct AdaptiveAvgPool2dOptions {
+    AdaptiveAvgPool2dOptions(Pair2 output_size) : output_size_(output_size) {}  // NOLINT
+    AdaptiveAvgPool2dOptions(std::int64_t h, std::int64_t w) : output_size_(h, w) {}
+    XG_ARG(Pair2, output_size);
+};
+
 class AdaptiveAvgPool2dImpl : public UnaryModule {
   public:
-    explicit AdaptiveAvgPool2dImpl(Pair2 output_size);
+    using Options = AdaptiveAvgPool2dOptions;
+    explicit AdaptiveAvgPool2dImpl(const AdaptiveAvgPool2dOptions& options);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
-    Pair2 output_size;
+    AdaptiveAvgPool2dOptions options;
 };
 XG_MODULE(AdaptiveAvgPool2d);
 
@@ -116,12 +130,17 @@ class ReLUImpl : public UnaryModule {
 };
 XG_MODULE(ReLU);
 
+struct LeakyReLUOptions {
+    LeakyReLUOptions(double negative_slope = 0.01) : negative_slope_(negative_slope) {}  // NOLINT
+    XG_ARG(double, negative_slope);
+};
+
 class LeakyReLUImpl : public UnaryModule {
   public:
-    explicit LeakyReLUImpl(double negative_slope = 0.01);
+    explicit LeakyReLUImpl(const LeakyReLUOptions& options = {});
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
-    double negative_slope;
+    LeakyReLUOptions options;
 };
 XG_MODULE(LeakyReLU);
 
@@ -141,23 +160,33 @@ XG_MODULE(Sigmoid);
 
 // p = probability of dropping, as torch.nn.Dropout. Masks come from the generator given with
 // set_generator (shared, so several layers can use one stream), else from the global one.
+struct DropoutOptions {
+    DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT
+    XG_ARG(double, p);
+};
+
 class DropoutImpl : public UnaryModule {
   public:
-    explicit DropoutImpl(double p = 0.5);
+    explicit DropoutImpl(const DropoutOptions& options = {});
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
     void set_generator(std::shared_ptr<Generator> gen) { generator = std::move(gen); }
-    double p;
+    DropoutOptions options;
     std::shared_ptr<Generator> generator;
 };
 XG_MODULE(Dropout);
 
+struct FlattenOptions {
+    XG_ARG(std::int64_t, start_dim) = 1;
+    XG_ARG(std::int64_t, end_dim) = -1;
+};
+
 class FlattenImpl : public UnaryModule {
   public:
-    explicit FlattenImpl(std::int64_t start_dim = 1, std::int64_t end_dim = -1);
+    explicit FlattenImpl(const FlattenOptions& options = {});
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
-    std::int64_t start_dim, end_dim;
+    FlattenOptions options;
 };
 XG_MODULE(Flatten);
 

@@ -6,6 +6,15 @@
 
 namespace xg::nn {
 
+// The modules' options are the functional ones, as in libtorch (where
+// F::CrossEntropyFuncOptions is nn::CrossEntropyLossOptions).
+using CrossEntropyLossOptions = CrossEntropyFuncOptions;
+using NLLLossOptions = NLLLossFuncOptions;
+using MSELossOptions = MSELossFuncOptions;
+using L1LossOptions = L1LossFuncOptions;
+using BCEWithLogitsLossOptions = BinaryCrossEntropyWithLogitsFuncOptions;
+using MultiMarginLossOptions = MultiMarginLossFuncOptions;
+
 class LossModule : public Module {
   public:
     using Module::Module;
@@ -18,53 +27,53 @@ class LossModule : public Module {
 
 class CrossEntropyLossImpl : public LossModule {
   public:
-    explicit CrossEntropyLossImpl(const CrossEntropyOptions& options = {});
+    explicit CrossEntropyLossImpl(const CrossEntropyLossOptions& options = {});
     Tensor forward(const Tensor& input, const Tensor& target) override;
     std::string extra_repr() const override;
-    CrossEntropyOptions options;
+    CrossEntropyLossOptions options;
 };
 XG_MODULE(CrossEntropyLoss);
 
 class NLLLossImpl : public LossModule {
   public:
-    explicit NLLLossImpl(const NllLossOptions& options = {});
+    explicit NLLLossImpl(const NLLLossOptions& options = {});
     Tensor forward(const Tensor& input, const Tensor& target) override;
-    NllLossOptions options;
+    NLLLossOptions options;
 };
 XG_MODULE(NLLLoss);
 
 class MSELossImpl : public LossModule {
   public:
-    explicit MSELossImpl(Reduction reduction = Reduction::mean)
-        : LossModule("MSELoss"), reduction(reduction) {}
+    explicit MSELossImpl(const MSELossOptions& options = {})
+        : LossModule("MSELoss"), options(options) {}
     Tensor forward(const Tensor& input, const Tensor& target) override;
-    Reduction reduction;
+    MSELossOptions options;
 };
 XG_MODULE(MSELoss);
 
 class L1LossImpl : public LossModule {
   public:
-    explicit L1LossImpl(Reduction reduction = Reduction::mean)
-        : LossModule("L1Loss"), reduction(reduction) {}
+    explicit L1LossImpl(const L1LossOptions& options = {})
+        : LossModule("L1Loss"), options(options) {}
     Tensor forward(const Tensor& input, const Tensor& target) override;
-    Reduction reduction;
+    L1LossOptions options;
 };
 XG_MODULE(L1Loss);
 
 class BCEWithLogitsLossImpl : public LossModule {
   public:
-    explicit BCEWithLogitsLossImpl(const BceWithLogitsOptions& options = {});
+    explicit BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options = {});
     Tensor forward(const Tensor& input, const Tensor& target) override;
-    BceWithLogitsOptions options;
+    BCEWithLogitsLossOptions options;
 };
 XG_MODULE(BCEWithLogitsLoss);
 
 class MultiMarginLossImpl : public LossModule {
   public:
-    explicit MultiMarginLossImpl(const MultiMarginOptions& options = {});
+    explicit MultiMarginLossImpl(const MultiMarginLossOptions& options = {});
     Tensor forward(const Tensor& input, const Tensor& target) override;
     std::string extra_repr() const override;
-    MultiMarginOptions options;
+    MultiMarginLossOptions options;
 };
 XG_MODULE(MultiMarginLoss);
 

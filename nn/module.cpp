@@ -5,59 +5,13 @@
 
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
 
 namespace xg::nn {
-
-// ---- TensorDict ----
-
-void TensorDict::insert(std::string key, Tensor value) {
-    XG_CHECK(!contains(key), "TensorDict: duplicate key '{}'", key);
-    items_.emplace_back(std::move(key), std::move(value));
-}
-
-bool TensorDict::contains(const std::string& key) const {
-    return find(key) != nullptr;
-}
-
-const Tensor* TensorDict::find(const std::string& key) const {
-    for (const auto& [k, v] : items_)
-        if (k == key) return &v;
-    return nullptr;
-}
-
-const Tensor& TensorDict::at(const std::string& key) const {
-    const Tensor* t = find(key);
-    XG_CHECK(t != nullptr, "TensorDict: no key '{}'", key);
-    return *t;
-}
-
-std::vector<std::string> TensorDict::keys() const {
-    std::vector<std::string> k;
-    for (const auto& it : items_) k.push_back(it.first);
-    return k;
-}
-
-std::vector<Tensor> TensorDict::values() const {
-    std::vector<Tensor> v;
-    for (const auto& it : items_) v.push_back(it.second);
-    return v;
-}
 
 // ---- helpers that write into tensors ----
 
 namespace detail {
-
-void assign_values(const Tensor& dst, const Tensor& src) {
-    XG_CHECK(dst.dtype() == src.dtype() && dst.shape() == src.shape(),
-             "assign_values: expected {} {}, got {} {}", dst.dtype(), dst.shape(), src.dtype(),
-             src.shape());
-    NoGradGuard no_grad;
-    Tensor d = dst;  // a handle; mutable_data writes the shared storage
-    xg::detail::dispatch_all(dst.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        d.mutable_data<T>() = src.data<T>();
-    });
-}
 
 void convert_in_place(const Tensor& t, Dtype dtype) {
     if (t.dtype() == dtype) return;
@@ -120,20 +74,21 @@ void Module::rename_parameters(const std::string& prefix) {
     }
 }
 
-void Module::collect(const std::string& prefix, bool params, bool recurse, TensorDict& out) const {
+void Module::collect(const std::string& prefix, bool params, bool recurse,
+                     NamedTensors& out) const {
     for (const auto& [n, t] : params ? params_ : buffers_) out.insert(prefix + n, t);
     if (!recurse) return;
     for (const auto& [n, c] : children_) c->collect(prefix + n + ".", params, true, out);
 }
 
-TensorDict Module::named_parameters(bool recurse) const {
-    TensorDict d;
+NamedTensors Module::named_parameters(bool recurse) const {
+    NamedTensors d;
     collect("", true, recurse, d);
     return d;
 }
 
-TensorDict Module::named_buffers(bool recurse) const {
-    TensorDict d;
+NamedTensors Module::named_buffers(bool recurse) const {
+    NamedTensors d;
     collect("", false, recurse, d);
     return d;
 }
@@ -207,8 +162,9 @@ void Module::load_state_dict(const StateDict& dict, bool strict) {
     StateDict own = state_dict();
     // Validate everything first: nothing is written unless all of it fits.
     for (const auto& [k, t] : own) {
-        const Tensor* src = dict.find(k);
-        XG_CHECK(src != nullptr, "load_state_dict: missing key '{}' in the state dict", k);
+        auto it = dict.find(k);
+        XG_CHECK(it != dict.end(), "load_state_dict: missing key '{}' in the state dict", k);
+        const Tensor* src = &it->second;
         XG_CHECK(src->defined(), "load_state_dict: key '{}' holds an undefined tensor", k);
         XG_CHECK(src->shape() == t.shape(),
                  "load_state_dict: size mismatch for '{}': expected shape {}, got {}", k, t.shape(),
@@ -220,7 +176,8 @@ void Module::load_state_dict(const StateDict& dict, bool strict) {
     if (strict)
         for (const auto& [k, t] : dict)
             XG_CHECK(own.contains(k), "load_state_dict: unexpected key '{}' in the state dict", k);
-    for (const auto& [k, t] : own) detail::assign_values(t, dict.at(k));
+    NoGradGuard no_grad;
+    for (const auto& [k, t] : own) Tensor(t).copy_(dict.at(k));
 }
 
 std::size_t Module::register_forward_pre_hook(ForwardPreHook hook) {

@@ -13,29 +13,13 @@
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/named_tensors.hpp"
 #include "core/tensor.hpp"
 
 namespace xg::nn {
 
-// An ordered name -> Tensor map (insertion order kept), for state dicts and named parameters.
-class TensorDict {
-  public:
-    using Item = std::pair<std::string, Tensor>;
-    void insert(std::string key, Tensor value);  // throws on a duplicate key
-    bool contains(const std::string& key) const;
-    const Tensor& at(const std::string& key) const;  // throws naming the key
-    const Tensor* find(const std::string& key) const;
-    std::size_t size() const { return items_.size(); }
-    bool empty() const { return items_.empty(); }
-    std::vector<std::string> keys() const;
-    std::vector<Tensor> values() const;
-    auto begin() const { return items_.begin(); }
-    auto end() const { return items_.end(); }
-
-  private:
-    std::vector<Item> items_;
-};
-using StateDict = TensorDict;
+// A module's state dict and named parameters: names to tensors in order (core/named_tensors).
+using StateDict = NamedTensors;
 
 class Module;
 using ModulePtr = std::shared_ptr<Module>;
@@ -69,9 +53,9 @@ class Module : public std::enable_shared_from_this<Module> {
 
     // Traversal, depth first in registration order; names are dotted ("features.1.weight").
     std::vector<Tensor> parameters(bool recurse = true) const;
-    TensorDict named_parameters(bool recurse = true) const;
+    NamedTensors named_parameters(bool recurse = true) const;
     std::vector<Tensor> buffers(bool recurse = true) const;
-    TensorDict named_buffers(bool recurse = true) const;
+    NamedTensors named_buffers(bool recurse = true) const;
     std::vector<ModulePtr> children() const;
     const std::vector<std::pair<std::string, ModulePtr>>& named_children() const {
         return children_;
@@ -117,7 +101,7 @@ class Module : public std::enable_shared_from_this<Module> {
 
   private:
     void check_new_name(const std::string& name, const char* what) const;
-    void collect(const std::string& prefix, bool params, bool recurse, TensorDict& out) const;
+    void collect(const std::string& prefix, bool params, bool recurse, NamedTensors& out) const;
     void rename_parameters(const std::string& prefix);
     std::string type_name_;
     std::vector<std::pair<std::string, Tensor>> params_;
@@ -146,6 +130,11 @@ class ModuleHolder {
     template <class... Args, class = std::enable_if_t<std::is_constructible_v<Impl, Args&&...>>>
     explicit ModuleHolder(Args&&... args)
         : impl_(std::make_shared<Impl>(std::forward<Args>(args)...)) {}
+    // nn::AdaptiveAvgPool2d({3, 2}): a braced list builds the module's Options, when it names
+    // one (O is never deduced, so a plain argument goes to the constructor above).
+    template <class I = Impl, class O = typename I::Options>
+    explicit ModuleHolder(const std::enable_if_t<true, O>& options)
+        : impl_(std::make_shared<Impl>(options)) {}
     ModuleHolder(std::shared_ptr<Impl> p) : impl_(std::move(p)) {}  // NOLINT
     Impl* operator->() const { return impl_.get(); }
     Impl& operator*() const { return *impl_; }
@@ -185,9 +174,6 @@ class ModuleHolder {
     }
 
 namespace detail {
-// The one place a module writes into an existing tensor (init, load_state_dict): copies src's
-// values into dst under NoGradGuard. (A candidate for Tensor::copy_ when it exists.)
-void assign_values(const Tensor& dst, const Tensor& src);
 // Replaces t's data with a cast copy in place, so every handle to t sees the new dtype.
 void convert_in_place(const Tensor& t, Dtype dtype);
 }  // namespace detail

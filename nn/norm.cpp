@@ -41,7 +41,8 @@ void BatchNormImplBase::reset_running_stats() {
     if (!options.track_running_stats()) return;
     init::zeros_(running_mean);
     init::ones_(running_var);
-    detail::assign_values(num_batches_tracked, zeros({}, int64));
+    NoGradGuard no_grad;
+    num_batches_tracked.zero_();
 }
 
 void BatchNormImplBase::reset_parameters() {
@@ -64,7 +65,7 @@ Tensor BatchNormImplBase::forward(const Tensor& x) {
     if (update && !options.momentum()) momentum = 1.0 / double(n);
     auto opts = BatchNormFuncOptions().weight(weight).bias(bias).training(use_batch);
     Tensor y = batch_norm(x, running_mean, running_var, opts.momentum(momentum).eps(options.eps()));
-    if (update) detail::assign_values(num_batches_tracked, full({}, double(n), int64));
+    if (update) num_batches_tracked.fill_(double(n));
     return y;
 }
 

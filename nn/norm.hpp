@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/options.hpp"
 #include "nn/module.hpp"
-#include "ops/options.hpp"
 
 namespace xg::nn {
 
@@ -20,6 +20,8 @@ struct BatchNormOptions {
     XG_ARG(bool, affine) = true;
     XG_ARG(bool, track_running_stats) = true;
 };
+using BatchNorm1dOptions = BatchNormOptions;
+using BatchNorm2dOptions = BatchNormOptions;
 
 // Training (or no running stats): batch statistics, and the running ones updated. Eval with
 // running stats: normalizes by them.

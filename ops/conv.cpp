@@ -326,8 +326,8 @@ std::int64_t as_int(const char* op, const char* what, std::size_t v) {
 }
 
 // Geometry of a conv2d of an input of shape xs by a weight of shape ws (both 4-D, dims > 0).
-ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const Conv2dOptions& o,
-                        std::size_t elem) {
+ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws,
+                        const Conv2dFuncOptions& o, std::size_t elem) {
     std::size_t groups = as_size(o.groups()), cin = 0;
     XG_CHECK(xs[1] % groups == 0, "{}: groups {} must divide the input channels {}", op, groups,
              xs[1]);
@@ -363,7 +363,7 @@ ConvGeom conv2d_geom_of(const char* op, const Shape& xs, const Shape& ws, const 
 }
 
 ConvGeom conv2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                     const Conv2dOptions& o) {
+                     const Conv2dFuncOptions& o) {
     check_conv_common("conv2d", x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     check_bias("conv2d", bias, weight.shape()[0]);
     return conv2d_geom_of("conv2d", x.shape(), weight.shape(), o, dtype_size(x.dtype()));
@@ -380,18 +380,23 @@ Pair2 output_padding_of(const ConvGeom& g) {
     return {extra(g.h, g.oh, g.sh, g.ph, g.dh, g.kh), extra(g.w, g.ow, g.sw, g.pw, g.dw, g.kw)};
 }
 
-Conv2dOptions conv2d_options_of(const ConvGeom& g) {
-    return Conv2dOptions{{std::int64_t(g.sh), std::int64_t(g.sw)},
-                         {std::int64_t(g.ph), std::int64_t(g.pw)},
-                         {std::int64_t(g.dh), std::int64_t(g.dw)},
-                         std::int64_t(g.groups)};
+Conv2dFuncOptions conv2d_options_of(const ConvGeom& g) {
+    return Conv2dFuncOptions()
+        .stride({std::int64_t(g.sh), std::int64_t(g.sw)})
+        .padding({std::int64_t(g.ph), std::int64_t(g.pw)})
+        .dilation({std::int64_t(g.dh), std::int64_t(g.dw)})
+        .groups(std::int64_t(g.groups));
 }
 
 // The conv_transpose2d that is the adjoint of g's conv2d: (n, f, oh, ow) -> (n, c, h, w).
-ConvTranspose2dOptions transpose_options_of(const ConvGeom& g) {
-    Conv2dOptions o = conv2d_options_of(g);
-    return ConvTranspose2dOptions{o.stride(), o.padding(), output_padding_of(g), o.dilation(),
-                                  o.groups()};
+ConvTranspose2dFuncOptions transpose_options_of(const ConvGeom& g) {
+    Conv2dFuncOptions o = conv2d_options_of(g);
+    return ConvTranspose2dFuncOptions()
+        .stride(o.stride())
+        .padding(o.padding())
+        .output_padding(output_padding_of(g))
+        .dilation(o.dilation())
+        .groups(o.groups());
 }
 
 // t (n, c, H, W) cut to its first h rows and w columns: conv2d of an (h, w)-sized conv input
@@ -405,7 +410,7 @@ Tensor crop_hw(const Tensor& t, std::size_t h, std::size_t w) {
 
 // The conv2d whose input gradient conv_transpose2d computes: its input is our output.
 ConvGeom conv_transpose2d_geom(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                               const ConvTranspose2dOptions& o) {
+                               const ConvTranspose2dFuncOptions& o) {
     const char* op = "conv_transpose2d";
     check_conv_common(op, x, weight, bias, o.stride(), o.padding(), o.dilation(), o.groups());
     const Shape &xs = x.shape(), &ws = weight.shape();
@@ -493,8 +498,8 @@ Tensor channel_sum_op(const Tensor& dy) {
 // Backward rules: outside create_graph they run the raw kernels (one im2col per sample for both
 // gradients); under create_graph they are written with recorded conv ops, so every conv node
 // is differentiable again (conv2d <-> conv_transpose2d <-> conv2d_weight_grad).
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opts,
-              Site site) {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+              const Conv2dFuncOptions& opts, Site site) {
     detail::SiteScope at(site);
     ConvGeom g = conv2d_geom(x, weight, bias, opts);
     Tensor out = run_forward(x, weight, bias, g);
@@ -519,7 +524,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
 }
 
 Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
-                          const Conv2dOptions& opts, Site site) {
+                          const Conv2dFuncOptions& opts, Site site) {
     detail::SiteScope at(site);
     const char* op = "conv2d_weight_grad";
     detail::check_defined(op, input, "input");
@@ -575,7 +580,7 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                        const ConvTranspose2dOptions& opts, Site site) {
+                        const ConvTranspose2dFuncOptions& opts, Site site) {
     detail::SiteScope at(site);
     ConvGeom g = conv_transpose2d_geom(x, weight, bias, opts);
     // Forward: the input gradient of the conv2d (out -> x), bias added per channel.
@@ -604,7 +609,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                     gw ? run_backward(dy, Tensor(), sx.unpack(), g, false, true).second : Tensor();
                 return TensorList{dx, dw, gb ? channel_sum(dy) : Tensor()};
             }
-            Conv2dOptions o = conv2d_options_of(g);
+            Conv2dFuncOptions o = conv2d_options_of(g);
             Tensor dx = gx ? crop_hw(conv2d(dy, sw.unpack(), Tensor(), o), g.oh, g.ow) : Tensor();
             Tensor dw = gw ? conv2d_weight_grad(dy, sx.unpack(), ws, o) : Tensor();
             return TensorList{dx, dw, gb ? channel_sum_op(dy) : Tensor()};
@@ -612,69 +617,5 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     }
     return out;
 }
-
-namespace detail {
-
-Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                    const Conv2dOptions& opts) {
-    ConvGeom g = conv2d_geom(x, weight, bias, opts);
-    return dispatch_float("conv2d", x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const auto &X = x.data<T>(), &W = weight.data<T>();
-        auto y = xg::array<T>::from_shape({g.n, g.f, g.oh, g.ow});
-        for (std::size_t n = 0; n < g.n; ++n)
-            for (std::size_t f = 0; f < g.f; ++f)
-                for (std::size_t oh = 0; oh < g.oh; ++oh)
-                    for (std::size_t ow = 0; ow < g.ow; ++ow) {
-                        T acc = bias.defined() ? bias.data<T>()(f) : T(0);
-                        std::size_t c0 = (f / g.fg()) * g.cg();
-                        for (std::size_t c = 0; c < g.cg(); ++c)
-                            for (std::size_t i = 0; i < g.kh; ++i)
-                                for (std::size_t j = 0; j < g.kw; ++j) {
-                                    idx ih = idx(oh * g.sh + i * g.dh) - idx(g.ph);
-                                    idx iw = idx(ow * g.sw + j * g.dw) - idx(g.pw);
-                                    if (ih < 0 || iw < 0 || ih >= idx(g.h) || iw >= idx(g.w))
-                                        continue;
-                                    acc += X(n, c0 + c, ih, iw) * W(f, c, i, j);
-                                }
-                        y(n, f, oh, ow) = acc;
-                    }
-        return Tensor(std::move(y));
-    });
-}
-
-// Scatters every input element through the kernel into the output.
-Tensor conv_transpose2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                              const ConvTranspose2dOptions& opts) {
-    ConvGeom g = conv_transpose2d_geom(x, weight, bias, opts);  // output is (n, c, h, w)
-    return dispatch_float("conv_transpose2d", x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const auto &X = x.data<T>(), &W = weight.data<T>();
-        xg::array<T> y = xt::zeros<T>({g.n, g.c, g.h, g.w});
-        for (std::size_t n = 0; n < g.n; ++n)
-            for (std::size_t ci = 0; ci < g.f; ++ci)
-                for (std::size_t ih = 0; ih < g.oh; ++ih)
-                    for (std::size_t iw = 0; iw < g.ow; ++iw)
-                        for (std::size_t co = 0; co < g.cg(); ++co)
-                            for (std::size_t i = 0; i < g.kh; ++i)
-                                for (std::size_t j = 0; j < g.kw; ++j) {
-                                    idx oh = idx(ih * g.sh + i * g.dh) - idx(g.ph);
-                                    idx ow = idx(iw * g.sw + j * g.dw) - idx(g.pw);
-                                    if (oh < 0 || ow < 0 || oh >= idx(g.h) || ow >= idx(g.w))
-                                        continue;
-                                    std::size_t c = (ci / g.fg()) * g.cg() + co;
-                                    y(n, c, oh, ow) += X(n, ci, ih, iw) * W(ci, co, i, j);
-                                }
-        if (bias.defined()) {
-            for (std::size_t n = 0; n < g.n; ++n)
-                for (std::size_t c = 0; c < g.c; ++c)
-                    for (std::size_t k = 0; k < g.h * g.w; ++k)
-                        y.data()[(n * g.c + c) * g.h * g.w + k] += bias.data<T>()(c);
-        }
-        return Tensor(std::move(y));
-    });
-}
-
-}  // namespace detail
 
 }  // namespace xg

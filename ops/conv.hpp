@@ -4,49 +4,38 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/options.hpp"
 #include "core/tensor.hpp"
-#include "ops/options.hpp"
 
 namespace xg {
 
-// torch::nn::functional::Conv2dFuncOptions: Conv2dOptions().stride(2).padding(1), or
-// positionally Conv2dOptions{stride, padding, dilation, groups}.
-struct Conv2dOptions {
-    Conv2dOptions(Pair2 stride = 1, Pair2 padding = 0, Pair2 dilation = 1,  // NOLINT
-                  std::int64_t groups = 1)
-        : stride_(stride), padding_(padding), dilation_(dilation), groups_(groups) {}
-    XG_ARG(Pair2, stride);
-    XG_ARG(Pair2, padding);  // zeros added on both sides
-    XG_ARG(Pair2, dilation);
-    XG_ARG(std::int64_t, groups);
+// torch::nn::functional::Conv2dFuncOptions: conv2d(x, w, b, Conv2dFuncOptions().stride(2)).
+struct Conv2dFuncOptions {
+    XG_ARG(Pair2, stride) = 1;
+    XG_ARG(Pair2, padding) = 0;  // zeros added on both sides
+    XG_ARG(Pair2, dilation) = 1;
+    XG_ARG(std::int64_t, groups) = 1;
 };
 
-// Positionally ConvTranspose2dOptions{stride, padding, output_padding, dilation, groups}.
-struct ConvTranspose2dOptions {
-    ConvTranspose2dOptions(Pair2 stride = 1, Pair2 padding = 0, Pair2 output_padding = 0,  // NOLINT
-                           Pair2 dilation = 1, std::int64_t groups = 1)
-        : stride_(stride),
-          padding_(padding),
-          output_padding_(output_padding),
-          dilation_(dilation),
-          groups_(groups) {}
-    XG_ARG(Pair2, stride);
-    XG_ARG(Pair2, padding);         // removed from both sides of the output
-    XG_ARG(Pair2, output_padding);  // added to one side; < stride or < dilation
-    XG_ARG(Pair2, dilation);
-    XG_ARG(std::int64_t, groups);
+// torch::nn::functional::ConvTranspose2dFuncOptions.
+struct ConvTranspose2dFuncOptions {
+    XG_ARG(Pair2, stride) = 1;
+    XG_ARG(Pair2, padding) = 0;         // removed from both sides of the output
+    XG_ARG(Pair2, output_padding) = 0;  // added to one side; < stride or < dilation
+    XG_ARG(Pair2, dilation) = 1;
+    XG_ARG(std::int64_t, groups) = 1;
 };
 
 // x (N, C, H, W), weight (F, C/groups, kh, kw), bias (F) or undefined -> (N, F, OH, OW) with
 // OH = (H + 2*pad_h - dil_h*(kh-1) - 1) / stride_h + 1 (same for W), as torch.nn.functional.conv2d.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-              const Conv2dOptions& opts = {}, Site site = Site());
+              const Conv2dFuncOptions& opts = {}, Site site = Site());
 
 // x (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw), bias (C_out) or undefined ->
 // (N, C_out, OH, OW) with OH = (H-1)*stride_h - 2*pad_h + dil_h*(kh-1) + out_pad_h + 1, as
 // torch.nn.functional.conv_transpose2d: the gradient of conv2d with respect to its input.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-                        const ConvTranspose2dOptions& opts = {}, Site site = Site());
+                        const ConvTranspose2dFuncOptions& opts = {}, Site site = Site());
 
 // The gradient of conv2d(input, w) with respect to a weight w of shape weight_shape, given
 // grad_output, the gradient of conv2d's output: dw[f, c, i, j] = sum over n, oh, ow of
@@ -56,14 +45,6 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 // spatial size is conv2d's output size, or smaller by what a valid output_padding accounts for
 // (the weight gradient of conv_transpose2d).
 Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
-                          const Conv2dOptions& opts = {}, Site site = Site());
-
-namespace detail {
-// Naive loop references (the cs231n conv_forward_naive shape), no autograd, for the tests.
-Tensor conv2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                    const Conv2dOptions& opts);
-Tensor conv_transpose2d_naive(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                              const ConvTranspose2dOptions& opts);
-}  // namespace detail
+                          const Conv2dFuncOptions& opts = {}, Site site = Site());
 
 }  // namespace xg

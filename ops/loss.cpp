@@ -316,17 +316,17 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim, Site site) {
 
 // ---- class-index losses ----
 
-Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOptions& o,
+Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyFuncOptions& o,
                      Site site) {
     detail::SiteScope at(site);
     const char* op = "cross_entropy";
-    detail::check_reduction(op, o.reduction);
-    detail::check_class_target(op, x, target, o.weight);
-    const double eps = o.label_smoothing;
+    detail::check_reduction(op, o.reduction());
+    detail::check_class_target(op, x, target, o.weight());
+    const double eps = o.label_smoothing();
     XG_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got {}",
              eps);
     const std::size_t n = x.size(0), c = x.size(1);
-    const std::vector<double> w = detail::class_weights(o.weight, c);
+    const std::vector<double> w = detail::class_weights(o.weight(), c);
     double den = 0.0;
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -345,12 +345,12 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOp
             }
             per(i) = static_cast<T>(l);
         }
-        return detail::reduce_loss(std::move(per), o.reduction, den);
+        return detail::reduce_loss(std::move(per), o.reduction(), den);
     });
     if (auto node = record("CrossEntropyBackward", {x}, {out})) {
         SavedTensor sx = x, st = target;
         node->set_fn(
-            [sx, st, wt = o.weight, eps, red = o.reduction, den, n, c](const TensorList& g) {
+            [sx, st, wt = o.weight(), eps, red = o.reduction(), den, n, c](const TensorList& g) {
                 Tensor xs = sx.unpack();
                 auto [coef, dist] = detail::class_dist(st.unpack(), wt, eps, c, xs.dtype());
                 Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
@@ -360,13 +360,13 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyOp
     return out;
 }
 
-Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o, Site site) {
+Tensor nll_loss(const Tensor& x, const Tensor& target, const NLLLossFuncOptions& o, Site site) {
     detail::SiteScope at(site);
     const char* op = "nll_loss";
-    detail::check_reduction(op, o.reduction);
-    detail::check_class_target(op, x, target, o.weight);
+    detail::check_reduction(op, o.reduction());
+    detail::check_class_target(op, x, target, o.weight());
     const std::size_t n = x.size(0), c = x.size(1);
-    const std::vector<double> w = detail::class_weights(o.weight, c);
+    const std::vector<double> w = detail::class_weights(o.weight(), c);
     double den = 0.0;
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -378,32 +378,34 @@ Tensor nll_loss(const Tensor& x, const Tensor& target, const NllLossOptions& o, 
             den += w[yi];
             per(i) = static_cast<T>(-w[yi] * lp(i, yi));
         }
-        return detail::reduce_loss(std::move(per), o.reduction, den);
+        return detail::reduce_loss(std::move(per), o.reduction(), den);
     });
     if (auto node = record("NllLossBackward", {x}, {out})) {
         SavedTensor st = target;
         Dtype dt = x.dtype();
-        node->set_fn([st, wt = o.weight, red = o.reduction, den, n, c, dt](const TensorList& g) {
-            Tensor dist = detail::class_dist(st.unpack(), wt, 0.0, c, dt).second;
-            Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
-            return TensorList{neg(mul(gs, dist))};
-        });
+        node->set_fn(
+            [st, wt = o.weight(), red = o.reduction(), den, n, c, dt](const TensorList& g) {
+                Tensor dist = detail::class_dist(st.unpack(), wt, 0.0, c, dt).second;
+                Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
+                return TensorList{neg(mul(gs, dist))};
+            });
     }
     return out;
 }
 
-Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginOptions& o,
+Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMarginLossFuncOptions& o,
                          Site site) {
     detail::SiteScope at(site);
     const char* op = "multi_margin_loss";
-    detail::check_reduction(op, o.reduction);
-    detail::check_class_target(op, x, target, o.weight);
-    XG_CHECK(o.p == 1 || o.p == 2, "multi_margin_loss: p must be 1 or 2, got {}", o.p);
-    XG_CHECK(std::isfinite(o.margin), "multi_margin_loss: margin must be finite, got {}", o.margin);
+    detail::check_reduction(op, o.reduction());
+    detail::check_class_target(op, x, target, o.weight());
+    XG_CHECK(o.p() == 1 || o.p() == 2, "multi_margin_loss: p must be 1 or 2, got {}", o.p());
+    XG_CHECK(std::isfinite(o.margin()), "multi_margin_loss: margin must be finite, got {}",
+             o.margin());
     const std::size_t n = x.size(0), c = x.size(1);
-    const std::vector<double> w = detail::class_weights(o.weight, c);
-    const double margin = o.margin;
-    const int p = o.p;
+    const std::vector<double> w = detail::class_weights(o.weight(), c);
+    const double margin = o.margin();
+    const int p = o.p();
     // active(i, j): the hinge of class j is open for sample i; its gradient scale w[y] / C.
     auto active = [=](const Tensor& xt_, const Tensor& tg) {
         return detail::dispatch_float(op, xt_.dtype(), [&](auto tag) {
@@ -435,11 +437,11 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
             }
             per(i) = static_cast<T>(s / static_cast<double>(c));
         }
-        return detail::reduce_loss(std::move(per), o.reduction, static_cast<double>(n));
+        return detail::reduce_loss(std::move(per), o.reduction(), static_cast<double>(n));
     });
     if (auto node = record("MultiMarginLossBackward", {x}, {out})) {
         SavedTensor sx = x, st = target;
-        node->set_fn([sx, st, active, p, margin, red = o.reduction, n](const TensorList& g) {
+        node->set_fn([sx, st, active, p, margin, red = o.reduction(), n](const TensorList& g) {
             Tensor xs = sx.unpack();
             auto [scale, hot] = active(xs, st.unpack());
             Tensor dz = scale;  // d loss_i / d z_ij, z = margin - x[y] + x[j]
@@ -455,8 +457,9 @@ Tensor multi_margin_loss(const Tensor& x, const Tensor& target, const MultiMargi
 
 // ---- regression losses ----
 
-Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
+Tensor mse_loss(const Tensor& x, const Tensor& y, const MSELossFuncOptions& o, Site site) {
     detail::SiteScope at(site);
+    const Reduction r = o.reduction();
     detail::check_reduction("mse_loss", r);
     detail::check_pair("mse_loss", x, y);
     const double n = static_cast<double>(x.numel());
@@ -478,8 +481,9 @@ Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
     return out;
 }
 
-Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
+Tensor l1_loss(const Tensor& x, const Tensor& y, const L1LossFuncOptions& o, Site site) {
     detail::SiteScope at(site);
+    const Reduction r = o.reduction();
     detail::check_reduction("l1_loss", r);
     detail::check_pair("l1_loss", x, y);
     const double n = static_cast<double>(x.numel());
@@ -501,13 +505,14 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction r, Site site) {
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
-                                        const BceWithLogitsOptions& o, Site site) {
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& o,
+                                        Site site) {
     detail::SiteScope at(site);
     const char* op = "binary_cross_entropy_with_logits";
-    detail::check_reduction(op, o.reduction);
+    detail::check_reduction(op, o.reduction());
     detail::check_pair(op, x, y);
-    detail::check_broadcast_weight(op, o.weight, "weight", x);
-    detail::check_broadcast_weight(op, o.pos_weight, "pos_weight", x);
+    detail::check_broadcast_weight(op, o.weight(), "weight", x);
+    detail::check_broadcast_weight(op, o.pos_weight(), "pos_weight", x);
     const double n = static_cast<double>(x.numel());
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -515,22 +520,22 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
         const auto& t = y.data<T>();
         xg::array<T> sp = xt::log1p(xt::exp(-xt::abs(a))) + xt::maximum(-a, T(0));
         xg::array<T> per = (T(1) - t) * a;
-        if (o.pos_weight.defined()) {
-            per += ((o.pos_weight.data<T>() - T(1)) * t + T(1)) * sp;
+        if (o.pos_weight().defined()) {
+            per += ((o.pos_weight().data<T>() - T(1)) * t + T(1)) * sp;
         } else {
             per += sp;
         }
-        if (o.weight.defined()) per *= o.weight.data<T>();
-        return detail::reduce_loss(std::move(per), o.reduction, n);
+        if (o.weight().defined()) per *= o.weight().data<T>();
+        return detail::reduce_loss(std::move(per), o.reduction(), n);
     });
     if (auto node = record("BinaryCrossEntropyWithLogitsBackward", {x, y}, {out})) {
         SavedTensor sx = x, sy = y;
         bool gx = x.requires_grad(), gy = y.requires_grad();
         node->set_fn([sx, sy, gx, gy, o, n](const TensorList& g) {
             Tensor xs = sx.unpack(), ys = sy.unpack();
-            Tensor gs = detail::grad_scale(g[0], o.reduction, n, detail::dims_of(xs.shape()));
-            if (o.weight.defined()) gs = mul(gs, o.weight);
-            Tensor pw1 = o.pos_weight.defined() ? sub(o.pos_weight, 1.0) : Tensor();
+            Tensor gs = detail::grad_scale(g[0], o.reduction(), n, detail::dims_of(xs.shape()));
+            if (o.weight().defined()) gs = mul(gs, o.weight());
+            Tensor pw1 = o.pos_weight().defined() ? sub(o.pos_weight(), 1.0) : Tensor();
             Tensor dx, dy;
             if (gx) {  // (1 - y) - (1 + (pw - 1) y) * sigmoid(-x)
                 Tensor s = sigmoid(neg(xs));

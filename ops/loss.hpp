@@ -4,6 +4,7 @@
 // differentiable ops, so every one of them is twice differentiable.
 #include <cstdint>
 
+#include "core/options.hpp"
 #include "core/tensor.hpp"
 
 namespace xg {
@@ -18,55 +19,65 @@ Tensor log_softmax(const Tensor& input, std::int64_t dim, Site site = Site());
 // Class-index losses take input (N, C) and an int64 target (N) with labels in [0, C); class
 // weights (C) are constants (they must not require grad). With weights, the mean reduction
 // divides by the sum of the weights of the targets, as PyTorch does.
-struct CrossEntropyOptions {
-    Reduction reduction = Reduction::mean;
-    double label_smoothing = 0.0;  // in [0, 1]
-    Tensor weight;                 // (C), optional
+struct CrossEntropyFuncOptions {
+    XG_ARG(Reduction, reduction) = Reduction::mean;
+    XG_ARG(double, label_smoothing) = 0.0;  // in [0, 1]
+    XG_ARG(Tensor, weight);                 // (C), optional
 };
 
 // cross_entropy(x, y) = nll_loss(log_softmax(x, 1), y), fused. With label smoothing eps, the
 // per-sample loss is (1 - eps) * w[y] * -logp[y] + eps / C * sum_c w[c] * -logp[c].
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
-                     const CrossEntropyOptions& options = {}, Site site = Site());
+                     const CrossEntropyFuncOptions& options = {}, Site site = Site());
 
-struct NllLossOptions {
-    Reduction reduction = Reduction::mean;
-    Tensor weight;  // (C), optional
+struct NLLLossFuncOptions {
+    XG_ARG(Reduction, reduction) = Reduction::mean;
+    XG_ARG(Tensor, weight);  // (C), optional
 };
 
 // Per sample -w[y] * input[y].
-Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NllLossOptions& options = {},
-                Site site = Site());
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
+                const NLLLossFuncOptions& options = {}, Site site = Site());
+
+// Options that hold only a reduction; built from one too: mse_loss(x, y, Reduction::sum).
+struct MSELossFuncOptions {
+    MSELossFuncOptions(Reduction reduction = Reduction::mean) : reduction_(reduction) {}  // NOLINT
+    XG_ARG(Reduction, reduction);
+};
+struct L1LossFuncOptions {
+    L1LossFuncOptions(Reduction reduction = Reduction::mean) : reduction_(reduction) {}  // NOLINT
+    XG_ARG(Reduction, reduction);
+};
 
 // (input - target)^2 and |input - target|; input and target have the same shape and dtype and
 // both may require grad.
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean,
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options = {},
                 Site site = Site());
-Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean,
+Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options = {},
                Site site = Site());
 
-struct BceWithLogitsOptions {
-    Reduction reduction = Reduction::mean;
-    Tensor weight;      // broadcast to the input's shape, optional
-    Tensor pos_weight;  // broadcast to the input's shape (usually (C)), optional
+struct BinaryCrossEntropyWithLogitsFuncOptions {
+    XG_ARG(Reduction, reduction) = Reduction::mean;
+    XG_ARG(Tensor, weight);      // broadcast to the input's shape, optional
+    XG_ARG(Tensor, pos_weight);  // broadcast to the input's shape (usually (C)), optional
 };
 
 // Per element w * ((1 - y) * x + (1 + (pos_weight - 1) * y) * softplus(-x)), with the stable
 // softplus(-x) = log1p(exp(-|x|)) + max(-x, 0). Differentiable in input and target.
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
-                                        const BceWithLogitsOptions& options = {},
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& options = {},
                                         Site site = Site());
 
-struct MultiMarginOptions {
-    Reduction reduction = Reduction::mean;
-    int p = 1;  // 1 or 2
-    double margin = 1.0;
-    Tensor weight;  // (C), optional
+struct MultiMarginLossFuncOptions {
+    XG_ARG(Reduction, reduction) = Reduction::mean;
+    XG_ARG(int, p) = 1;  // 1 or 2
+    XG_ARG(double, margin) = 1.0;
+    XG_ARG(Tensor, weight);  // (C), optional
 };
 
 // The multiclass hinge loss: per sample sum_{j != y} w[y] * max(0, margin - x[y] + x[j])^p / C,
 // and the mean over samples. cs231n's svm_loss (margin 1) is this loss times C.
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target,
-                         const MultiMarginOptions& options = {}, Site site = Site());
+                         const MultiMarginLossFuncOptions& options = {}, Site site = Site());
 
 }  // namespace xg

@@ -6,10 +6,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/options.hpp"
 #include "core/tensor.hpp"
-#include "ops/options.hpp"
 
 namespace xg {
+
+// torch::nn::functional::BatchNormFuncOptions: the tensors besides input and running stats.
+struct BatchNormFuncOptions {
+    XG_ARG(Tensor, weight);
+    XG_ARG(Tensor, bias);
+    XG_ARG(bool, training) = false;
+    XG_ARG(double, momentum) = 0.1;
+    XG_ARG(double, eps) = 1e-5;
+};
 
 // Batch normalization over (N, C), (N, C, L), (N, C, H, W) or any (N, C, *): statistics per
 // channel over the batch and every trailing dim.

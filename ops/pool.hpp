@@ -2,15 +2,30 @@
 // 2-D pooling on NCHW tensors, with PyTorch's output sizes (floor mode) and padding rules.
 // Every backward rule is itself differentiable (second derivatives work).
 #include <cstdint>
+#include <optional>
 
+#include "core/options.hpp"
 #include "core/tensor.hpp"
-#include "ops/options.hpp"
 
 namespace xg {
 
-// The pooling options are torch::nn::functional's (ops/options.hpp), e.g.
-// max_pool2d(x, MaxPool2dFuncOptions(3).stride(2).padding(1)); stride defaults to kernel_size,
-// padding to 0, count_include_pad to true.
+// torch::nn::functional's pooling options: max_pool2d(x, MaxPool2dFuncOptions(3).stride(2));
+// stride defaults to kernel_size, padding to 0, count_include_pad to true.
+struct MaxPool2dFuncOptions {
+    MaxPool2dFuncOptions(Pair2 kernel_size) : kernel_size_(kernel_size) {}  // NOLINT
+    XG_ARG(Pair2, kernel_size);
+    XG_ARG(std::optional<Pair2>, stride) = std::nullopt;
+    XG_ARG(Pair2, padding) = 0;
+};
+
+// torch::nn::functional::AvgPool2dFuncOptions.
+struct AvgPool2dFuncOptions {
+    AvgPool2dFuncOptions(Pair2 kernel_size) : kernel_size_(kernel_size) {}  // NOLINT
+    XG_ARG(Pair2, kernel_size);
+    XG_ARG(std::optional<Pair2>, stride) = std::nullopt;
+    XG_ARG(Pair2, padding) = 0;
+    XG_ARG(bool, count_include_pad) = true;
+};
 
 // Max over each window; padding counts as -inf (so it is never picked) and must be at most half
 // the kernel. The gradient goes to the argmax; on ties to the first maximum in row-major window

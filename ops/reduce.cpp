@@ -152,12 +152,15 @@ const auto min_reducer = [](const auto& x, const auto& ax, auto es) {
     return xt::reduce(xt::make_xreducer_functor(f, init), x, ax, es);
 };
 
+// Any dtype: an int64 sum stays int64 (counting a mask: eq(pred, y).sum()), as in PyTorch.
 Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t>& axes,
                   bool keepdim) {
-    return detail::dispatch_float(op, a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if (axes.empty()) return Tensor(xg::array<T>(a.data<T>()));  // a 0-d tensor: a copy
-        return Tensor(sum_axes(a.data<T>(), axes, keepdim));
+    return naming_oom(op, [&] {
+        return detail::dispatch_all(a.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            if (axes.empty()) return Tensor(xg::array<T>(a.data<T>()));  // a 0-d tensor: a copy
+            return Tensor(sum_axes(a.data<T>(), axes, keepdim));
+        });
     });
 }
 
@@ -210,6 +213,7 @@ Tensor sum_to(const Tensor& a, const Shape& shape, Site site) {
     for (std::size_t i = 0; i < a.dim(); ++i) {
         if (i < lead || (shape[i - lead] == 1 && a.shape()[i] != 1)) axes.push_back(i);
     }
+    detail::check_floating("sum_to", a, "input");  // a gradient reduction: floats only
     Tensor summed = sum_kernel("sum_to", a, axes, true);
     Tensor out = detail::reshape_raw(summed, shape);
     if (auto node = record("SumToBackward", {a}, {out})) {

@@ -11,6 +11,7 @@ namespace xg {
 
 using Dims = std::vector<std::int64_t>;
 
+// sum of an int64 tensor is int64 (eq(pred, y).sum() counts the hits), as in PyTorch.
 Tensor sum(const Tensor& a, Site site = Site());
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim = false, Site site = Site());
 Tensor mean(const Tensor& a, Site site = Site());

@@ -11,7 +11,7 @@
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
-#include "ops/reduce.hpp"
+#include "core/tensor_impl.hpp"
 
 namespace xg {
 

@@ -12,32 +12,50 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions defaults)
     : Adam(std::vector<ParamGroup>{ParamGroup(std::move(params))}, std::move(defaults)) {}
 
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions defaults)
-    : Optimizer("Adam", std::move(groups), std::move(defaults)) {
+    : Optimizer("Adam", std::move(groups), std::make_unique<AdamOptions>(std::move(defaults))) {
     init();
 }
 
-Adam::Adam(const char* type, std::vector<ParamGroup> groups, OptimizerOptions defaults)
+Adam::Adam(const char* type, std::vector<ParamGroup> groups,
+           std::unique_ptr<OptimizerOptions> defaults)
     : Optimizer(type, std::move(groups), std::move(defaults)) {}
 
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions defaults)
     : AdamW(std::vector<ParamGroup>{ParamGroup(std::move(params))}, std::move(defaults)) {}
 
 AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions defaults)
-    : Adam("AdamW", std::move(groups), std::move(defaults)) {
+    : Adam("AdamW", std::move(groups), std::make_unique<AdamWOptions>(std::move(defaults))) {
     decoupled_ = true;
     init();
 }
 
-void Adam::validate(const OptimizerOptions& o) const {
+namespace {
+// Adam's and AdamW's options are two classes with the same fields.
+struct AdamConfig {
+    double lr, b1, b2, eps, wd;
+    bool amsgrad, maximize;
+};
+template <class O>
+AdamConfig config_of(const O& o) {
+    auto [b1, b2] = o.betas();
+    return {o.lr(), b1, b2, o.eps(), o.weight_decay(), o.amsgrad(), o.maximize()};
+}
+AdamConfig config_of(const OptimizerOptions& o, bool decoupled) {
+    return decoupled ? config_of(static_cast<const AdamWOptions&>(o))
+                     : config_of(static_cast<const AdamOptions&>(o));
+}
+}  // namespace
+
+void Adam::validate(const OptimizerOptions& options) const {
     const std::string& t = type();
-    XG_CHECK(o.lr() >= 0.0, "{}: invalid learning rate {} (must be >= 0)", t, o.lr());
-    XG_CHECK(o.get("eps") >= 0.0, "{}: invalid eps {} (must be >= 0)", t, o.get("eps"));
-    XG_CHECK(o.get("beta1") >= 0.0 && o.get("beta1") < 1.0,
-             "{}: invalid beta parameter at index 0: {} (must be in [0, 1))", t, o.get("beta1"));
-    XG_CHECK(o.get("beta2") >= 0.0 && o.get("beta2") < 1.0,
-             "{}: invalid beta parameter at index 1: {} (must be in [0, 1))", t, o.get("beta2"));
-    XG_CHECK(o.get("weight_decay") >= 0.0, "{}: invalid weight_decay {} (must be >= 0)", t,
-             o.get("weight_decay"));
+    const AdamConfig o = config_of(options, decoupled_);
+    XG_CHECK(o.lr >= 0.0, "{}: invalid learning rate {} (must be >= 0)", t, o.lr);
+    XG_CHECK(o.eps >= 0.0, "{}: invalid eps {} (must be >= 0)", t, o.eps);
+    XG_CHECK(o.b1 >= 0.0 && o.b1 < 1.0,
+             "{}: invalid beta parameter at index 0: {} (must be in [0, 1))", t, o.b1);
+    XG_CHECK(o.b2 >= 0.0 && o.b2 < 1.0,
+             "{}: invalid beta parameter at index 1: {} (must be in [0, 1))", t, o.b2);
+    XG_CHECK(o.wd >= 0.0, "{}: invalid weight_decay {} (must be >= 0)", t, o.wd);
 }
 
 std::vector<std::string> Adam::buffer_names(const OptimizerOptions&) const {
@@ -81,16 +99,14 @@ void Adam::fused_update(Tensor& p, const Tensor& grad, Tensor& exp_avg, Tensor& 
     });
 }
 
-void Adam::update(Tensor& p, const Tensor& grad_in, ParamState& st, const OptimizerOptions& o) {
-    const double lr = o.lr(), b1 = o.get("beta1"), b2 = o.get("beta2"), eps = o.get("eps");
-    const double wd = o.get("weight_decay");
-    const bool amsgrad = o.get("amsgrad") != 0.0;
+void Adam::update(Tensor& p, const Tensor& grad_in, ParamState& st,
+                  const OptimizerOptions& options) {
+    const auto [lr, b1, b2, eps, wd, amsgrad, maximize] = config_of(options, decoupled_);
     auto buffer = [&](const char* name) -> Tensor& {
         auto it = st.buffers.find(name);
         if (it == st.buffers.end()) it = st.buffers.emplace(name, zeros_like(p)).first;
         return it->second;
     };
-    const bool maximize = o.get("maximize") != 0.0;
     if (!amsgrad && !maximize && (decoupled_ || wd == 0.0) && grad_in.shape() == p.shape() &&
         grad_in.dtype() == p.dtype()) {
         st.step += 1;

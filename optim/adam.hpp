@@ -14,7 +14,8 @@ class Adam : public Optimizer {
     Adam(std::vector<ParamGroup> groups, AdamOptions defaults = AdamOptions());
 
   protected:
-    Adam(const char* type, std::vector<ParamGroup> groups, OptimizerOptions defaults);
+    Adam(const char* type, std::vector<ParamGroup> groups,
+         std::unique_ptr<OptimizerOptions> defaults);
     void validate(const OptimizerOptions& o) const override;
     void update(Tensor& p, const Tensor& grad, ParamState& st, const OptimizerOptions& o) override;
     std::vector<std::string> buffer_names(const OptimizerOptions& o) const override;

@@ -3,67 +3,70 @@
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <typeinfo>
 
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
 #include "optim/options.hpp"
 
 namespace xg::optim {
 
 // ---- options ----
 
-double OptimizerOptions::get(const std::string& key) const {
-    auto it = values_.find(key);
-    XG_CHECK(it != values_.end(), "OptimizerOptions: no option named '{}'", key);
-    return it->second;
+std::vector<std::pair<std::string, double>> OptimizerOptions::values() const {
+    std::vector<std::pair<std::string, double>> out;
+    // fields() hands out pointers for writing too; here they are only read.
+    for (const auto& f : const_cast<OptimizerOptions*>(this)->fields())
+        out.emplace_back(f.key, f.value());
+    return out;
 }
 
-void OptimizerOptions::set(const std::string& key, double value) {
-    XG_CHECK(has(key), "OptimizerOptions: no option named '{}'", key);
-    values_[key] = value;
+std::vector<OptionField> SGDOptions::fields() {
+    return {{"lr", &lr_},
+            {"momentum", &momentum_},
+            {"dampening", &dampening_},
+            {"weight_decay", &weight_decay_},
+            {"nesterov", nullptr, &nesterov_},
+            {"maximize", nullptr, &maximize_}};
 }
 
-SGDOptions::SGDOptions(double lr) {
-    values_ = {{"lr", lr},        {"momentum", 0.0}, {"dampening", 0.0}, {"weight_decay", 0.0},
-               {"nesterov", 0.0}, {"maximize", 0.0}};
+std::vector<OptionField> RMSpropOptions::fields() {
+    return {{"lr", &lr_},
+            {"alpha", &alpha_},
+            {"eps", &eps_},
+            {"weight_decay", &weight_decay_},
+            {"momentum", &momentum_},
+            {"centered", nullptr, &centered_},
+            {"maximize", nullptr, &maximize_}};
 }
 
-RMSpropOptions::RMSpropOptions(double lr) {
-    values_ = {{"lr", lr},        {"alpha", 0.99},   {"eps", 1e-8},    {"weight_decay", 0.0},
-               {"momentum", 0.0}, {"centered", 0.0}, {"maximize", 0.0}};
-}
+ParamGroup::ParamGroup(const ParamGroup& other)
+    : params(other.params), options_(other.options_ ? other.options_->clone() : nullptr) {}
 
-AdamOptions::AdamOptions(double lr) {
-    values_ = {{"lr", lr},       {"beta1", 0.9},        {"beta2", 0.999},
-               {"eps", 1e-8},    {"weight_decay", 0.0}, {"amsgrad", 0.0},
-               {"maximize", 0.0}};
-}
-
-AdamOptions& AdamOptions::betas(std::tuple<double, double> b) {
-    values_["beta1"] = std::get<0>(b);
-    values_["beta2"] = std::get<1>(b);
+ParamGroup& ParamGroup::operator=(const ParamGroup& other) {
+    if (this != &other) *this = ParamGroup(other);
     return *this;
 }
 
-AdamWOptions::AdamWOptions(double lr) {
-    values_ = {{"lr", lr},       {"beta1", 0.9},         {"beta2", 0.999},
-               {"eps", 1e-8},    {"weight_decay", 1e-2}, {"amsgrad", 0.0},
-               {"maximize", 0.0}};
+OptimizerOptions& ParamGroup::options() {
+    XG_CHECK(options_, "ParamGroup: the group has no options yet (add it to an optimizer first)");
+    return *options_;
 }
 
-AdamWOptions& AdamWOptions::betas(std::tuple<double, double> b) {
-    values_["beta1"] = std::get<0>(b);
-    values_["beta2"] = std::get<1>(b);
-    return *this;
+const OptimizerOptions& ParamGroup::options() const {
+    XG_CHECK(options_, "ParamGroup: the group has no options yet (add it to an optimizer first)");
+    return *options_;
 }
 
 // ---- Optimizer ----
 
-Optimizer::Optimizer(std::string type, std::vector<ParamGroup> groups, OptimizerOptions defaults)
+Optimizer::Optimizer(std::string type, std::vector<ParamGroup> groups,
+                     std::unique_ptr<OptimizerOptions> defaults)
     : type_(std::move(type)), defaults_(std::move(defaults)), groups_(std::move(groups)) {}
 
 void Optimizer::init() {
-    validate(defaults_);
+    validate(*defaults_);
     auto groups = std::move(groups_);
     groups_.clear();
     XG_CHECK(!groups.empty(), "{}: optimizer got an empty parameter list", type_);
@@ -73,21 +76,11 @@ void Optimizer::init() {
 void Optimizer::add_param_group(ParamGroup group) {
     const char* t = type_.c_str();
     XG_CHECK(!group.params.empty(), "{}: optimizer got an empty parameter list", t);
-    if (!group.has_options) {
-        group.options = defaults_;
-        group.has_options = true;
-    }
-    for (const auto& [key, v] : defaults_.values()) {
-        XG_CHECK(group.options.has(key),
-                 "{}: parameter group options lack '{}' (options of "
-                 "another optimizer?)",
-                 t, key);
-    }
-    XG_CHECK(group.options.values().size() == defaults_.values().size(),
-             "{}: parameter group options have {} entries, expected {} (options of another "
-             "optimizer?)",
-             t, group.options.values().size(), defaults_.values().size());
-    validate(group.options);
+    if (!group.has_options()) group.set_options(defaults_->clone());
+    const OptimizerOptions& o = group.options();
+    XG_CHECK(typeid(o) == typeid(*defaults_),
+             "{}: parameter group options are of another type (options of another optimizer?)", t);
+    validate(o);
     std::set<const TensorImpl*> seen;
     for (const auto& g : groups_)
         for (const auto& p : g.params) seen.insert(p.impl());
@@ -115,7 +108,7 @@ Tensor Optimizer::step(const std::function<Tensor()>& closure) {
         for (auto& p : group.params) {
             Tensor g = p.grad();
             if (!g.defined()) continue;
-            update(p, g, state_[p.impl()], group.options);
+            update(p, g, state_[p.impl()], group.options());
         }
     }
     return loss;
@@ -127,7 +120,7 @@ Tensor Optimizer::step(const std::function<Tensor()>& closure) {
 // moved to another dtype after its grads or buffers were made no longer matches).
 void Optimizer::check_step() const {
     for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
-        validate(groups_[gi].options);
+        validate(groups_[gi].options());
         for (std::size_t i = 0; i < groups_[gi].params.size(); ++i) {
             const Tensor& p = groups_[gi].params[i];
             Tensor g = p.grad();
@@ -173,7 +166,7 @@ StateDict Optimizer::state_dict() const {
     for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
         const auto& group = groups_[gi];
         std::string ids;
-        for (const auto& [key, v] : group.options.values())
+        for (const auto& [key, v] : group.options().values())
             d.scalars[fmt::format("param_groups.{}.{}", gi, key)] = v;
         for (const auto& p : group.params) {
             ids += (ids.empty() ? "" : ",") + std::to_string(index);
@@ -197,7 +190,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
              "{}: load_state_dict: the state dict is of optimizer '{}'", t,
              type_it == dict.strings.end() ? std::string("(none)") : type_it->second);
     // Build the new options and state aside, then swap them in: a bad dict changes nothing.
-    std::vector<OptimizerOptions> options;
+    std::vector<std::unique_ptr<OptimizerOptions>> options;
     std::map<const TensorImpl*, ParamState> state;
     std::set<std::string> used_tensors, used_scalars;
     std::size_t index = 0;
@@ -222,15 +215,15 @@ void Optimizer::load_state_dict(const StateDict& dict) {
                  "{}: load_state_dict: parameter group {} holds parameters [{}], the optimizer's "
                  "holds [{}]",
                  t, gi, ids->second, expect_ids);
-        OptimizerOptions o = group.options;
-        for (const auto& [key, v] : group.options.values()) {
-            auto name = fmt::format("param_groups.{}.{}", gi, key);
+        std::unique_ptr<OptimizerOptions> o = group.options().clone();
+        for (const OptionField& f : o->fields()) {
+            auto name = fmt::format("param_groups.{}.{}", gi, f.key);
             auto it = dict.scalars.find(name);
             XG_CHECK(it != dict.scalars.end(), "{}: load_state_dict: missing '{}'", t, name);
-            o.set(key, it->second);
+            f.set(it->second);
             used_scalars.insert(name);
         }
-        validate(o);
+        validate(*o);
         for (const auto& p : group.params) {
             ParamState st;
             bool any = false;
@@ -240,7 +233,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
                 used_scalars.insert(step->first);
                 any = true;
             }
-            for (const auto& name : buffer_names(o)) {
+            for (const auto& name : buffer_names(*o)) {
                 auto key = fmt::format("state.{}.{}", index, name);
                 auto it = dict.tensors.find(key);
                 if (it == dict.tensors.end()) continue;
@@ -263,7 +256,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
     for (const auto& [key, v] : dict.scalars)
         XG_CHECK(used_scalars.count(key), "{}: load_state_dict: unexpected entry '{}'", t, key);
     for (std::size_t gi = 0; gi < groups_.size(); ++gi)
-        groups_[gi].options = std::move(options[gi]);
+        groups_[gi].set_options(std::move(options[gi]));
     state_ = std::move(state);
 }
 

@@ -11,7 +11,7 @@ constexpr double kPi = 3.14159265358979323846;
 
 std::vector<double> group_lrs(const Optimizer& opt) {
     std::vector<double> lrs;
-    for (const auto& g : opt.param_groups()) lrs.push_back(g.options.lr());
+    for (const auto& g : opt.param_groups()) lrs.push_back(g.options().get_lr());
     return lrs;
 }
 
@@ -52,7 +52,7 @@ void LRScheduler::step() {
     XG_CHECK(lrs.size() == groups.size(),
              "{}: the optimizer has {} parameter groups, the scheduler was made for {}", type_,
              groups.size(), lrs.size());
-    for (std::size_t i = 0; i < groups.size(); ++i) groups[i].options.set("lr", lrs[i]);
+    for (std::size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lrs[i]);
     last_lr_ = std::move(lrs);
 }
 
@@ -159,45 +159,45 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, OneCycleLROptions op
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, OneCycleLROptions o)
     : LRScheduler(optimizer, "OneCycleLR"), o_(std::move(o)) {
-    if (o_.total_steps != 0) {
-        XG_CHECK(o_.total_steps > 0, "OneCycleLR: expected a positive total_steps, got {}",
-                 o_.total_steps);
-        total_steps_ = o_.total_steps;
+    if (o_.total_steps() != 0) {
+        XG_CHECK(o_.total_steps() > 0, "OneCycleLR: expected a positive total_steps, got {}",
+                 o_.total_steps());
+        total_steps_ = o_.total_steps();
     } else {
-        XG_CHECK(o_.epochs > 0 && o_.steps_per_epoch > 0,
+        XG_CHECK(o_.epochs() > 0 && o_.steps_per_epoch() > 0,
                  "OneCycleLR: give total_steps or positive epochs and steps_per_epoch (got "
                  "epochs {}, steps_per_epoch {})",
-                 o_.epochs, o_.steps_per_epoch);
-        total_steps_ = o_.epochs * o_.steps_per_epoch;
+                 o_.epochs(), o_.steps_per_epoch());
+        total_steps_ = o_.epochs() * o_.steps_per_epoch();
     }
-    XG_CHECK(o_.pct_start >= 0.0 && o_.pct_start <= 1.0,
-             "OneCycleLR: expected pct_start between 0 and 1, got {}", o_.pct_start);
-    XG_CHECK(o_.anneal_strategy == "cos" || o_.anneal_strategy == "linear",
-             "OneCycleLR: anneal_strategy must be 'cos' or 'linear', got '{}'", o_.anneal_strategy);
+    XG_CHECK(o_.pct_start() >= 0.0 && o_.pct_start() <= 1.0,
+             "OneCycleLR: expected pct_start between 0 and 1, got {}", o_.pct_start());
+    XG_CHECK(o_.anneal_strategy() == "cos" || o_.anneal_strategy() == "linear",
+             "OneCycleLR: anneal_strategy must be 'cos' or 'linear', got '{}'",
+             o_.anneal_strategy());
     const auto& groups = opt_.param_groups();
     XG_CHECK(max_lr.size() == groups.size(), "OneCycleLR: expected {} values for max_lr, got {}",
              groups.size(), max_lr.size());
-    const double n = static_cast<double>(total_steps_), pct = o_.pct_start;
-    if (o_.three_phase) {
+    const double n = static_cast<double>(total_steps_), pct = o_.pct_start();
+    if (o_.three_phase()) {
         phases_ = {{pct * n - 1, 0, 1, 1, 0}, {2 * pct * n - 2, 1, 0, 0, 1}, {n - 1, 0, 2, 1, 1}};
     } else {
         phases_ = {{pct * n - 1, 0, 1, 1, 0}, {n - 1, 1, 2, 0, 1}};
     }
-    if (o_.cycle_momentum) {
-        const auto& d = opt_.defaults();
-        momentum_key_ = d.has("momentum") ? "momentum" : (d.has("beta1") ? "beta1" : "");
-        XG_CHECK(!momentum_key_.empty(),
+    if (o_.cycle_momentum()) {
+        cycles_momentum_ = opt_.defaults().get_cycled_momentum().has_value();
+        XG_CHECK(cycles_momentum_,
                  "OneCycleLR: the optimizer ({}) has no momentum to cycle; set cycle_momentum = "
                  "false",
                  opt_.type());
     }
     for (std::size_t i = 0; i < groups.size(); ++i) {
-        const double initial = max_lr[i] / o_.div_factor;
-        lrs_.push_back({initial, max_lr[i], initial / o_.final_div_factor});
+        const double initial = max_lr[i] / o_.div_factor();
+        lrs_.push_back({initial, max_lr[i], initial / o_.final_div_factor()});
         base_lrs_[i] = initial;
     }
-    if (!momentum_key_.empty())
-        for (auto& g : opt_.param_groups()) g.options.set(momentum_key_, o_.max_momentum);
+    if (cycles_momentum_)
+        for (auto& g : opt_.param_groups()) g.options().set_cycled_momentum(o_.max_momentum());
     initial_step();
 }
 
@@ -207,11 +207,11 @@ std::vector<double> OneCycleLR::get_lr() {
              "OneCycleLR: tried to step {} times; the specified number of total steps is {}",
              step_num, total_steps_);
     auto anneal = [this](double start, double end, double pct) {
-        if (o_.anneal_strategy == "cos")
+        if (o_.anneal_strategy() == "cos")
             return end + (start - end) / 2.0 * (std::cos(kPi * pct) + 1);
         return (end - start) * pct + start;
     };
-    const double momenta[2] = {o_.base_momentum, o_.max_momentum};
+    const double momenta[2] = {o_.base_momentum(), o_.max_momentum()};
     std::vector<double> lrs;
     auto& groups = opt_.param_groups();
     for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -228,7 +228,7 @@ std::vector<double> OneCycleLR::get_lr() {
             start_step = ph.end_step;
         }
         lrs.push_back(lr);
-        if (!momentum_key_.empty()) groups[g].options.set(momentum_key_, m);
+        if (cycles_momentum_) groups[g].options().set_cycled_momentum(m);
     }
     return lrs;
 }
@@ -238,25 +238,26 @@ std::vector<double> OneCycleLR::get_lr() {
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
     : opt_(optimizer), o_(std::move(options)) {
     const std::size_t n = opt_.param_groups().size();
-    XG_CHECK(o_.factor < 1.0, "ReduceLROnPlateau: factor should be < 1.0, got {}", o_.factor);
-    XG_CHECK(o_.mode == "min" || o_.mode == "max",
-             "ReduceLROnPlateau: mode must be 'min' or 'max', got '{}'", o_.mode);
-    XG_CHECK(o_.threshold_mode == "rel" || o_.threshold_mode == "abs",
+    XG_CHECK(o_.factor() < 1.0, "ReduceLROnPlateau: factor should be < 1.0, got {}", o_.factor());
+    XG_CHECK(o_.mode() == "min" || o_.mode() == "max",
+             "ReduceLROnPlateau: mode must be 'min' or 'max', got '{}'", o_.mode());
+    XG_CHECK(o_.threshold_mode() == "rel" || o_.threshold_mode() == "abs",
              "ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got '{}'",
-             o_.threshold_mode);
-    XG_CHECK(o_.min_lr.size() == 1 || o_.min_lr.size() == n,
-             "ReduceLROnPlateau: expected 1 or {} min_lrs, got {}", n, o_.min_lr.size());
-    min_lrs_ = o_.min_lr.size() == 1 ? std::vector<double>(n, o_.min_lr[0]) : o_.min_lr;
-    best_ = o_.mode == "min" ? std::numeric_limits<double>::infinity()
-                             : -std::numeric_limits<double>::infinity();
+             o_.threshold_mode());
+    XG_CHECK(o_.min_lr().size() == 1 || o_.min_lr().size() == n,
+             "ReduceLROnPlateau: expected 1 or {} min_lrs, got {}", n, o_.min_lr().size());
+    min_lrs_ = o_.min_lr().size() == 1 ? std::vector<double>(n, o_.min_lr()[0]) : o_.min_lr();
+    best_ = o_.mode() == "min" ? std::numeric_limits<double>::infinity()
+                               : -std::numeric_limits<double>::infinity();
     last_lr_ = group_lrs(opt_);
 }
 
 bool ReduceLROnPlateau::is_better(double a) const {
-    if (o_.mode == "min")
-        return o_.threshold_mode == "rel" ? a < best_ * (1. - o_.threshold)
-                                          : a < best_ - o_.threshold;
-    return o_.threshold_mode == "rel" ? a > best_ * (o_.threshold + 1.) : a > best_ + o_.threshold;
+    if (o_.mode() == "min")
+        return o_.threshold_mode() == "rel" ? a < best_ * (1. - o_.threshold())
+                                            : a < best_ - o_.threshold();
+    return o_.threshold_mode() == "rel" ? a > best_ * (o_.threshold() + 1.)
+                                        : a > best_ + o_.threshold();
 }
 
 void ReduceLROnPlateau::step(double metric) {
@@ -271,14 +272,14 @@ void ReduceLROnPlateau::step(double metric) {
         --cooldown_counter_;
         num_bad_epochs_ = 0;
     }
-    if (num_bad_epochs_ > o_.patience) {
+    if (num_bad_epochs_ > o_.patience()) {
         auto& groups = opt_.param_groups();
         for (std::size_t i = 0; i < groups.size(); ++i) {
-            const double old_lr = groups[i].options.lr();
-            const double new_lr = std::max(old_lr * o_.factor, min_lrs_[i]);
-            if (old_lr - new_lr > o_.eps) groups[i].options.set("lr", new_lr);
+            const double old_lr = groups[i].options().get_lr();
+            const double new_lr = std::max(old_lr * o_.factor(), min_lrs_[i]);
+            if (old_lr - new_lr > o_.eps()) groups[i].options().set_lr(new_lr);
         }
-        cooldown_counter_ = o_.cooldown;
+        cooldown_counter_ = o_.cooldown();
         num_bad_epochs_ = 0;
     }
     last_lr_ = group_lrs(opt_);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/options.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {
@@ -84,14 +85,17 @@ class CosineAnnealingLR : public LRScheduler {
 };
 
 struct OneCycleLROptions {
-    std::int64_t total_steps = 0;  // or epochs * steps_per_epoch
-    std::int64_t epochs = 0, steps_per_epoch = 0;
-    double pct_start = 0.3;
-    std::string anneal_strategy = "cos";  // or "linear"
-    bool cycle_momentum = true;           // cycles SGD/RMSprop momentum or Adam's beta1
-    double base_momentum = 0.85, max_momentum = 0.95;
-    double div_factor = 25.0, final_div_factor = 1e4;
-    bool three_phase = false;
+    XG_ARG(std::int64_t, total_steps) = 0;  // or epochs * steps_per_epoch
+    XG_ARG(std::int64_t, epochs) = 0;
+    XG_ARG(std::int64_t, steps_per_epoch) = 0;
+    XG_ARG(double, pct_start) = 0.3;
+    XG_ARG(std::string, anneal_strategy) = "cos";  // or "linear"
+    XG_ARG(bool, cycle_momentum) = true;           // cycles SGD/RMSprop momentum or Adam's beta1
+    XG_ARG(double, base_momentum) = 0.85;
+    XG_ARG(double, max_momentum) = 0.95;
+    XG_ARG(double, div_factor) = 25.0;
+    XG_ARG(double, final_div_factor) = 1e4;
+    XG_ARG(bool, three_phase) = false;
 };
 
 // The 1cycle policy: lr from max_lr/div_factor up to max_lr over pct_start of total_steps,
@@ -113,18 +117,18 @@ class OneCycleLR : public LRScheduler {
     std::int64_t total_steps_ = 0;
     std::vector<Phase> phases_;
     std::vector<std::array<double, 3>> lrs_;  // per group: initial, max, min
-    std::string momentum_key_;                // "momentum", "beta1", or empty
+    bool cycles_momentum_ = false;
 };
 
 struct ReduceLROnPlateauOptions {
-    std::string mode = "min";  // or "max"
-    double factor = 0.1;
-    std::int64_t patience = 10;
-    double threshold = 1e-4;
-    std::string threshold_mode = "rel";  // or "abs"
-    std::int64_t cooldown = 0;
-    std::vector<double> min_lr = {0.0};  // one value, or one per group
-    double eps = 1e-8;
+    XG_ARG(std::string, mode) = "min";  // or "max"
+    XG_ARG(double, factor) = 0.1;
+    XG_ARG(std::int64_t, patience) = 10;
+    XG_ARG(double, threshold) = 1e-4;
+    XG_ARG(std::string, threshold_mode) = "rel";  // or "abs"
+    XG_ARG(std::int64_t, cooldown) = 0;
+    XG_ARG(std::vector<double>, min_lr) = {0.0};  // one value, or one per group
+    XG_ARG(double, eps) = 1e-8;
 };
 
 // Multiplies the lrs by factor when the metric passed to step() has not improved for

@@ -28,12 +28,15 @@ inline double check_model_gradients(nn::Module& model, const std::function<Tenso
         Tensor saved = p.detach().clone();
         Tensor numeric = eval_numerical_gradient(
             [&, p = p](const Tensor& v) {
-                nn::detail::assign_values(p, v);
                 NoGradGuard no_grad;
+                Tensor(p).copy_(v);
                 return loss().item();
             },
             p);
-        nn::detail::assign_values(p, saved);
+        {
+            NoGradGuard no_grad;
+            Tensor(p).copy_(saved);
+        }
         auto a = analytic.to_vector(), n = numeric.to_vector();
         double e = 0.0;
         std::size_t at = 0;

@@ -46,15 +46,15 @@ struct Run {
     Run(std::uint64_t init_seed, int epochs)
         : net((manual_seed(init_seed), small_net())), loader(random_data(40), [] {
               data::DataLoaderOptions o;
-              o.batch_size = 8;
-              o.shuffle = true;
-              o.seed = 7;
+              o.batch_size(8);
+              o.shuffle(true);
+              o.seed(7);
               return o;
           }()) {
         opt = std::make_unique<optim::Adam>(net->parameters(), optim::AdamOptions(1e-2));
         optim::OneCycleLROptions oc;
-        oc.epochs = epochs;
-        oc.steps_per_epoch = static_cast<std::int64_t>(loader.size());
+        oc.epochs(epochs);
+        oc.steps_per_epoch(static_cast<std::int64_t>(loader.size()));
         sched = std::make_unique<optim::OneCycleLR>(*opt, 1e-2, oc);
         ckpt.model(*net).optimizer(*opt).scheduler(*sched).generator("global", default_generator());
     }

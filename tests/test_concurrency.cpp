@@ -56,7 +56,7 @@ Trace run_cnn(std::uint64_t seed) {
     Tensor w = (randn({3, 2, 3, 3}, gen, float64) * 0.4).requires_grad_();
     Tensor b = randn({3}, gen, float64).requires_grad_();
     Tensor v = (randn({12, 4}, gen, float64) * 0.2).requires_grad_();
-    Tensor h = tanh(conv2d(x, w, b, Conv2dOptions().padding(1)));
+    Tensor h = tanh(conv2d(x, w, b, Conv2dFuncOptions().padding(1)));
     h = max_pool2d(h, MaxPool2dFuncOptions(3)).flatten(1);
     Tensor loss = cross_entropy(matmul(h, v), labels(gen, 2, 4));
     Tensor gx = grad({loss}, {x}, {}, true, true)[0];

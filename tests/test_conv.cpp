@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "tests/conv_reference.hpp"
 #include "tests/op_registry.hpp"
 #include "tests/parity.hpp"
 
@@ -14,25 +15,25 @@ namespace xg::testing {
 
 namespace {
 
-Tensor conv_fn(const TensorList& x, Conv2dOptions o) {
+Tensor conv_fn(const TensorList& x, Conv2dFuncOptions o) {
     return conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), o);
 }
 
-Tensor convt_fn(const TensorList& x, ConvTranspose2dOptions o) {
+Tensor convt_fn(const TensorList& x, ConvTranspose2dFuncOptions o) {
     return conv_transpose2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), o);
 }
 
-Sample conv_sample(std::string desc, TensorList in, Conv2dOptions o) {
+Sample conv_sample(std::string desc, TensorList in, Conv2dFuncOptions o) {
     return Sample{std::move(desc), std::move(in),
                   [o](const TensorList& x) { return conv_fn(x, o); }};
 }
 
-Sample convt_sample(std::string desc, TensorList in, ConvTranspose2dOptions o) {
+Sample convt_sample(std::string desc, TensorList in, ConvTranspose2dFuncOptions o) {
     return Sample{std::move(desc), std::move(in),
                   [o](const TensorList& x) { return convt_fn(x, o); }};
 }
 
-Sample wgrad_sample(std::string desc, TensorList in, Shape ws, Conv2dOptions o) {
+Sample wgrad_sample(std::string desc, TensorList in, Shape ws, Conv2dFuncOptions o) {
     return Sample{std::move(desc), std::move(in),
                   [ws, o](const TensorList& x) { return conv2d_weight_grad(x[0], x[1], ws, o); }};
 }
@@ -44,13 +45,15 @@ Tensor f64(const Shape& s) {
 // PyTorch parity (tests/parity/conv_pool.py), in the registry rows below.
 Parity conv2d_parity() {
     Parity p;
-    Conv2dOptions sp{{2, 1}, {1, 2}};
-    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
-    Conv2dOptions dw{{2, 2}, {1, 1}, {1, 1}, 3};
-    auto run = [](Conv2dOptions o) { return [o](const TensorList& x) { return conv_fn(x, o); }; };
+    auto sp = Conv2dFuncOptions().stride({2, 1}).padding({1, 2});
+    auto dg = Conv2dFuncOptions().stride({1, 2}).padding({2, 1}).dilation({2, 1}).groups(2);
+    auto dw = Conv2dFuncOptions().stride(2).padding(1).groups(3);
+    auto run = [](Conv2dFuncOptions o) {
+        return [o](const TensorList& x) { return conv_fn(x, o); };
+    };
     for (auto [name, n, o] :
-         {std::tuple{"conv2d_basic", 3, Conv2dOptions{}}, std::tuple{"conv2d_stride_pad", 3, sp},
-          std::tuple{"conv2d_dilation_groups", 3, dg},
+         {std::tuple{"conv2d_basic", 3, Conv2dFuncOptions{}},
+          std::tuple{"conv2d_stride_pad", 3, sp}, std::tuple{"conv2d_dilation_groups", 3, dg},
           std::tuple{"conv2d_nobias_depthwise", 2, dw}}) {
         p.cases.push_back({name, static_cast<std::size_t>(n), run(o)});
     }
@@ -59,12 +62,14 @@ Parity conv2d_parity() {
 
 Parity conv_transpose2d_parity() {
     Parity p;
-    ConvTranspose2dOptions so{{2, 3}, {1, 0}, {1, 2}};
-    ConvTranspose2dOptions dg{{1, 1}, {1, 0}, {1, 0}, {2, 1}, 2};
-    auto run = [](ConvTranspose2dOptions o) {
+    auto so = ConvTranspose2dFuncOptions().stride({2, 3}).padding({1, 0}).output_padding({1, 2});
+    auto dg =
+        ConvTranspose2dFuncOptions().padding({1, 0}).output_padding({1, 0}).dilation({2, 1}).groups(
+            2);
+    auto run = [](ConvTranspose2dFuncOptions o) {
         return [o](const TensorList& x) { return convt_fn(x, o); };
     };
-    for (auto [name, n, o] : {std::tuple{"conv_transpose2d_basic", 3, ConvTranspose2dOptions{}},
+    for (auto [name, n, o] : {std::tuple{"conv_transpose2d_basic", 3, ConvTranspose2dFuncOptions{}},
                               std::tuple{"conv_transpose2d_stride_outpad", 3, so},
                               std::tuple{"conv_transpose2d_dilation_groups", 2, dg}}) {
         p.cases.push_back({name, static_cast<std::size_t>(n), run(o)});
@@ -74,9 +79,9 @@ Parity conv_transpose2d_parity() {
 
 Parity conv2d_weight_grad_parity() {
     Parity p;
-    Conv2dOptions dg{{1, 2}, {2, 1}, {2, 1}, 2};
+    auto dg = Conv2dFuncOptions().stride({1, 2}).padding({2, 1}).dilation({2, 1}).groups(2);
     for (auto [name, ws, o] :
-         {std::tuple{"conv2d_weight_grad_basic", Shape{4, 3, 3, 3}, Conv2dOptions{}},
+         {std::tuple{"conv2d_weight_grad_basic", Shape{4, 3, 3, 3}, Conv2dFuncOptions{}},
           std::tuple{"conv2d_weight_grad_stride_dilation_groups", Shape{6, 2, 3, 3}, dg}}) {
         p.cases.push_back({name, 2, [ws = ws, o = o](const TensorList& x) {
                                return conv2d_weight_grad(x[0], x[1], ws, o);
@@ -94,16 +99,22 @@ XG_REGISTER_OP_INFO(
          return std::vector<Sample>{
              conv_sample("odd sizes 1x3x5x7, bias",
                          {rand64({1, 3, 5, 7}), rand64({2, 3, 3, 2}), rand64({2})}, {}),
-             conv_sample("stride 2 pad 1, non-square kernel",
-                         {rand64({2, 2, 5, 6}), rand64({3, 2, 3, 2}), rand64({3})},
-                         {{2, 2}, {1, 1}, {1, 1}, 1}),
-             conv_sample("dilation (2,1), stride (1,2), pad (1,0), no bias",
-                         {rand64({1, 2, 6, 5}), rand64({2, 2, 2, 3})}, {{1, 2}, {1, 0}, {2, 1}, 1}),
-             conv_sample("groups 2, batch 1, stride 2 pad 1",
-                         {rand64({1, 4, 5, 4}), rand64({4, 2, 3, 3}), rand64({4})},
-                         {{2, 2}, {1, 1}, {1, 1}, 2}),
-             conv_sample("depthwise groups 3, only weight needs grad",
-                         {f64({2, 3, 4, 4}), rand64({3, 1, 2, 2})}, {{1, 1}, {0, 1}, {1, 1}, 3}),
+             conv_sample(
+                 "stride 2 pad 1, non-square kernel",
+                 {rand64({2, 2, 5, 6}), rand64({3, 2, 3, 2}), rand64({3})},
+                 Conv2dFuncOptions().stride({2, 2}).padding({1, 1}).dilation({1, 1}).groups(1)),
+             conv_sample(
+                 "dilation (2,1), stride (1,2), pad (1,0), no bias",
+                 {rand64({1, 2, 6, 5}), rand64({2, 2, 2, 3})},
+                 Conv2dFuncOptions().stride({1, 2}).padding({1, 0}).dilation({2, 1}).groups(1)),
+             conv_sample(
+                 "groups 2, batch 1, stride 2 pad 1",
+                 {rand64({1, 4, 5, 4}), rand64({4, 2, 3, 3}), rand64({4})},
+                 Conv2dFuncOptions().stride({2, 2}).padding({1, 1}).dilation({1, 1}).groups(2)),
+             conv_sample(
+                 "depthwise groups 3, only weight needs grad",
+                 {f64({2, 3, 4, 4}), rand64({3, 1, 2, 2})},
+                 Conv2dFuncOptions().stride({1, 1}).padding({0, 1}).dilation({1, 1}).groups(3)),
          };
      },
      [] {
@@ -127,33 +138,39 @@ XG_REGISTER_OP_INFO(
               "weight expects 3 input channels, input has 4"},
              {"groups do not divide channels",
               [=] {
-                  conv2d(x(), rand({4, 1, 3, 3}), Tensor(), {{1, 1}, {0, 0}, {1, 1}, 2});
+                  conv2d(x(), rand({4, 1, 3, 3}), Tensor(),
+                         Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({1, 1}).groups(
+                             2));
               },
               "groups 2 must divide the input channels 3"},
              {"groups do not divide filters",
               [=] {
                   conv2d(rand({2, 4, 5, 5}), rand({3, 2, 3, 3}), Tensor(),
-                         {{1, 1}, {0, 0}, {1, 1}, 2});
+                         Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({1, 1}).groups(
+                             2));
               },
               "groups 2 must divide the output channels"},
              {"stride 0",
               [=] {
-                  conv2d(x(), w(), Tensor(), {{0, 1}});
+                  conv2d(x(), w(), Tensor(), Conv2dFuncOptions().stride({0, 1}));
               },
               "stride must be positive, got (0, 1)"},
              {"dilation 0",
               [=] {
-                  conv2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {1, 0}});
+                  conv2d(x(), w(), Tensor(),
+                         Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({1, 0}));
               },
               "dilation must be positive, got (1, 0)"},
              {"negative padding",
               [=] {
-                  conv2d(x(), w(), Tensor(), {{1, 1}, {-1, 0}});
+                  conv2d(x(), w(), Tensor(), Conv2dFuncOptions().stride({1, 1}).padding({-1, 0}));
               },
               "padding must be non-negative, got (-1, 0)"},
              {"groups 0",
               [=] {
-                  conv2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {1, 1}, 0});
+                  conv2d(x(), w(), Tensor(),
+                         Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({1, 1}).groups(
+                             0));
               },
               "groups must be positive, got 0"},
              {"kernel larger than padded input",
@@ -163,7 +180,8 @@ XG_REGISTER_OP_INFO(
               "kernel 3x3 (dilated 3x3) is larger than the padded input 2x4"},
              {"dilated kernel larger than input",
               [=] {
-                  conv2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {3, 3}});
+                  conv2d(x(), w(), Tensor(),
+                         Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({3, 3}));
               },
               "(dilated 7x7) is larger than the padded input 5x5"},
              {"bias size", [=] { conv2d(x(), w(), rand({5})); },
@@ -192,13 +210,28 @@ XG_REGISTER_OP_INFO(
                           {rand64({1, 2, 3, 5}), rand64({2, 3, 2, 3}), rand64({3})}, {}),
              convt_sample("stride 2 pad 1 output_padding 1, non-square",
                           {rand64({2, 2, 3, 3}), rand64({2, 2, 3, 2}), rand64({2})},
-                          {{2, 2}, {1, 0}, {1, 1}, {1, 1}, 1}),
+                          ConvTranspose2dFuncOptions()
+                              .stride({2, 2})
+                              .padding({1, 0})
+                              .output_padding({1, 1})
+                              .dilation({1, 1})
+                              .groups(1)),
              convt_sample("dilation (2,1), output_padding < dilation, no bias",
                           {rand64({1, 3, 3, 2}), rand64({3, 2, 2, 2})},
-                          {{1, 1}, {0, 0}, {1, 0}, {2, 1}, 1}),
+                          ConvTranspose2dFuncOptions()
+                              .stride({1, 1})
+                              .padding({0, 0})
+                              .output_padding({1, 0})
+                              .dilation({2, 1})
+                              .groups(1)),
              convt_sample("groups 2, batch 1, stride (1,2)",
                           {rand64({1, 4, 3, 3}), rand64({4, 1, 3, 3}), rand64({2})},
-                          {{1, 2}, {1, 1}, {0, 1}, {1, 1}, 2}),
+                          ConvTranspose2dFuncOptions()
+                              .stride({1, 2})
+                              .padding({1, 1})
+                              .output_padding({0, 1})
+                              .dilation({1, 1})
+                              .groups(2)),
          };
      },
      [] {
@@ -217,22 +250,32 @@ XG_REGISTER_OP_INFO(
               "weight expects 3 input channels, input has 4"},
              {"groups do not divide channels",
               [=] {
-                  conv_transpose2d(x(), w(), Tensor(), {{1, 1}, {0, 0}, {0, 0}, {1, 1}, 2});
+                  conv_transpose2d(x(), w(), Tensor(),
+                                   ConvTranspose2dFuncOptions()
+                                       .stride({1, 1})
+                                       .padding({0, 0})
+                                       .output_padding({0, 0})
+                                       .dilation({1, 1})
+                                       .groups(2));
               },
               "groups 2 must divide the input channels 3"},
              {"stride 0",
               [=] {
-                  conv_transpose2d(x(), w(), Tensor(), {{1, 0}});
+                  conv_transpose2d(x(), w(), Tensor(), ConvTranspose2dFuncOptions().stride({1, 0}));
               },
               "stride must be positive, got (1, 0)"},
              {"output_padding too large",
               [=] {
-                  conv_transpose2d(x(), w(), Tensor(), {{2, 2}, {0, 0}, {2, 0}});
+                  conv_transpose2d(
+                      x(), w(), Tensor(),
+                      ConvTranspose2dFuncOptions().stride({2, 2}).padding({0, 0}).output_padding(
+                          {2, 0}));
               },
               "output_padding (2, 0) must be non-negative and smaller than stride (2, 2)"},
              {"padding eats the output",
               [=] {
-                  conv_transpose2d(rand({1, 3, 1, 1}), w(), Tensor(), {{1, 1}, {2, 2}});
+                  conv_transpose2d(rand({1, 3, 1, 1}), w(), Tensor(),
+                                   ConvTranspose2dFuncOptions().stride({1, 1}).padding({2, 2}));
               },
               "output size -1x-1 is not positive"},
              {"bias size", [=] { conv_transpose2d(x(), w(), rand({3})); },
@@ -255,15 +298,20 @@ XG_REGISTER_OP_INFO(
          return std::vector<Sample>{
              wgrad_sample("plain 3x3", {rand64({2, 2, 5, 4}), rand64({2, 3, 3, 2})}, {3, 2, 3, 3},
                           {}),
-             wgrad_sample("stride 2 pad 1", {rand64({1, 2, 5, 6}), rand64({1, 3, 3, 4})},
-                          {3, 2, 3, 2}, {{2, 2}, {1, 1}, {1, 1}, 1}),
-             wgrad_sample("dilation 2, groups 2", {rand64({2, 4, 6, 5}), rand64({2, 2, 4, 3})},
-                          {2, 2, 2, 2}, {{1, 1}, {0, 0}, {2, 2}, 2}),
-             wgrad_sample("grad_output one row short (output_padding < dilation)",
-                          {rand64({1, 2, 5, 5}), rand64({1, 2, 2, 3})}, {2, 2, 2, 2},
-                          {{1, 1}, {0, 0}, {2, 2}, 1}),
-             wgrad_sample("only grad_output needs grad", {f64({1, 3, 4, 4}), rand64({1, 3, 2, 2})},
-                          {3, 1, 3, 3}, {{1, 1}, {0, 0}, {1, 1}, 3}),
+             wgrad_sample(
+                 "stride 2 pad 1", {rand64({1, 2, 5, 6}), rand64({1, 3, 3, 4})}, {3, 2, 3, 2},
+                 Conv2dFuncOptions().stride({2, 2}).padding({1, 1}).dilation({1, 1}).groups(1)),
+             wgrad_sample(
+                 "dilation 2, groups 2", {rand64({2, 4, 6, 5}), rand64({2, 2, 4, 3})}, {2, 2, 2, 2},
+                 Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({2, 2}).groups(2)),
+             wgrad_sample(
+                 "grad_output one row short (output_padding < dilation)",
+                 {rand64({1, 2, 5, 5}), rand64({1, 2, 2, 3})}, {2, 2, 2, 2},
+                 Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({2, 2}).groups(1)),
+             wgrad_sample(
+                 "only grad_output needs grad", {f64({1, 3, 4, 4}), rand64({1, 3, 2, 2})},
+                 {3, 1, 3, 3},
+                 Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({1, 1}).groups(3)),
          };
      },
      [] {
@@ -302,7 +350,7 @@ XG_REGISTER_OP_INFO(
               "more than stride (1, 1) or dilation (1, 1) allow"},
              {"zero stride",
               [=] {
-                  conv2d_weight_grad(x(), gy(), {4, 3, 3, 3}, {{0, 1}});
+                  conv2d_weight_grad(x(), gy(), {4, 3, 3, 3}, Conv2dFuncOptions().stride({0, 1}));
               },
               "stride must be positive"},
              {"mixed dtypes",
@@ -323,7 +371,7 @@ namespace {
 
 // The cs231n conv_backward_naive loops: dx and dw of <conv2d(x, w), dy>.
 std::pair<Tensor, Tensor> conv_backward_naive(const Tensor& x, const Tensor& w, const Tensor& dy,
-                                              const Conv2dOptions& o) {
+                                              const Conv2dFuncOptions& o) {
     const auto &X = x.data<double>(), &W = w.data<double>(), &D = dy.data<double>();
     xt::xarray<double> dx = xt::zeros<double>(x.shape()), dw = xt::zeros<double>(w.shape());
     std::size_t F = w.shape()[0], Cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
@@ -355,7 +403,7 @@ std::pair<Tensor, Tensor> conv_backward_naive(const Tensor& x, const Tensor& w, 
 
 struct RandomConv {
     Shape x, w;
-    Conv2dOptions o;
+    Conv2dFuncOptions o;
 };
 
 // A random valid conv2d setting with tiny sizes.
@@ -364,8 +412,11 @@ RandomConv random_conv(std::mt19937& rng) {
     for (;;) {
         std::int64_t groups = pick(1, 3), cg = pick(1, 3), fg = pick(1, 3);
         std::int64_t kh = pick(1, 4), kw = pick(1, 4), h = pick(1, 9), w = pick(1, 9);
-        Conv2dOptions o{
-            {pick(1, 3), pick(1, 3)}, {pick(0, 2), pick(0, 2)}, {pick(1, 2), pick(1, 2)}, groups};
+        auto o = Conv2dFuncOptions()
+                     .stride({pick(1, 3), pick(1, 3)})
+                     .padding({pick(0, 2), pick(0, 2)})
+                     .dilation({pick(1, 2), pick(1, 2)})
+                     .groups(groups);
         if (o.dilation().first * (kh - 1) + 1 > h + 2 * o.padding().first) continue;
         if (o.dilation().second * (kw - 1) + 1 > w + 2 * o.padding().second) continue;
         auto u = [](std::int64_t v) { return static_cast<std::size_t>(v); };
@@ -391,7 +442,7 @@ TEST_CASE("conv2d: im2col kernels match the naive loops on random settings") {
         CAPTURE(describe(c));
         Tensor x = rand64(c.x), w = rand64(c.w), b = rand64({c.w[0]});
         Tensor y = conv2d(x, w, b, c.o);
-        CHECK(max_abs_diff(y, detail::conv2d_naive(x, w, b, c.o)) < 1e-12);
+        CHECK(max_abs_diff(y, conv2d_naive(x, w, b, c.o)) < 1e-12);
         Tensor dy = rand(y.shape(), float64);
         auto g = grad({y}, {x, w, b}, {dy});
         auto [dx, dw] = conv_backward_naive(x, w, dy, c.o);
@@ -412,10 +463,10 @@ TEST_CASE("conv2d: im2col kernels match the naive loops on random settings") {
 TEST_CASE("conv2d: batches larger than the column buffer ring, and columns larger than it") {
     // 147 x 1600 float64 columns are 1.9 MB, so the 4 MB ring holds 2 of the 5 samples.
     manual_seed(11);
-    Conv2dOptions o{{1, 1}, {3, 3}};
+    auto o = Conv2dFuncOptions().padding(3);
     Tensor x = rand64({5, 3, 40, 40}), w = rand64({2, 3, 7, 7}), b = rand64({2});
     Tensor y = conv2d(x, w, b, o);
-    CHECK(max_abs_diff(y, detail::conv2d_naive(x, w, b, o)) < 1e-12);
+    CHECK(max_abs_diff(y, conv2d_naive(x, w, b, o)) < 1e-12);
     Tensor dy = rand(y.shape(), float64);
     auto g = grad({y}, {x, w}, {dy});
     auto [dx, dw] = conv_backward_naive(x, w, dy, o);
@@ -423,8 +474,7 @@ TEST_CASE("conv2d: batches larger than the column buffer ring, and columns large
     CHECK(max_abs_diff(g[1], dw) < 1e-11);
     // 147 x 4096 float64 columns do not fit the ring at all: one buffer per call.
     Tensor x2 = rand64({2, 3, 64, 64}), w2 = rand64({1, 3, 7, 7});
-    CHECK(max_abs_diff(conv2d(x2, w2, Tensor(), o), detail::conv2d_naive(x2, w2, Tensor(), o)) <
-          1e-12);
+    CHECK(max_abs_diff(conv2d(x2, w2, Tensor(), o), conv2d_naive(x2, w2, Tensor(), o)) < 1e-12);
 }
 
 TEST_CASE("conv_transpose2d: matches the naive scatter loops and is the adjoint of conv2d") {
@@ -450,12 +500,17 @@ TEST_CASE("conv_transpose2d: matches the naive scatter loops and is the adjoint 
         bool ok = (op.first < c.o.stride().first || op.first < c.o.dilation().first) &&
                   (op.second < c.o.stride().second || op.second < c.o.dilation().second);
         if (!ok) continue;  // PyTorch refuses such output_padding too
-        ConvTranspose2dOptions to{c.o.stride(), c.o.padding(), op, c.o.dilation(), c.o.groups()};
+        auto to = ConvTranspose2dFuncOptions()
+                      .stride(c.o.stride())
+                      .padding(c.o.padding())
+                      .output_padding(op)
+                      .dilation(c.o.dilation())
+                      .groups(c.o.groups());
         // The transposed weight layout (C_in, C_out/groups, kh, kw) is conv2d's (F, C/groups).
         Tensor y = rand64(y0.shape()), b = rand64({c.x[1]});
         Tensor z = conv_transpose2d(y, w, b, to);
         REQUIRE(z.shape() == x0.shape());
-        CHECK(max_abs_diff(z, detail::conv_transpose2d_naive(y, w, b, to)) < 1e-12);
+        CHECK(max_abs_diff(z, conv_transpose2d_naive(y, w, b, to)) < 1e-12);
         // Adjoint: <conv2d(x), y> == <x, conv_transpose2d(y)> (without bias).
         Tensor zt = conv_transpose2d(y, w, Tensor(), to);
         double lhs = sum(mul(y0, y)).item(), rhs = sum(mul(x0, zt)).item();
@@ -475,13 +530,15 @@ TEST_CASE("conv2d: 1x1 kernel is a matmul over channels; shapes follow PyTorch's
     Tensor y = conv2d(x, w);
     CHECK(y.shape() == Shape{2, 6, 4, 5});
     CHECK(conv2d(rand({1, 1, 28, 28}), rand({6, 1, 5, 5})).shape() == Shape{1, 6, 24, 24});
-    CHECK(conv2d(rand({1, 3, 32, 32}), rand({8, 3, 7, 7}), Tensor(), {{1, 1}, {3, 3}}).shape() ==
-          Shape{1, 8, 32, 32});
-    CHECK(conv2d(rand({1, 1, 7, 6}), rand({1, 1, 3, 2}), Tensor(), {{2, 3}, {1, 0}, {1, 2}})
+    CHECK(conv2d(rand({1, 3, 32, 32}), rand({8, 3, 7, 7}), Tensor(),
+                 Conv2dFuncOptions().stride({1, 1}).padding({3, 3}))
+              .shape() == Shape{1, 8, 32, 32});
+    CHECK(conv2d(rand({1, 1, 7, 6}), rand({1, 1, 3, 2}), Tensor(),
+                 Conv2dFuncOptions().stride({2, 3}).padding({1, 0}).dilation({1, 2}))
               .shape() == Shape{1, 1, 4, 2});
-    CHECK(
-        conv_transpose2d(rand({1, 2, 3, 4}), rand({2, 5, 3, 3}), Tensor(), {{2, 2}, {1, 1}, {1, 0}})
-            .shape() == Shape{1, 5, 6, 7});
+    CHECK(conv_transpose2d(rand({1, 2, 3, 4}), rand({2, 5, 3, 3}), Tensor(),
+                           ConvTranspose2dFuncOptions().stride(2).padding(1).output_padding({1, 0}))
+              .shape() == Shape{1, 5, 6, 7});
     CHECK(conv2d(rand({0, 3, 5, 5}), rand({2, 3, 3, 3})).shape() == Shape{0, 2, 3, 3});
 }
 
@@ -510,8 +567,12 @@ TEST_CASE("conv2d: the create_graph backward gives the raw backward's values") {
                       static_cast<std::int64_t>(c.x[3] + 2 * c.o.padding().second) -
                           ((static_cast<std::int64_t>(y.shape()[3]) - 1) * c.o.stride().second +
                            c.o.dilation().second * (static_cast<std::int64_t>(c.w[3]) - 1) + 1)};
-        ConvTranspose2dOptions to{
-            c.o.stride(), c.o.padding(), {oph, opw}, c.o.dilation(), c.o.groups()};
+        auto to = ConvTranspose2dFuncOptions()
+                      .stride(c.o.stride())
+                      .padding(c.o.padding())
+                      .output_padding({oph, opw})
+                      .dilation(c.o.dilation())
+                      .groups(c.o.groups());
         Tensor yt = rand64(y.shape()), bt = rand64({c.x[1]});
         Tensor z = conv_transpose2d(yt, w, bt, to);
         Tensor dz = rand(z.shape(), float64);
@@ -554,7 +615,7 @@ TEST_CASE("conv2d: results across thread counts") {
         Tensor x = randn({9, 3, 12, 12}, gen).requires_grad_();
         Tensor w = randn({8, 3, 3, 3}, gen).requires_grad_();
         Tensor b = randn({8}, gen).requires_grad_();
-        Tensor y = conv2d(x, w, b, Conv2dOptions{{1, 1}, {1, 1}});
+        Tensor y = conv2d(x, w, b, Conv2dFuncOptions().padding(1));
         (y * y).sum().backward();
         return TensorList{y.detach(), x.grad(), w.grad(), b.grad()};
     };

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/tensor_impl.hpp"
 #include "tests/op_registry.hpp"
 
 namespace xg::testing {

@@ -260,7 +260,7 @@ XG_REGISTER_OP_INFO(
      [] {
          TensorFn tp = [](const TensorList& x) { return pow(x[0], x[1]); };
          GradcheckOptions zero_ok;
-         zero_ok.allow_all_zero = true;
+         zero_ok.allow_all_zero(true);
          return Samples{
              {"square", {rand64({2, 3})}, [](const TensorList& x) { return pow(x[0], 2.0); }},
              {"cube, 0-d", {rand64({})}, [](const TensorList& x) { return pow(x[0], 3.0); }},

@@ -71,10 +71,10 @@ TEST_CASE("end to end: train_cnn learns, writes metrics and a chart, and resumes
     auto a = load_safetensors(straight + "/checkpoint.safetensors");
     auto b = load_safetensors(resumed + "/checkpoint.safetensors");
     REQUIRE(a.tensors.size() == b.tensors.size());
-    for (std::size_t i = 0; i < a.tensors.size(); ++i) {
-        CAPTURE(a.tensors[i].first);
-        CHECK(a.tensors[i].first == b.tensors[i].first);
-        CHECK(a.tensors[i].second.to_vector() == b.tensors[i].second.to_vector());
+    for (auto ia = a.tensors.begin(), ib = b.tensors.begin(); ia != a.tensors.end(); ++ia, ++ib) {
+        CAPTURE(ia->first);
+        CHECK(ia->first == ib->first);
+        CHECK(ia->second.to_vector() == ib->second.to_vector());
     }
     CHECK(a.metadata.at("rng.global") == b.metadata.at("rng.global"));
     auto mb = train::MetricsLog::read_csv(resumed + "/metrics.csv");

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "core/tensor_impl.hpp"
 #include "xgrad.hpp"
 
 using namespace xg;

@@ -34,7 +34,7 @@ TEST_CASE("gradcheck: passes a correct rule, full Jacobian and random-projection
     auto r = gradcheck(f, {a, b});
     CHECK_MESSAGE(r, r.log);
     GradcheckOptions vjp;
-    vjp.full_jacobian_max_outputs = 0;  // force the random upstream gradient
+    vjp.full_jacobian_max_outputs(0);  // force the random upstream gradient
     auto r2 = gradcheck(f, {a, b}, vjp);
     CHECK_MESSAGE(r2, r2.log);
     CHECK_FALSE(a.grad().defined());  // the inputs are left untouched
@@ -49,7 +49,7 @@ TEST_CASE("gradcheck: a wrong rule fails and the log names input, element and va
     CHECK(r.log.find("numeric") != std::string::npos);
     CHECK(r.log.find("relative error") != std::string::npos);
     GradcheckOptions vjp;
-    vjp.full_jacobian_max_outputs = 0;
+    vjp.full_jacobian_max_outputs(0);
     CHECK_FALSE(
         gradcheck([](const TensorList& in) { return WrongGrad::apply(in[0]); }, {x64()}, vjp).ok);
 }
@@ -61,7 +61,7 @@ TEST_CASE("gradcheck: refuses vacuous passes") {
     CHECK_FALSE(r.ok);
     CHECK(r.log.find("every analytic and numeric gradient is exactly zero") != std::string::npos);
     GradcheckOptions allow;
-    allow.allow_all_zero = true;
+    allow.allow_all_zero(true);
     CHECK(gradcheck([](const TensorList& in) { return relu(in[0]); }, {neg_in}, allow).ok);
 
     // A perturbation too small to change a large float32 value.
@@ -74,9 +74,9 @@ TEST_CASE("gradcheck: refuses vacuous passes") {
 TEST_CASE("gradcheck: warns on float32 inputs") {
     auto x = tensor({0.5, 1.0}, float32).requires_grad_();
     GradcheckOptions loose;
-    loose.eps = 1e-2;
-    loose.atol = 1e-2;
-    loose.rtol = 1e-2;
+    loose.eps(1e-2);
+    loose.atol(1e-2);
+    loose.rtol(1e-2);
     auto r = gradcheck([](const TensorList& in) { return in[0] * in[0]; }, {x}, loose);
     CHECK_MESSAGE(r.ok, r.log);
     CHECK(r.log.find("warning: input 0 is float32") != std::string::npos);

@@ -63,8 +63,9 @@ TEST_CASE("higher order: gradgradcheck of the MLP loss") {
 namespace {
 // A small conv critic: D(x) per sample, summed. conv (stride 2, pad 1) - tanh - conv - sum.
 Tensor critic(const Tensor& x, const TensorList& p) {
-    Tensor h = tanh(conv2d(x, p[0], p[1], {{2, 2}, {1, 1}}));
-    return sum(conv2d(h, p[2], Tensor(), {{1, 1}, {0, 0}, {2, 2}}));
+    Tensor h = tanh(conv2d(x, p[0], p[1], Conv2dFuncOptions().stride({2, 2}).padding({1, 1})));
+    return sum(conv2d(h, p[2], Tensor(),
+                      Conv2dFuncOptions().stride({1, 1}).padding({0, 0}).dilation({2, 2})));
 }
 
 // The gradient penalty of WGAN-GP / R1: sum of squares of dD/dx, as a function of the critic's
@@ -78,9 +79,11 @@ Tensor gradient_penalty(const Tensor& x, const TensorList& p) {
 
 // A small CNN classifier: conv - tanh - avg pool - conv_transpose - tanh - linear - cross-entropy.
 Tensor cnn_loss(const Tensor& x, const Tensor& y, const TensorList& p) {
-    Tensor h = tanh(conv2d(x, p[0], p[1], {{1, 1}, {1, 1}}));
+    Tensor h = tanh(conv2d(x, p[0], p[1], Conv2dFuncOptions().stride({1, 1}).padding({1, 1})));
     h = avg_pool2d(h, AvgPool2dFuncOptions(2));
-    h = tanh(conv_transpose2d(h, p[2], Tensor(), {{2, 2}, {1, 1}, {1, 1}}));
+    h = tanh(conv_transpose2d(
+        h, p[2], Tensor(),
+        ConvTranspose2dFuncOptions().stride({2, 2}).padding({1, 1}).output_padding({1, 1})));
     Tensor logits = matmul(reshape(h, {static_cast<std::int64_t>(x.shape()[0]), -1}), p[3]);
     return cross_entropy(logits, y);
 }

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "core/tensor_impl.hpp"
 #include "xgrad.hpp"
 
 using namespace xg;

@@ -63,21 +63,21 @@ TEST_CASE("DataLoader: without shuffle, batches in order; drop_last drops the sh
     for (std::size_t prefetch : {0, 1, 2}) {
         CAPTURE(prefetch);
         DataLoaderOptions o;
-        o.batch_size = 3;
-        o.prefetch = prefetch;
+        o.batch_size(3);
+        o.prefetch(prefetch);
         DataLoader loader(numbered(10), o);
         CHECK(loader.size() == 4);
         Epoch e = run_epoch(loader);
         CHECK(e.labels == iota_labels(10));
         CHECK(e.batch_sizes == std::vector<std::size_t>{3, 3, 3, 1});
-        o.drop_last = true;
+        o.drop_last(true);
         DataLoader dropping(numbered(10), o);
         CHECK(dropping.size() == 3);
         e = run_epoch(dropping);
         CHECK(e.labels == iota_labels(9));
         CHECK(e.batch_sizes == std::vector<std::size_t>{3, 3, 3});
         // An exact multiple loses nothing with drop_last.
-        o.batch_size = 5;
+        o.batch_size(5);
         DataLoader exact(numbered(10), o);
         CHECK(run_epoch(exact).batch_sizes == std::vector<std::size_t>{5, 5});
     }
@@ -87,10 +87,10 @@ TEST_CASE("DataLoader: with shuffle, every sample exactly once per epoch, in a n
     for (bool drop_last : {false, true}) {
         CAPTURE(drop_last);
         DataLoaderOptions o;
-        o.batch_size = 8;
-        o.shuffle = true;
-        o.drop_last = drop_last;
-        o.seed = 42;
+        o.batch_size(8);
+        o.shuffle(true);
+        o.drop_last(drop_last);
+        o.seed(42);
         DataLoader loader(numbered(100), o);
         Epoch e0 = run_epoch(loader);
         Epoch e1 = run_epoch(loader);
@@ -113,8 +113,8 @@ TEST_CASE("DataLoader: with shuffle, every sample exactly once per epoch, in a n
 
 TEST_CASE("DataLoader: same seed, same orders; set_epoch replays an epoch") {
     DataLoaderOptions o;
-    o.batch_size = 4;
-    o.shuffle = true;
+    o.batch_size(4);
+    o.shuffle(true);
     Generator g1(5), g2(5);
     DataLoader a(numbered(30), o, g1);
     DataLoader b(numbered(30), o, g2);
@@ -130,15 +130,15 @@ TEST_CASE("DataLoader: same seed, same orders; set_epoch replays an epoch") {
     DataLoader c(numbered(30), o, g3);
     CHECK(run_epoch(c).labels != a0.labels);
     // An explicit seed ignores the generator.
-    o.seed = 99;
+    o.seed(99);
     DataLoader d(numbered(30), o, g1), e(numbered(30), o, g3);
     CHECK(run_epoch(d).labels == run_epoch(e).labels);
 }
 
 TEST_CASE("DataLoader: the order does not depend on other draws from the generator") {
     DataLoaderOptions o;
-    o.batch_size = 4;
-    o.shuffle = true;
+    o.batch_size(4);
+    o.shuffle(true);
     manual_seed(77);
     DataLoader a(numbered(30), o);  // one draw from the global generator
     Epoch a0 = run_epoch(a);
@@ -150,12 +150,12 @@ TEST_CASE("DataLoader: the order does not depend on other draws from the generat
 
 TEST_CASE("DataLoader: transforms run on the worker with the loader's seeded generator") {
     DataLoaderOptions o;
-    o.batch_size = 4;
-    o.transform = data::Compose({data::RandomHorizontalFlip(0.5), data::RandomCrop(2, 1)});
-    o.seed = 3;
+    o.batch_size(4);
+    o.transform(data::Compose({data::RandomHorizontalFlip(0.5), data::RandomCrop(2, 1)}));
+    o.seed(3);
     std::vector<double> threaded, inline_;
     for (std::size_t prefetch : {2, 0}) {
-        o.prefetch = prefetch;
+        o.prefetch(prefetch);
         DataLoader loader(data::Subset::first(numbered(10), 8), o);
         for (Batch& b : loader) {
             auto v = b.images.to_vector();
@@ -168,7 +168,7 @@ TEST_CASE("DataLoader: transforms run on the worker with the loader's seeded gen
     // The crop with padding 1 put zeros in some images.
     CHECK(std::count(threaded.begin(), threaded.end(), 0.0) > 1);
 
-    o.transform = [](const Tensor& x, Generator&) { return x.reshape({-1}); };
+    o.transform([](const Tensor& x, Generator&) { return x.reshape({-1}); });
     DataLoader bad(numbered(4), o);
     CHECK(error_of([&] { run_epoch(bad); }) ==
           "DataLoader: the transform must return a (N, C, H, W) tensor with N = 4, got [16]");
@@ -196,8 +196,8 @@ TEST_CASE("DataLoader: an error on the worker reaches the consumer, after the go
     for (std::size_t prefetch : {0, 2}) {
         CAPTURE(prefetch);
         DataLoaderOptions o;
-        o.batch_size = 2;
-        o.prefetch = prefetch;
+        o.batch_size(2);
+        o.prefetch(prefetch);
         auto ds = std::make_shared<FailingDataset>(10, 5);
         DataLoader loader(ds, o);
         std::vector<std::int64_t> seen;
@@ -228,7 +228,7 @@ class SlowDataset : public data::Dataset {
 
 TEST_CASE("DataLoader: leaving an epoch early or restarting joins the worker cleanly") {
     DataLoaderOptions o;
-    o.batch_size = 5;
+    o.batch_size(5);
     {
         DataLoader loader(SlowDataset(), o);
         std::size_t n = 0;
@@ -253,16 +253,16 @@ TEST_CASE("DataLoader: leaving an epoch early or restarting joins the worker cle
 
 TEST_CASE("DataLoader: argument checks and an empty dataset") {
     DataLoaderOptions o;
-    o.batch_size = 0;
+    o.batch_size(0);
     CHECK(error_of([&] { DataLoader(numbered(3), o); }) ==
           "DataLoader: batch_size must be positive, got 0");
     CHECK(error_of([] { DataLoader(std::shared_ptr<const data::Dataset>(), {}); }) ==
           "DataLoader: the dataset is null");
-    o.batch_size = 4;
+    o.batch_size(4);
     DataLoader empty(data::Subset::first(numbered(3), 0), o);
     CHECK(empty.size() == 0);
     CHECK(empty.begin() == empty.end());
-    o.drop_last = true;
+    o.drop_last(true);
     DataLoader small(numbered(3), o);
     CHECK(small.size() == 0);
     CHECK(small.begin() == small.end());

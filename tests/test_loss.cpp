@@ -29,11 +29,20 @@ Tensor consts(const Shape& s, double lo, double hi) {
     return rand64(s, lo, hi).detach();
 }
 
-CrossEntropyOptions ce_opts(Reduction r, double ls = 0.0, Tensor w = {}) {
-    CrossEntropyOptions o;
-    o.reduction = r;
-    o.label_smoothing = ls;
-    o.weight = std::move(w);
+NLLLossFuncOptions nll_opts(Reduction r, Tensor w) {
+    return NLLLossFuncOptions().reduction(r).weight(std::move(w));
+}
+BinaryCrossEntropyWithLogitsFuncOptions bce_opts(Reduction r, Tensor w, Tensor pw) {
+    return BinaryCrossEntropyWithLogitsFuncOptions()
+        .reduction(r)
+        .weight(std::move(w))
+        .pos_weight(std::move(pw));
+}
+MultiMarginLossFuncOptions mm_opts(Reduction r, int p, double margin, Tensor w) {
+    return MultiMarginLossFuncOptions().reduction(r).p(p).margin(margin).weight(std::move(w));
+}
+CrossEntropyFuncOptions ce_opts(Reduction r, double ls = 0.0, Tensor w = {}) {
+    auto o = CrossEntropyFuncOptions().reduction(r).label_smoothing(ls).weight(std::move(w));
     return o;
 }
 
@@ -112,7 +121,7 @@ Parity nll_loss_parity() {
         const std::string s = suffix;
         Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
         p.cases.push_back({"nll_weight_" + s, 2, [w, r = r](const TensorList& x) {
-                               return nll_loss(x[0], x[1], {r, w});
+                               return nll_loss(x[0], x[1], nll_opts(r, w));
                            }});
     }
     return p;
@@ -124,11 +133,12 @@ Parity multi_margin_loss_parity() {
         const std::string s = suffix;
         Tensor w = load_fixture("ce_weight_smooth_" + s, "w");
         p.cases.push_back({"mm_weight_" + s, 2, [w, r = r](const TensorList& x) {
-                               return multi_margin_loss(x[0], x[1], {r, 1, 1.0, w});
+                               return multi_margin_loss(x[0], x[1], mm_opts(r, 1, 1.0, w));
                            }});
     }
     p.cases.push_back({"mm_p2_margin_mean", 2, [](const TensorList& x) {
-                           return multi_margin_loss(x[0], x[1], {Reduction::mean, 2, 0.5, {}});
+                           return multi_margin_loss(x[0], x[1],
+                                                    mm_opts(Reduction::mean, 2, 0.5, Tensor()));
                        }});
     return p;
 }
@@ -157,7 +167,8 @@ Parity bce_parity() {
         const std::string name = std::string("bce_weights_") + suffix;
         Tensor pw = load_fixture(name, "pw"), w = load_fixture(name, "w");
         p.cases.push_back({name, 2, [w, pw, r = r](const TensorList& x) {
-                               return binary_cross_entropy_with_logits(x[0], x[1], {r, w, pw});
+                               return binary_cross_entropy_with_logits(x[0], x[1],
+                                                                       bce_opts(r, w, pw));
                            }});
     }
     p.cases.push_back({"bce_mean", 2, [](const TensorList& x) {
@@ -251,7 +262,7 @@ XG_REGISTER_OP_INFO(
     {"cross_entropy",
      [] {
          Tensor w7 = consts({7}, 0.2, 2), w4 = consts({4}, 0.2, 2), w3 = consts({3}, 0.2, 2);
-         auto ce = [](Tensor y, CrossEntropyOptions o) {
+         auto ce = [](Tensor y, CrossEntropyFuncOptions o) {
              return [y, o](const TensorList& x) { return cross_entropy(x[0], y, o); };
          };
          return std::vector<Sample>{
@@ -297,7 +308,7 @@ XG_REGISTER_OP_INFO(nll_loss_info,
                          Tensor w6 = consts({6}, 0.2, 2), w4 = consts({4}, 0.2, 2);
                          auto nll = [](Tensor y, Reduction r, Tensor w) {
                              return [y, r, w](const TensorList& x) {
-                                 return nll_loss(x[0], y, {r, w});
+                                 return nll_loss(x[0], y, nll_opts(r, w));
                              };
                          };
                          return std::vector<Sample>{
@@ -317,55 +328,54 @@ XG_REGISTER_OP_INFO(nll_loss_info,
                      },
                      [] {
                          return class_target_errors([](Tensor x, Tensor y, Tensor w) {
-                             nll_loss(x, y, {Reduction::mean, w});
+                             nll_loss(x, y, nll_opts(Reduction::mean, w));
                          });
                      },
                      nll_loss_parity});
 
-XG_REGISTER_OP_INFO(multi_margin_loss_info,
-                    {"multi_margin_loss",
-                     [] {
-                         Tensor w4 = consts({4}, 0.2, 2);
-                         auto mm = [](Tensor y, MultiMarginOptions o) {
-                             return [y, o](const TensorList& x) {
-                                 return multi_margin_loss(x[0], y, o);
-                             };
-                         };
-                         return std::vector<Sample>{
-                             {"(4, 5) mean", {rand64({4, 5})}, mm(labels({0, 3, 4, 1}), {})},
-                             {"(3, 4) sum, weights",
-                              {rand64({3, 4})},
-                              mm(labels({3, 3, 0}), {Reduction::sum, 1, 1.0, w4})},
-                             {"(5, 3) none, p 2",
-                              {rand64({5, 3})},
-                              mm(labels({2, 0, 1, 1, 0}), {Reduction::none, 2, 1.0, {}})},
-                             {"batch of 1 (1, 6) mean, margin 0.5",
-                              {rand64({1, 6})},
-                              mm(labels({4}), {Reduction::mean, 1, 0.5, {}})},
-                             {"(4, 4) mean, p 2, weights",
-                              {rand64({4, 4})},
-                              mm(labels({0, 1, 2, 3}), {Reduction::mean, 2, 1.0, w4})},
-                         };
-                     },
-                     [] {
-                         auto errs = class_target_errors([](Tensor x, Tensor y, Tensor w) {
-                             multi_margin_loss(x, y, {Reduction::mean, 1, 1.0, w});
-                         });
-                         errs.push_back({"p 3",
-                                         [] {
-                                             multi_margin_loss(rand(Shape{2, 3}, float64),
-                                                               labels({0, 1}),
-                                                               {Reduction::mean, 3, 1.0, {}});
-                                         },
-                                         "p must be 1 or 2, got 3"});
-                         return errs;
-                     },
-                     multi_margin_loss_parity});
+XG_REGISTER_OP_INFO(
+    multi_margin_loss_info,
+    {"multi_margin_loss",
+     [] {
+         Tensor w4 = consts({4}, 0.2, 2);
+         auto mm = [](Tensor y, MultiMarginLossFuncOptions o) {
+             return [y, o](const TensorList& x) { return multi_margin_loss(x[0], y, o); };
+         };
+         return std::vector<Sample>{
+             {"(4, 5) mean", {rand64({4, 5})}, mm(labels({0, 3, 4, 1}), {})},
+             {"(3, 4) sum, weights",
+              {rand64({3, 4})},
+              mm(labels({3, 3, 0}), mm_opts(Reduction::sum, 1, 1.0, w4))},
+             {"(5, 3) none, p 2",
+              {rand64({5, 3})},
+              mm(labels({2, 0, 1, 1, 0}), mm_opts(Reduction::none, 2, 1.0, Tensor()))},
+             {"batch of 1 (1, 6) mean, margin 0.5",
+              {rand64({1, 6})},
+              mm(labels({4}), mm_opts(Reduction::mean, 1, 0.5, Tensor()))},
+             {"(4, 4) mean, p 2, weights",
+              {rand64({4, 4})},
+              mm(labels({0, 1, 2, 3}), mm_opts(Reduction::mean, 2, 1.0, w4))},
+         };
+     },
+     [] {
+         auto errs = class_target_errors([](Tensor x, Tensor y, Tensor w) {
+             multi_margin_loss(x, y, mm_opts(Reduction::mean, 1, 1.0, w));
+         });
+         errs.push_back({"p 3",
+                         [] {
+                             multi_margin_loss(rand(Shape{2, 3}, float64), labels({0, 1}),
+                                               mm_opts(Reduction::mean, 3, 1.0, Tensor()));
+                         },
+                         "p must be 1 or 2, got 3"});
+         return errs;
+     },
+     multi_margin_loss_parity});
 
 namespace {
 
 // Regression-loss samples: both input and target require grad.
-std::vector<Sample> pair_samples(Tensor (*f)(const Tensor&, const Tensor&, Reduction, Site)) {
+template <class Options>
+std::vector<Sample> pair_samples(Tensor (*f)(const Tensor&, const Tensor&, const Options&, Site)) {
     auto s = [f](Reduction r) {
         return [f, r](const TensorList& x) { return f(x[0], x[1], r, Site()); };
     };
@@ -414,7 +424,7 @@ XG_REGISTER_OP_INFO(
     bce_info,
     {"binary_cross_entropy_with_logits",
      [] {
-         auto bce = [](BceWithLogitsOptions o) {
+         auto bce = [](BinaryCrossEntropyWithLogitsFuncOptions o) {
              return [o](const TensorList& x) {
                  return binary_cross_entropy_with_logits(x[0], x[1], o);
              };
@@ -424,16 +434,16 @@ XG_REGISTER_OP_INFO(
              {"(4, 3) mean", {rand64({4, 3}, -3, 3), rand64({4, 3}, 0, 1)}, bce({})},
              {"(3, 5) sum, pos_weight (5)",
               {rand64({3, 5}, -3, 3), rand64({3, 5}, 0, 1)},
-              bce({Reduction::sum, {}, pw})},
+              bce(bce_opts(Reduction::sum, Tensor(), pw))},
              {"(2, 3) none, weight and pos_weight",
               {rand64({2, 3}, -3, 3), rand64({2, 3}, 0, 1)},
-              bce({Reduction::none, w, pw3})},
+              bce(bce_opts(Reduction::none, w, pw3))},
              {"1-D (7) mean, constant 0/1 target",
               {rand64({7}, -3, 3), ge(consts({7}, 0, 1), 0.5)},
               bce({})},
              {"batch of 1 (1, 3) mean, pos_weight",
               {rand64({1, 3}, -3, 3), rand64({1, 3}, 0, 1)},
-              bce({Reduction::mean, {}, pw3})},
+              bce(bce_opts(Reduction::mean, Tensor(), pw3))},
          };
      },
      [] {
@@ -443,14 +453,20 @@ XG_REGISTER_OP_INFO(
                          [] {
                              binary_cross_entropy_with_logits(
                                  rand(Shape{2, 3}, float64), rand(Shape{2, 3}, float64),
-                                 {Reduction::mean, {}, ones({4}, float64)});
+                                 BinaryCrossEntropyWithLogitsFuncOptions()
+                                     .reduction(Reduction::mean)
+                                     .weight(Tensor())
+                                     .pos_weight(ones({4}, float64)));
                          },
                          "pos_weight of shape [4] does not broadcast to the input shape [2, 3]"});
          errs.push_back({"weight of another dtype",
                          [] {
-                             binary_cross_entropy_with_logits(rand(Shape{2, 3}, float64),
-                                                              rand(Shape{2, 3}, float64),
-                                                              {Reduction::mean, ones({3}), {}});
+                             binary_cross_entropy_with_logits(
+                                 rand(Shape{2, 3}, float64), rand(Shape{2, 3}, float64),
+                                 BinaryCrossEntropyWithLogitsFuncOptions()
+                                     .reduction(Reduction::mean)
+                                     .weight(ones({3}))
+                                     .pos_weight(Tensor()));
                          },
                          "weight has dtype float32 but input has dtype float64"});
          return errs;
@@ -479,33 +495,35 @@ Tensor reduce(const Tensor& per, Reduction r, const Tensor& den) {
 
 // PyTorch's definition: (1 - eps) * nll_loss(logp, y, w) + eps / C * smooth, both normalized by
 // the summed target weights under mean.
-Tensor ce_composed(const Tensor& x, const Tensor& y, const CrossEntropyOptions& o) {
+Tensor ce_composed(const Tensor& x, const Tensor& y, const CrossEntropyFuncOptions& o) {
     const std::size_t c = x.size(1);
-    Tensor w = o.weight.defined() ? o.weight : ones({c}, float64);
+    Tensor w = o.weight().defined() ? o.weight() : ones({c}, float64);
     Tensor hot = one_hot(y, c), logp = log_softmax_composed(x, 1);
     Tensor wy = sum(mul(hot, w), {1});
     Tensor nll = neg(mul(sum(mul(hot, logp), {1}), wy));
     Tensor smooth = neg(sum(mul(logp, w), {1}));
-    Tensor per = add(mul(nll, 1.0 - o.label_smoothing), mul(smooth, o.label_smoothing / c));
-    return reduce(per, o.reduction, sum(wy));
+    Tensor per = add(mul(nll, 1.0 - o.label_smoothing()), mul(smooth, o.label_smoothing() / c));
+    return reduce(per, o.reduction(), sum(wy));
 }
 
-Tensor bce_composed(const Tensor& x, const Tensor& y, const BceWithLogitsOptions& o) {
+Tensor bce_composed(const Tensor& x, const Tensor& y,
+                    const BinaryCrossEntropyWithLogitsFuncOptions& o) {
     Tensor sp = add(relu(neg(x)), log(add(exp(neg(abs(x))), 1.0)));
-    Tensor lw = o.pos_weight.defined() ? add(mul(sub(o.pos_weight, 1.0), y), 1.0) : ones_like(x);
+    Tensor lw =
+        o.pos_weight().defined() ? add(mul(sub(o.pos_weight(), 1.0), y), 1.0) : ones_like(x);
     Tensor per = add(mul(rsub(1.0, y), x), mul(lw, sp));
-    if (o.weight.defined()) per = mul(per, o.weight);
-    return reduce(per, o.reduction, scalar_tensor(static_cast<double>(x.numel()), float64));
+    if (o.weight().defined()) per = mul(per, o.weight());
+    return reduce(per, o.reduction(), scalar_tensor(static_cast<double>(x.numel()), float64));
 }
 
-Tensor mm_composed(const Tensor& x, const Tensor& y, const MultiMarginOptions& o) {
+Tensor mm_composed(const Tensor& x, const Tensor& y, const MultiMarginLossFuncOptions& o) {
     const std::size_t c = x.size(1);
     Tensor hot = one_hot(y, c);
-    Tensor w = o.weight.defined() ? o.weight : ones({c}, float64);
-    Tensor z = relu(add(sub(x, sum(mul(x, hot), {1}, true)), o.margin));
-    if (o.p == 2) z = mul(z, z);
+    Tensor w = o.weight().defined() ? o.weight() : ones({c}, float64);
+    Tensor z = relu(add(sub(x, sum(mul(x, hot), {1}, true)), o.margin()));
+    if (o.p() == 2) z = mul(z, z);
     Tensor per = div(mul(sum(mul(z, rsub(1.0, hot)), {1}), sum(mul(hot, w), {1})), double(c));
-    return reduce(per, o.reduction, scalar_tensor(static_cast<double>(x.size(0)), float64));
+    return reduce(per, o.reduction(), scalar_tensor(static_cast<double>(x.size(0)), float64));
 }
 
 }  // namespace
@@ -533,7 +551,7 @@ TEST_CASE("cross_entropy and nll_loss: fused matches the composed function") {
             for (Tensor wt : {Tensor(), w}) {
                 CAPTURE(static_cast<int>(r));
                 CAPTURE(ls);
-                CrossEntropyOptions o = ce_opts(r, ls, wt);
+                CrossEntropyFuncOptions o = ce_opts(r, ls, wt);
                 check_fused_vs_composed(
                     [&](const TensorList& x) { return cross_entropy(x[0], y, o); },
                     [&](const TensorList& x) { return ce_composed(x[0], y, o); }, in);
@@ -541,7 +559,7 @@ TEST_CASE("cross_entropy and nll_loss: fused matches the composed function") {
                 if (ls == 0.0) {
                     check_fused_vs_composed(
                         [&](const TensorList& x) {
-                            return nll_loss(log_softmax(x[0], 1), y, {r, wt});
+                            return nll_loss(log_softmax(x[0], 1), y, nll_opts(r, wt));
                         },
                         [&](const TensorList& x) { return ce_composed(x[0], y, o); }, in);
                 }
@@ -555,7 +573,9 @@ TEST_CASE("bce_with_logits, multi_margin, mse, l1: fused matches the composed fu
     TensorList in = {rand64({4, 3}, -4, 4), rand64({4, 3}, 0, 1)};
     Tensor pw = consts({3}, 0.5, 3), w = consts({4, 3}, 0.2, 1.5);
     for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
-        for (auto o : {BceWithLogitsOptions{r, {}, {}}, BceWithLogitsOptions{r, w, pw}}) {
+        for (auto o :
+             {BinaryCrossEntropyWithLogitsFuncOptions().reduction(r),
+              BinaryCrossEntropyWithLogitsFuncOptions().reduction(r).weight(w).pos_weight(pw)}) {
             check_fused_vs_composed(
                 [&](const TensorList& x) {
                     return binary_cross_entropy_with_logits(x[0], x[1], o);
@@ -575,7 +595,8 @@ TEST_CASE("bce_with_logits, multi_margin, mse, l1: fused matches the composed fu
                                 },
                                 in);
         Tensor y = labels({0, 2, 1, 2});
-        for (auto o : {MultiMarginOptions{r, 1, 1.0, {}}, MultiMarginOptions{r, 2, 0.7, pw}}) {
+        for (auto o : {MultiMarginLossFuncOptions().reduction(r),
+                       MultiMarginLossFuncOptions().reduction(r).p(2).margin(0.7).weight(pw)}) {
             check_fused_vs_composed(
                 [&](const TensorList& x) { return multi_margin_loss(x[0], y, o); },
                 [&](const TensorList& x) { return mm_composed(x[0], y, o); }, {in[0]});
@@ -620,7 +641,8 @@ TEST_CASE("cross_entropy, softmax, bce: logits of +-1e4 give finite losses and g
 
         Tensor bx = tensor({1e4, -1e4, 1e4, -1e4}, dt).requires_grad_();
         Tensor by = tensor({0, 1, 1, 0}, dt);
-        Tensor bl = binary_cross_entropy_with_logits(bx, by, {Reduction::none});
+        Tensor bl = binary_cross_entropy_with_logits(
+            bx, by, BinaryCrossEntropyWithLogitsFuncOptions().reduction(Reduction::none));
         auto bv = bl.to_vector();
         CHECK(bv[0] == doctest::Approx(1e4));
         CHECK(bv[1] == doctest::Approx(1e4));
@@ -648,8 +670,7 @@ TEST_CASE("losses: mean over an empty batch is NaN and its backward gives an emp
     // Zero total class weight: 0 / 0, so a NaN loss and NaN gradients in the target column (as
     // PyTorch; it leaves the other columns 0, here they are NaN too), not a throw.
     Tensor z = zeros({2, 3}, float64).requires_grad_();
-    NllLossOptions o;
-    o.weight = tensor({0.0, 1.0, 1.0}, float64);
+    auto o = NLLLossFuncOptions().weight(tensor({0.0, 1.0, 1.0}, float64));
     Tensor l = nll_loss(z, labels({0, 0}), o);
     CHECK(std::isnan(l.item<double>()));
     std::vector<double> gz = grad({l}, {z})[0].to_vector();

@@ -127,13 +127,14 @@ TEST_CASE("layers: forward equals the functional op") {
     Tensor x = randn({2, 3, 6, 5}, float64);
     nn::Conv2d conv(nn::Conv2dOptions(3, 4, Pair2(3, 2)).stride(2).padding(1).dilation(1));
     conv->to(float64);
-    CHECK(conv(x).to_vector() ==
-          conv2d(x, conv->weight, conv->bias, Conv2dOptions().stride(2).padding(1)).to_vector());
+    CHECK(
+        conv(x).to_vector() ==
+        conv2d(x, conv->weight, conv->bias, Conv2dFuncOptions().stride(2).padding(1)).to_vector());
     nn::ConvTranspose2d ct(nn::ConvTranspose2dOptions(3, 2, 3).stride(2).output_padding(1));
     ct->to(float64);
     CHECK(ct(x).to_vector() ==
           conv_transpose2d(x, ct->weight, ct->bias,
-                           ConvTranspose2dOptions().stride(2).output_padding(1))
+                           ConvTranspose2dFuncOptions().stride(2).output_padding(1))
               .to_vector());
     CHECK(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(1))(x).to_vector() ==
           max_pool2d(x, MaxPool2dFuncOptions(2).stride(1)).to_vector());
@@ -147,7 +148,7 @@ TEST_CASE("layers: forward equals the functional op") {
     CHECK(nn::Tanh()(x).to_vector() == xg::tanh(x).to_vector());
     CHECK(nn::Sigmoid()(x).to_vector() == sigmoid(x).to_vector());
     CHECK(nn::Flatten()(x).shape() == Shape{2, 30 * 3});
-    CHECK(nn::Flatten(0, 1)(x).shape() == Shape{6, 6, 5});
+    CHECK(nn::Flatten(nn::FlattenOptions().start_dim(0).end_dim(1))(x).shape() == Shape{6, 6, 5});
     nn::Linear fc(5, 3);
     fc->to(float64);
     CHECK(fc(x).to_vector() == linear(x, fc->weight, fc->bias).to_vector());
@@ -163,8 +164,7 @@ TEST_CASE("loss modules equal the functional losses") {
     manual_seed(8);
     Tensor x = randn({4, 3}, float64), t = randn({4, 3}, float64);
     Tensor y = tensor({0, 2, 1, 2}, int64);
-    CrossEntropyOptions ce;
-    ce.label_smoothing = 0.1;
+    auto ce = CrossEntropyFuncOptions().label_smoothing(0.1);
     CHECK(nn::CrossEntropyLoss(ce)(x, y).item() == cross_entropy(x, y, ce).item());
     CHECK(nn::CrossEntropyLoss()(x, y).item() == cross_entropy(x, y).item());
     CHECK(nn::NLLLoss()(log_softmax(x, 1), y).item() == nll_loss(log_softmax(x, 1), y).item());
@@ -172,9 +172,7 @@ TEST_CASE("loss modules equal the functional losses") {
     CHECK(nn::L1Loss(Reduction::sum)(x, t).item() == l1_loss(x, t, Reduction::sum).item());
     CHECK(nn::BCEWithLogitsLoss()(x, sigmoid(t)).item() ==
           binary_cross_entropy_with_logits(x, sigmoid(t)).item());
-    MultiMarginOptions mm;
-    mm.margin = 0.5;
-    mm.weight = tensor({1.0, 2.0, 0.5}, float64);
+    auto mm = MultiMarginLossFuncOptions().margin(0.5).weight(tensor({1.0, 2.0, 0.5}, float64));
     nn::MultiMarginLoss svm(mm);
     CHECK(svm(x, y).item() == multi_margin_loss(x, y, mm).item());
     CHECK(svm->state_dict().keys() == std::vector<std::string>{"weight"});

@@ -78,7 +78,7 @@ TEST_CASE("FullyConnectedNet: structure as the seed's fc_net") {
                                    "fc3.weight", "fc3.bias"});
     CHECK(net->fcs[0]->weight.shape() == Shape{5, 6});
     CHECK(net->drops.size() == 2);
-    CHECK(net->drops[0]->p == 0.5);
+    CHECK(net->drops[0]->options.p() == 0.5);
     for (double b : net->fcs[1]->bias.to_vector()) CHECK(b == 0.0);
     // The seed fixes the weights.
     nn::FullyConnectedNet again(

@@ -234,12 +234,3 @@ TEST_CASE("summary: layers with options, output shapes and parameter counts") {
                           "failed: conv2d"),
         Error);
 }
-
-TEST_CASE("TensorDict: keys in insertion order, duplicates refused") {
-    nn::TensorDict d;
-    d.insert("b", zeros({1}));
-    d.insert("a", ones({1}));
-    CHECK(d.keys() == std::vector<std::string>{"b", "a"});
-    CHECK_THROWS_WITH_AS(d.insert("a", zeros({1})), doctest::Contains("duplicate key 'a'"), Error);
-    CHECK_THROWS_WITH_AS(d.at("c"), doctest::Contains("no key 'c'"), Error);
-}

@@ -39,13 +39,8 @@ Samples reduce_samples(const ReduceFn& f, const std::function<Tensor(const Tenso
 }
 
 // Errors every reduction over dims shares.
-Errors reduce_errors(const ReduceFn& f) {
-    return {
-        {"int64 input",
-         [f] {
-             f(ones({2, 3}, int64), {0}, false);
-         },
-         "got int64"},
+Errors reduce_errors(const ReduceFn& f, bool int64_ok = false) {
+    Errors e = {
         {"dim out of range",
          [f] {
              f(f64({2, 3}), {2}, false);
@@ -63,6 +58,9 @@ Errors reduce_errors(const ReduceFn& f) {
          "dim 1 appears more than once"},
         {"undefined input", [f] { f(Tensor(), {0}, false); }, "undefined"},
     };
+    if (!int64_ok)
+        e.push_back({"int64 input", [f] { f(ones({2, 3}, int64), {0}, false); }, "got int64"});
+    return e;
 }
 
 XG_REGISTER_OP_INFO(
@@ -72,7 +70,7 @@ XG_REGISTER_OP_INFO(
          return reduce_samples([](auto& a, auto& d, bool k) { return sum(a, d, k); },
                                [](auto& a) { return a.sum(); });
      },
-     [] { return reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }); },
+     [] { return reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }, true); },
      [] {
          return Parity{{{"core_sum_all", 1, [](const TensorList& x) { return sum(x[0]); }},
                         {"core_sum_dim1", 1, [](const TensorList& x) { return sum(x[0], {1}); }},
@@ -484,6 +482,16 @@ TEST_CASE("reduce: error messages") {
     CHECK_THROWS_WITH_AS(var(ones({2}, int64)), doctest::Contains("var: argument 'input'"), Error);
     CHECK_THROWS_WITH_AS(argmax(ones({3, 0}), 1), doctest::Contains("argmax: dim 1 has size 0"),
                          Error);
+}
+
+TEST_CASE("sum: int64 stays int64, so a mask of hits counts them, as in PyTorch") {
+    Tensor pred = tensor({1, 2, 0, 2}, int64), y = tensor({1, 0, 0, 2}, int64);
+    Tensor hits = eq(pred, y).sum();
+    CHECK(hits.dtype() == int64);
+    CHECK(hits.item<std::int64_t>() == 3);
+    CHECK(eq(pred, y).sum().item() == 3.0);  // the accuracy count of examples/train_cnn
+    CHECK(sum(tensor({{1, 2}, {3, 4}}, int64), {0}).to_vector() == std::vector<double>{4, 6});
+    CHECK_THROWS_WITH_AS(mean(tensor({1, 2}, int64)), doctest::Contains("mean:"), Error);
 }
 
 }  // namespace xg::testing

@@ -59,8 +59,8 @@ TEST_CASE("DistributedSampler: errors") {
     CHECK(error_of([] { DistributedSampler(2, 2); }) ==
           "DistributedSampler: invalid rank 2, rank should be in the interval [0, 1]");
     data::DataLoaderOptions o;
-    o.shuffle = true;
-    o.sampler = DistributedSampler(2, 0);
+    o.shuffle(true);
+    o.sampler(DistributedSampler(2, 0));
     auto ds = std::make_shared<data::TensorDataset>(zeros({4, 1, 2, 2}), zeros({4}, int64));
     CHECK(error_of([&] { data::DataLoader(ds, o); })
               .find("DataLoader: sampler option is mutually "
@@ -74,12 +74,12 @@ TEST_CASE("DataLoader with a DistributedSampler: each rank's batches hold its sh
     std::multiset<std::int64_t> seen;
     for (std::size_t r = 0; r < 3; ++r) {
         data::DataLoaderOptions o;
-        o.batch_size = 2;
-        o.sampler = DistributedSampler(3, r, true, 5);
+        o.batch_size(2);
+        o.sampler(DistributedSampler(3, r, true, 5));
         data::DataLoader loader(ds, o);
         CHECK(loader.size() == 2);  // ceil(10 / 3) = 4 samples in batches of 2
         loader.set_epoch(4);
-        const auto want = o.sampler->indices(n, 4);
+        const auto want = o.sampler()->indices(n, 4);
         std::vector<std::size_t> got;
         for (auto& b : loader)
             for (double v : b.labels.to_vector()) got.push_back(static_cast<std::size_t>(v));

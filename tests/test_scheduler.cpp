@@ -32,9 +32,9 @@ void check_sequence(const std::string& name, optim::LRScheduler& s, optim::Optim
         }
         INFO(name << " epoch " << k);
         CHECK(s.get_last_lr()[0] == doctest::Approx(want[k]).epsilon(1e-13));
-        CHECK(opt.param_groups()[0].options.lr() == s.get_last_lr()[0]);
+        CHECK(opt.param_groups()[0].options().get_lr() == s.get_last_lr()[0]);
         if (momentum_key)
-            CHECK(opt.param_groups()[0].options.get(momentum_key) ==
+            CHECK(*opt.param_groups()[0].options().get_cycled_momentum() ==
                   doctest::Approx(want_m[k]).epsilon(1e-13));
     }
 }
@@ -65,7 +65,7 @@ TEST_CASE("schedulers: lr sequences match PyTorch 1.13") {
     SUBCASE("OneCycleLR, cos, SGD momentum") {
         SGD opt({p}, SGDOptions(0.1).momentum(0.9));
         OneCycleLROptions o;
-        o.total_steps = 12;
+        o.total_steps(12);
         OneCycleLR s(opt, 1.0, o);
         check_sequence("onecycle_cos", s, opt, "momentum");
         CHECK_THROWS_WITH_AS(s.step(), doctest::Contains("OneCycleLR: tried to step 13 times"),
@@ -75,10 +75,10 @@ TEST_CASE("schedulers: lr sequences match PyTorch 1.13") {
     SUBCASE("OneCycleLR, linear, three phases, Adam's beta1") {
         Adam opt({p}, AdamOptions(0.1));
         OneCycleLROptions o;
-        o.total_steps = 13;
-        o.pct_start = 0.25;
-        o.anneal_strategy = "linear";
-        o.three_phase = true;
+        o.total_steps(13);
+        o.pct_start(0.25);
+        o.anneal_strategy("linear");
+        o.three_phase(true);
         OneCycleLR s(opt, 0.5, o);
         check_sequence("onecycle_linear3", s, opt, "beta1");
     }
@@ -101,18 +101,18 @@ TEST_CASE("schedulers: ReduceLROnPlateau matches PyTorch 1.13") {
         }
     };
     ReduceLROnPlateauOptions a;
-    a.patience = 2;
-    a.factor = 0.5;
-    a.cooldown = 1;
-    a.threshold = 0.05;
-    a.min_lr = {0.2};
+    a.patience(2);
+    a.factor(0.5);
+    a.cooldown(1);
+    a.threshold(0.05);
+    a.min_lr({0.2});
     run("plateau", a);
     ReduceLROnPlateauOptions b;
-    b.mode = "max";
-    b.patience = 1;
-    b.factor = 0.3;
-    b.threshold = 0.5;
-    b.threshold_mode = "abs";
+    b.mode("max");
+    b.patience(1);
+    b.factor(0.3);
+    b.threshold(0.5);
+    b.threshold_mode("abs");
     run("plateau_max_abs", b);
 }
 
@@ -121,7 +121,7 @@ TEST_CASE("schedulers: state dict round trip continues like an uninterrupted sch
     Tensor p = param(), q = param();
     SGD opt({p}, SGDOptions(0.1).momentum(0.9));
     OneCycleLROptions o;
-    o.total_steps = 20;
+    o.total_steps(20);
     OneCycleLR s(opt, 1.0, o);
     for (int i = 0; i < 7; ++i) s.step();
     StateDict sd = s.state_dict(), od = opt.state_dict();
@@ -136,8 +136,8 @@ TEST_CASE("schedulers: state dict round trip continues like an uninterrupted sch
         s.step();
         s2.step();
         CHECK(s2.get_last_lr() == s.get_last_lr());
-        CHECK(opt2.param_groups()[0].options.get("momentum") ==
-              opt.param_groups()[0].options.get("momentum"));
+        CHECK(static_cast<const SGDOptions&>(opt2.param_groups()[0].options()).momentum() ==
+              static_cast<const SGDOptions&>(opt.param_groups()[0].options()).momentum());
     }
     StepLR step(opt, 2);
     CHECK_THROWS_WITH_AS(step.load_state_dict(sd),
@@ -146,7 +146,7 @@ TEST_CASE("schedulers: state dict round trip continues like an uninterrupted sch
 
     SGD opt3({param()}, SGDOptions(1.0));
     ReduceLROnPlateauOptions po;
-    po.patience = 0;
+    po.patience(0);
     ReduceLROnPlateau pl(opt3, po);
     pl.step(1.0);
     pl.step(2.0);  // one bad epoch > patience 0: lr 1 -> 0.1
@@ -172,21 +172,21 @@ TEST_CASE("schedulers: invalid arguments throw naming the scheduler") {
                          Error);
     OneCycleLROptions o;
     CHECK_THROWS_WITH_AS(OneCycleLR(opt, 1.0, o), doctest::Contains("give total_steps"), Error);
-    o.total_steps = 10;
-    o.anneal_strategy = "cosine";
+    o.total_steps(10);
+    o.anneal_strategy("cosine");
     CHECK_THROWS_WITH_AS(OneCycleLR(opt, 1.0, o), doctest::Contains("'cos' or 'linear'"), Error);
-    o.anneal_strategy = "cos";
-    o.pct_start = 1.5;
+    o.anneal_strategy("cos");
+    o.pct_start(1.5);
     CHECK_THROWS_WITH_AS(OneCycleLR(opt, 1.0, o), doctest::Contains("pct_start"), Error);
-    o.pct_start = 0.3;
+    o.pct_start(0.3);
     CHECK_THROWS_WITH_AS(OneCycleLR(opt, std::vector<double>{1.0, 2.0}, o),
                          doctest::Contains("expected 1 values for max_lr, got 2"), Error);
     ReduceLROnPlateauOptions r;
-    r.factor = 1.0;
+    r.factor(1.0);
     CHECK_THROWS_WITH_AS(ReduceLROnPlateau(opt, r), doctest::Contains("factor should be < 1.0"),
                          Error);
-    r.factor = 0.5;
-    r.mode = "minimum";
+    r.factor(0.5);
+    r.mode("minimum");
     CHECK_THROWS_WITH_AS(ReduceLROnPlateau(opt, r), doctest::Contains("mode must be"), Error);
 }
 

@@ -82,7 +82,8 @@ TEST_CASE("solver: history lengths, best parameters restored, lr decay per epoch
                       .num_train_samples(std::nullopt)
                       .verbose(false));
     CHECK(solver.learning_rate() == lr);
-    CHECK(solver.optimizer().param_groups()[0].options.get("momentum") == 0.9);
+    CHECK(static_cast<const optim::SGDOptions&>(solver.optimizer().param_groups()[0].options())
+              .momentum() == 0.9);
     solver.train();
     // 64 / 10 = 6 iterations per epoch; accuracies after iteration 1 and each epoch.
     CHECK(solver.loss_history().size() == 18);

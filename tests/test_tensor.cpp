@@ -21,9 +21,9 @@ XG_REGISTER_OP_INFO(
          // Through float32 the values are rounded to ~6e-8, so the finite
          // difference needs a larger step and a looser tolerance.
          GradcheckOptions loose;
-         loose.eps = 1e-3;
-         loose.atol = 1e-4;
-         loose.rtol = 1e-2;
+         loose.eps(1e-3);
+         loose.atol(1e-4);
+         loose.rtol(1e-2);
          Tensor labels = tensor({{0, 1, 2}, {2, 1, 0}}, int64);
          return Samples{
              {"float64 -> float32 -> float64",

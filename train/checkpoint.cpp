@@ -55,13 +55,13 @@ optim::StateDict decode(const std::string& path, const std::string& what, const 
         throw Error(fmt::format("load_checkpoint: {}: the {} state is malformed: {}", path, what,
                                 e.what()));
     }
-    for (const auto& [k, t] : tensors) sd.tensors[k] = t;
+    sd.tensors = tensors;
     return sd;
 }
 
-NamedTensors with_prefix(const std::string& group, const std::map<std::string, Tensor>& m) {
+NamedTensors with_prefix(const std::string& group, const NamedTensors& m) {
     NamedTensors out;
-    for (const auto& [k, t] : m) out.emplace_back(group + "." + k, t);
+    for (const auto& [k, t] : m) out.insert(group + "." + k, t);
     return out;
 }
 
@@ -132,9 +132,7 @@ void Checkpoint::save(const std::string& path, const TrainingProgress& p) const 
     meta["checkpoint.metrics"] = p.metrics.csv();
     for (const auto& [k, v] : p.info) meta["info." + k] = v;
     if (model_) {
-        NamedTensors sd;
-        for (const auto& [k, t] : model_->state_dict()) sd.emplace_back(k, t);
-        groups.emplace_back("model", std::move(sd));
+        groups.emplace_back("model", model_->state_dict());
     }
     if (optimizer_) {
         optim::StateDict sd = optimizer_->state_dict();
@@ -147,11 +145,7 @@ void Checkpoint::save(const std::string& path, const TrainingProgress& p) const 
         meta["sched.state"] = encode(sd);
     }
     for (const auto& [name, g] : generators_) meta["rng." + name] = g->state();
-    NamedTensors all;
-    for (auto& [group, ts] : groups) {
-        for (auto& [k, t] : ts) all.emplace_back(group + "." + k, t);
-    }
-    save_safetensors(path, all, meta);
+    save_safetensors(path, flatten_groups(groups), meta);
 }
 
 TrainingProgress Checkpoint::load(const std::string& path) {
@@ -168,20 +162,14 @@ TrainingProgress Checkpoint::load(const std::string& path) {
     }
     // Everything is parsed before anything changes.
     nn::StateDict model_sd;
-    if (model_) {
-        for (auto& [k, t] : select_group(f.tensors, "model")) model_sd.insert(k, t);
-    }
+    if (model_) model_sd = select_group(f.tensors, "model");
     std::optional<optim::StateDict> opt_sd, sched_sd;
     if (optimizer_) {
-        NamedTensors ts;
-        for (auto& [k, t] : select_group(select_group(f.tensors, "optim"), "t"))
-            ts.emplace_back(k, t);
+        NamedTensors ts = select_group(select_group(f.tensors, "optim"), "t");
         opt_sd = decode(path, "optimizer", metadata_at(f, path, "optim.state"), ts);
     }
     if (scheduler_ || plateau_) {
-        NamedTensors ts;
-        for (auto& [k, t] : select_group(select_group(f.tensors, "sched"), "t"))
-            ts.emplace_back(k, t);
+        NamedTensors ts = select_group(select_group(f.tensors, "sched"), "t");
         sched_sd = decode(path, "scheduler", metadata_at(f, path, "sched.state"), ts);
     }
     std::vector<std::string> rng;

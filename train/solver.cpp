@@ -136,7 +136,7 @@ Solver::Solver(SolverModel model, SolverData data, SolverOptions options)
 Solver::~Solver() = default;
 
 double Solver::learning_rate() const {
-    return optimizer_->param_groups().front().options.lr();
+    return optimizer_->param_groups().front().options().get_lr();
 }
 
 void Solver::step() {
@@ -202,7 +202,7 @@ void Solver::train() {
         if (epoch_end) {
             ++epoch_;
             for (auto& g : optimizer_->param_groups())
-                g.options.set("lr", g.options.lr() * options_.lr_decay());
+                g.options().set_lr(g.options().get_lr() * options_.lr_decay());
         }
         if (t == 0 || t + 1 == num_iterations || epoch_end) {
             double train_acc = check_accuracy(data_.X_train, data_.y_train,

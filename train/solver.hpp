@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "core/options.hpp"
 #include "core/random.hpp"
 #include "nn/module.hpp"
-#include "ops/options.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::train {

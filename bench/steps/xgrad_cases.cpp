@@ -46,10 +46,10 @@ double epoch_seconds() {
     auto train = std::make_shared<data::FashionMNIST>(data::Split::train);
     data::Normalize normalize({0.2860}, {0.3530});
     data::DataLoaderOptions lo;
-    lo.batch_size = 64;
-    lo.shuffle = true;
-    lo.seed = 0;
-    lo.transform = [normalize](const Tensor& x, Generator&) { return normalize(x); };
+    lo.batch_size(64);
+    lo.shuffle(true);
+    lo.seed(0);
+    lo.transform([normalize](const Tensor& x, Generator&) { return normalize(x); });
     data::DataLoader loader(train, lo);
     nn::Sequential model = nn::small_cnn(16);
     optim::Adam opt(model->parameters(), optim::AdamOptions(2e-3));
@@ -63,7 +63,7 @@ double conv(const std::string& name, int reps) {
     Tensor x = randn({std::size_t(s.n), std::size_t(s.c), std::size_t(s.h), std::size_t(s.w)});
     Tensor w = randn({std::size_t(s.f), std::size_t(s.c), std::size_t(s.k), std::size_t(s.k)});
     Tensor b = randn({std::size_t(s.f)});
-    Conv2dOptions o{{1, 1}, {s.pad, s.pad}};
+    auto o = Conv2dFuncOptions().padding(s.pad);
     if (name.find("fwdbwd") == std::string::npos) {
         return median_ms(
             [&] {

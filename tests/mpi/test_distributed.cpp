@@ -256,7 +256,7 @@ std::pair<std::vector<Tensor>, std::vector<Tensor>> train_both(bool batch_norm, 
     nn::Sequential ref = reference_mlp(batch_norm);
     ref->to(float64);
     dist::DDPOptions o;
-    o.bucket_cap_mb = bucket_mb;
+    o.bucket_cap_mb(bucket_mb);
     dist::DistributedDataParallel ddp(net.ptr(), o);
     optim::SGD opt(net->parameters(), optim::SGDOptions(0.1).momentum(0.9));
     optim::SGD ref_opt(ref->parameters(), optim::SGDOptions(0.1).momentum(0.9));
@@ -307,7 +307,7 @@ TEST_CASE("DistributedDataParallel: buckets, no_sync accumulation, unused parame
     nn::Sequential net({nn::Linear(3, 4), nn::Linear(4, 2)});
     net->to(float64);
     dist::DDPOptions o;
-    o.bucket_cap_mb = 1e-6;  // one parameter per bucket
+    o.bucket_cap_mb(1e-6);  // one parameter per bucket
     dist::DistributedDataParallel ddp(net.ptr(), o);
     auto buckets = ddp.buckets();
     REQUIRE(buckets.size() == 4);
