@@ -20,10 +20,14 @@ SAN_CONFIG = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_BUILD_BENCH=OFF
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
           UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: deps configure build run test bench format clean test-sanitize test-tsan fuzz deps-fuzz
+.PHONY: deps configure build run test bench format format-check clean test-sanitize test-tsan fuzz \
+        deps-fuzz deps-format
 
 deps-fuzz:
 	bash scripts/install_deps.sh ci
+
+deps-format:
+	bash scripts/install_deps.sh format
 
 deps:
 	bash scripts/install_deps.sh test
@@ -71,6 +75,10 @@ bench:
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# Fails, naming file and line, if a tracked source differs from `make format` (.clang-format).
+format-check: deps-format
+	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
 	rm -rf $(BUILD)

@@ -49,6 +49,7 @@
 #include "train/checkpoint.hpp"
 #include "train/confusion.hpp"
 #include "train/metrics.hpp"
+#include "train/processes.hpp"
 #include "train/progress.hpp"
 #include "train/solver.hpp"
 
@@ -57,5 +58,6 @@
 #if defined(XGRAD_WITH_MPI)
 #include "distributed/ddp.hpp"
 #include "distributed/distributed.hpp"
+#include "distributed/launch.hpp"
 #include "distributed/sync_batch_norm.hpp"
 #endif

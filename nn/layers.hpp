@@ -116,6 +116,8 @@ struct AdaptiveAvgPool2dOptions {
 class AdaptiveAvgPool2dImpl : public UnaryModule {
   public:
     using Options = AdaptiveAvgPool2dOptions;
+    AdaptiveAvgPool2dImpl(Pair2 output_size)  // NOLINT
+        : AdaptiveAvgPool2dImpl(AdaptiveAvgPool2dOptions(output_size)) {}
     explicit AdaptiveAvgPool2dImpl(const AdaptiveAvgPool2dOptions& options);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;

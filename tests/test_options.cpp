@@ -1,4 +1,5 @@
-// ops/options.hpp: Pair2 and the functional option structs; the Generator overloads of rand,
+// core/options.hpp: Pair2 and the one options style (chained setters, libtorch's forms) of the
+// functional, module, optimizer, scheduler and loader options; the Generator overloads of rand,
 // randn and dropout.
 #include <doctest/doctest.h>
 
@@ -6,6 +7,7 @@
 #include <utility>
 
 #include "tests/op_registry.hpp"
+#include "train/solver.hpp"
 
 using namespace xg;
 using namespace xg::testing;
@@ -107,4 +109,47 @@ TEST_CASE("rand, randn and dropout draw from a given generator, leaving the glob
     CHECK(randn({4}).to_vector() == g1.to_vector());  // the global stream did not move
     Generator c(10);
     CHECK(randn({3, 2}, c, float64).to_vector() != r1.to_vector());
+}
+
+TEST_CASE("options: the forms libtorch accepts, as a libtorch user writes them") {
+    Tensor w = ones({2}).requires_grad_();
+    optim::SGD sgd({w}, 0.01);  // SGD(params, 0.01)
+    optim::Adam adam({w}, 1e-3);
+    CHECK(sgd.defaults().get_lr() == 0.01);
+    CHECK(std::get<1>(static_cast<const optim::AdamOptions&>(adam.defaults()).betas()) == 0.999);
+    nn::MaxPool2d pool(2);
+    CHECK(pool->options.kernel_size() == Pair2(2));
+    nn::AdaptiveAvgPool2d adaptive({3, 2});
+    CHECK(adaptive->options.output_size() == Pair2(3, 2));
+    CHECK(nn::AdaptiveAvgPool2d(3)->options.output_size() == Pair2(3));
+    CHECK(nn::Dropout(0.2)->options.p() == 0.2);
+    CHECK(nn::LeakyReLU(0.1)->options.negative_slope() == 0.1);
+    CHECK(data::DataLoaderOptions(64).shuffle(true).batch_size() == 64);
+    // The functional and module forms of conv have their own names, as in libtorch.
+    CHECK(Conv2dFuncOptions().stride(2).padding(1).groups() == 1);
+    CHECK(nn::Conv2dOptions(1, 6, 5).padding(2).kernel_size() == Pair2(5));
+}
+
+TEST_CASE("options: every options struct chains its setters and reads back through getters") {
+    auto ce = CrossEntropyFuncOptions().label_smoothing(0.1).reduction(Reduction::sum);
+    CHECK(ce.label_smoothing() == 0.1);
+    CHECK(nn::CrossEntropyLoss(ce)->options.reduction() == Reduction::sum);
+    CHECK(nn::MSELoss(Reduction::sum)->options.reduction() == Reduction::sum);
+    CHECK(MultiMarginLossFuncOptions().p(2).margin(0.5).p() == 2);
+    CHECK(optim::OneCycleLROptions().total_steps(10).pct_start(0.25).pct_start() == 0.25);
+    CHECK(optim::ReduceLROnPlateauOptions().mode("max").patience(2).mode() == "max");
+    CHECK(GradcheckOptions().eps(1e-3).atol(1e-4).rtol() == 1e-3);
+    CHECK(data::IdxOptions().max_bytes(59).max_bytes() == 59);
+    CHECK(nn::FlattenOptions().start_dim(0).end_dim() == -1);
+    CHECK(train::SolverOptions().batch_size(7).batch_size() == 7);
+    // Optimizer options are typed: each group holds its own copy, read through typed getters.
+    auto sgd_options = optim::SGDOptions(0.1).momentum(0.9).nesterov(true);
+    CHECK(sgd_options.momentum() == 0.9);
+    auto adamw = optim::AdamWOptions(1e-3).betas({0.8, 0.9}).eps(1e-6);  // keeps its type
+    CHECK(adamw.weight_decay() == 1e-2);
+    CHECK(adamw.get_cycled_momentum() == 0.8);
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : optim::RMSpropOptions().values()) keys.push_back(k);
+    CHECK(keys == std::vector<std::string>{"lr", "alpha", "eps", "weight_decay", "momentum",
+                                           "centered", "maximize"});
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/oom_testing.hpp"
 #include "tests/op_registry.hpp"
 
 namespace xg::testing {
@@ -55,7 +56,7 @@ Errors reduce_errors(const ReduceFn& f, bool int64_ok = false) {
          [f] {
              f(f64({2, 3}), {1, -1}, false);
          },
-         "dim 1 appears more than once"},
+         "dim 1 appears more than once in the list of dims [1, -1]"},
         {"undefined input", [f] { f(Tensor(), {0}, false); }, "undefined"},
     };
     if (!int64_ok)
@@ -70,7 +71,27 @@ XG_REGISTER_OP_INFO(
          return reduce_samples([](auto& a, auto& d, bool k) { return sum(a, d, k); },
                                [](auto& a) { return a.sum(); });
      },
-     [] { return reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }, true); },
+     [] {
+         auto e = reduce_errors([](auto& a, auto& d, bool k) { return sum(a, d, k); }, true);
+         e.push_back({"dim INT64_MIN",
+                      [] {
+                          sum(f64({2, 3}), {std::numeric_limits<std::int64_t>::min()});
+                      },
+                      "dim -9223372036854775808 is out of range"});
+         if (!kAsan) {
+             // Past the limit check: a failure inside the vectorized dim-wise kernel reaches
+             // the caller, naming the op.
+             e.push_back({"out of memory inside the dim-wise kernel",
+                          [] {
+                              Tensor x = zeros({2, std::size_t(1) << 24});  // 128 MB; the sum
+                              empty_cache();  // needs 64 MB, and no cached buffer serves it
+                              with_address_space_headroom(std::size_t(16) << 20,
+                                                          [&] { sum(x, {0}); });
+                          },
+                          "out of memory"});
+         }
+         return e;
+     },
      [] {
          return Parity{{{"core_sum_all", 1, [](const TensorList& x) { return sum(x[0]); }},
                         {"core_sum_dim1", 1, [](const TensorList& x) { return sum(x[0], {1}); }},
@@ -91,6 +112,7 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          auto e = reduce_errors([](auto& a, auto& d, bool k) { return mean(a, d, k); });
+         e.push_back({"int64 input, all elements", [] { mean(ones({2}, int64)); }, "got int64"});
          return e;
      },
      [] {
@@ -131,7 +153,7 @@ Parity min_parity() {
                           [] {                                                                  \
                               NAME(zeros({2, 0}, float64), {1});                                \
                           },                                                                    \
-                          "zero elements"});                                                    \
+                          "cannot reduce over zero elements"});                                 \
              e.push_back({"int64, all elements", [] { NAME(ones({2}, int64)); }, "got int64"}); \
              return e;                                                                          \
          },                                                                                     \
@@ -161,7 +183,11 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          auto e = reduce_errors([](auto& a, auto& d, bool k) { return var(a, d, 1, k); });
-         e.push_back({"one element, correction 1", [] { var(f64({1})); }, "N - correction = 0"});
+         e.push_back({"int64 input, all elements", [] { var(ones({2}, int64)); },
+                      "argument 'input' must be float32 or float64, got int64"});
+         e.push_back({"one element, correction 1", [] { var(f64({1})); },
+                      "1 elements per reduction (input shape [1]) with correction 1 leave N - "
+                      "correction = 0"});
          e.push_back({"dim of size 2, correction 2",
                       [] {
                           var(f64({3, 2}), Dims{1}, 2);
@@ -249,6 +275,13 @@ XG_REGISTER_OP_INFO(
      [] {
          return Errors{
              {"size mismatch", [] { expand(f64({2}), {3}); }, "cannot broadcast [2] to [3]"},
+             {"size mismatch in a new leading dim",
+              [] {
+                  expand(f64({3}), {2, 4});
+              },
+              "cannot broadcast [3] to [2, 4]"},
+             {"2^45 elements exceed the allocation limit",
+              [] { expand(ones({1}), {std::size_t(1) << 45}); }, "allocation limit"},
              {"fewer dims",
               [] {
                   expand(f64({2, 3}), {3});
@@ -320,13 +353,16 @@ TEST_CASE("reduce: sum and mean values and shapes") {
     CHECK(mean(s, {0}).item() == 2.5);
     // Empty sums are 0, like torch.
     CHECK(sum(zeros({0, 3})).item() == 0.0);
+    CHECK(sum(zeros({0})).item<float>() == 0.0f);
     check_values(sum(zeros({2, 0}), {1}), {0, 0});
+    CHECK(sum(zeros({0, 3}), {0}).to_vector() == std::vector<double>(3, 0.0));
 }
 
 // PyTorch: torch.zeros(0).mean() is nan, torch.zeros(2, 0).mean(1) is [nan, nan], and
 // torch.zeros(0, 3).mean(1) is an empty tensor of shape (0,).
 TEST_CASE("reduce: mean over zero elements is NaN, as in PyTorch") {
     CHECK(std::isnan(mean(zeros({0}, float64)).item()));
+    CHECK(std::isnan(mean(zeros({0})).item()));
     Tensor rows = mean(zeros({2, 0}), {1});
     REQUIRE(rows.shape() == Shape{2});
     for (double v : rows.to_vector()) CHECK(std::isnan(v));
@@ -426,7 +462,6 @@ TEST_CASE("reduce: var gradient is 2 (x - mean) / (N - correction)") {
     a.zero_grad();
     var(a, {}, 0).backward();
     check_values(a.grad(), {-1, -0.5, 0, 1.5});
-    CHECK_THROWS_WITH_AS(var(tensor({1.0})), doctest::Contains("var: 1 elements"), Error);
 }
 
 TEST_CASE("reduce: argmax and argmin") {
@@ -472,18 +507,6 @@ TEST_CASE("reduce: sum_to and expand values") {
     check_values(x.grad(), {12, 12});
 }
 
-TEST_CASE("reduce: error messages") {
-    CHECK_THROWS_WITH_AS(sum(ones({2, 3}), {0, -2}),
-                         "sum: dim 0 appears more than once in the list of dims [0, -2]", Error);
-    CHECK_THROWS_WITH_AS(max(ones({2, 3}), {5}),
-                         "max: dim 5 is out of range for a tensor of 2 dims", Error);
-    CHECK_THROWS_WITH_AS(min(ones({2, 0}), {1}), doctest::Contains("min: cannot reduce over zero"),
-                         Error);
-    CHECK_THROWS_WITH_AS(var(ones({2}, int64)), doctest::Contains("var: argument 'input'"), Error);
-    CHECK_THROWS_WITH_AS(argmax(ones({3, 0}), 1), doctest::Contains("argmax: dim 1 has size 0"),
-                         Error);
-}
-
 TEST_CASE("sum: int64 stays int64, so a mask of hits counts them, as in PyTorch") {
     Tensor pred = tensor({1, 2, 0, 2}, int64), y = tensor({1, 0, 0, 2}, int64);
     Tensor hits = eq(pred, y).sum();
@@ -491,7 +514,7 @@ TEST_CASE("sum: int64 stays int64, so a mask of hits counts them, as in PyTorch"
     CHECK(hits.item<std::int64_t>() == 3);
     CHECK(eq(pred, y).sum().item() == 3.0);  // the accuracy count of examples/train_cnn
     CHECK(sum(tensor({{1, 2}, {3, 4}}, int64), {0}).to_vector() == std::vector<double>{4, 6});
-    CHECK_THROWS_WITH_AS(mean(tensor({1, 2}, int64)), doctest::Contains("mean:"), Error);
+    // mean of int64 throws (mean's registry row), as in PyTorch.
 }
 
 }  // namespace xg::testing
