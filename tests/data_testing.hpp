@@ -1,8 +1,9 @@
 #pragma once
-// Helpers shared by the data/ tests: error messages, fixture paths, scratch files.
+// Helpers shared by the data/ tests: fixture paths, IDX bytes, scratch files (and error_of).
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,24 +13,22 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "tests/error_of.hpp"
 
 namespace xg::testing {
 
-// The message of the xg::Error f throws, or "<no error>" (any other exception fails the test).
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const xg::Error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("expected xg::Error, got another exception: ", e.what());
-    }
-    return "<no error>";
-}
-
 inline std::string idx_fixture(const std::string& name) {
     return std::string(XGRAD_FIXTURE_DIR) + "/idx/" + name;
+}
+
+// The bytes of an IDX file: magic (0, 0, type, rank), big-endian dims, `payload` bytes of 1.
+inline std::vector<char> idx_bytes(std::uint8_t type, const std::vector<std::uint32_t>& dims,
+                                   std::size_t payload) {
+    std::vector<char> b{0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
+    for (auto d : dims)
+        for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>((d >> s) & 0xff));
+    b.insert(b.end(), payload, char(1));
+    return b;
 }
 
 inline std::vector<char> read_bytes(const std::string& path) {

@@ -12,10 +12,12 @@
 //       }});
 //
 // tests/test_registry.cpp walks it: float64 gradcheck (and gradgradcheck) of every sample,
-// every error input must throw xg::Error starting with the op name and containing the fragment,
-// every parity case must match its fixture, and an op with too few samples, no error inputs or
-// no parity (without a reason) fails the suite. It also reads the headers: a declared op
-// without a row, or a row naming no declared op, fails.
+// every error input must throw xg::Error starting with the op name and containing the fragment
+// (and the `also` fragments), every parity case must match its fixture, and an op with too few
+// samples, no error inputs or no parity (without a reason) fails the suite. It also reads the
+// headers: a declared op without a row, or a row naming no declared op, fails. The bad inputs of
+// other areas (factories, modules, optimizers, data, checkpoints) live in those areas' test files
+// (tests/error_of.hpp).
 #include <functional>
 #include <set>
 #include <string>
@@ -37,7 +39,8 @@ struct Sample {
 struct ErrorCase {
     std::string desc;
     std::function<void()> call;
-    std::string fragment;  // must appear in the message
+    std::string fragment;                // must appear in the message
+    std::vector<std::string> also = {};  // further fragments that must appear too
 };
 
 // One PyTorch fixture (tests/parity/*.py writes tests/fixtures/<fixture>.*.npy) and the xgrad

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/error_of.hpp"
 #include "xgrad.hpp"
 
 using namespace xg;
@@ -26,14 +27,7 @@ Site site_via(Site site = Site()) {
     return site_here(site);
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using xg::testing::error_of;
 
 bool contains(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 
+#include "tests/data_testing.hpp"
 #include "tests/op_registry.hpp"
 #include "train/checkpoint.hpp"
 #include "xgrad.hpp"
@@ -205,6 +207,81 @@ TEST_CASE(
         unchanged();
     }
     std::remove(path.c_str());
+}
+
+// Damaged or foreign checkpoint files: the error names the file, and a refused load changes
+// neither the model nor the optimizer nor the generator.
+TEST_CASE("checkpoint: a refused load names the file and changes nothing") {
+    xg::testing::ScratchDir dir;
+    auto snapshot = [](const nn::Module& m) {
+        std::vector<std::vector<double>> r;
+        for (const auto& kv : m.state_dict()) r.push_back(kv.second.to_vector());
+        return r;
+    };
+    // Saves a trained model, optimizer and generator to `name`, spoils the bytes, and loads them
+    // into a fresh model (of another shape when other_model) that has taken a step of its own.
+    auto refused = [&dir, snapshot](const std::string& name,
+                                    std::function<void(std::vector<char>&)> spoil,
+                                    bool other_model) {
+        return [&dir, snapshot, name, spoil, other_model] {
+            Generator g(3);
+            nn::Sequential saved({nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2)});
+            optim::Adam saved_opt(saved->parameters(), optim::AdamOptions(0.01));
+            sum(saved->forward(ones({2, 3}))).backward();
+            saved_opt.step();
+            const std::string path = dir.file(name);
+            train::Checkpoint ck;
+            ck.model(*saved).optimizer(saved_opt).generator("g", g);
+            ck.save(path, {});
+            auto b = read_bytes(path);
+            spoil(b);
+            write_bytes(path, b);
+
+            nn::Sequential net =
+                other_model ? nn::Sequential({nn::Linear(3, 5), nn::ReLU(), nn::Linear(5, 2)})
+                            : nn::Sequential({nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2)});
+            optim::Adam opt(net->parameters(), optim::AdamOptions(0.02));
+            sum(net->forward(ones({1, 3}))).backward();
+            opt.step();
+            Generator g2(99);
+            const std::string g2_state = g2.state();
+            auto before = snapshot(*net);
+            auto opt_before = opt.state_dict();
+            train::Checkpoint load;
+            load.model(*net).optimizer(opt).generator("g", g2);
+            try {
+                load.load(path);
+            } catch (...) {
+                CHECK(snapshot(*net) == before);
+                auto opt_after = opt.state_dict();
+                CHECK(opt_after.scalars == opt_before.scalars);
+                for (const auto& [k, v] : opt_before.tensors) {
+                    CHECK(opt_after.tensors.at(k).shape() == v.shape());
+                    CHECK(opt_after.tensors.at(k).to_vector() == v.to_vector());
+                }
+                CHECK(g2.state() == g2_state);
+                throw;
+            }
+        };
+    };
+    xg::testing::check_error_rows({
+        {"another model's file",
+         refused(
+             "other.ckpt", [](std::vector<char>&) {}, true),
+         {"other.ckpt"}},
+        {"a truncated file",
+         refused(
+             "trunc.ckpt", [](std::vector<char>& b) { b.resize(b.size() - 5); }, false),
+         {"trunc.ckpt"}},
+        {"a bit flip in the data",
+         refused(
+             "flip.ckpt", [](std::vector<char>& b) { b[b.size() - 2] ^= 0x20; }, false),
+         {"flip.ckpt", "checksum mismatch"}},
+        {"an empty file",
+         refused(
+             "empty.ckpt", [](std::vector<char>& b) { b.clear(); }, false),
+         {"empty.ckpt"}},
+    });
 }
 
 TEST_CASE("checkpoint: every layer type through a file into a fresh module, identical outputs") {

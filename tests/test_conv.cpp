@@ -5,9 +5,13 @@
 #include <string>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <random>
+#include <tuple>
 
 #include "tests/conv_reference.hpp"
+#include "tests/oom_testing.hpp"
 #include "tests/op_registry.hpp"
 #include "tests/parity.hpp"
 
@@ -120,7 +124,7 @@ XG_REGISTER_OP_INFO(
      [] {
          auto x = [] { return rand({2, 3, 5, 5}); };
          auto w = [] { return rand({4, 3, 3, 3}); };
-         return std::vector<ErrorCase>{
+         std::vector<ErrorCase> e{
              {"3-D input",
               [=] {
                   conv2d(rand({3, 5, 5}), w());
@@ -190,7 +194,8 @@ XG_REGISTER_OP_INFO(
               [=] {
                   conv2d(x(), rand({4, 3, 3, 3}, float64));
               },
-              "same dtype"},
+              "same dtype",
+              {"float64"}},
              {"int64 input",
               [=] {
                   conv2d(zeros({2, 3, 5, 5}, int64), zeros({4, 3, 3, 3}, int64));
@@ -198,6 +203,36 @@ XG_REGISTER_OP_INFO(
               "must be float32 or float64, got int64"},
              {"undefined weight", [=] { conv2d(x(), Tensor()); }, "undefined"},
          };
+         // Extreme strides, paddings, dilations and groups: refused or overflow-checked.
+         using O = Conv2dFuncOptions;
+         const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+         auto x1 = [] { return rand({1, 3, 5, 5}); };
+         auto w2 = [] { return rand({2, 3, 3, 3}); };
+         for (auto [desc, o, fragment] : std::vector<std::tuple<const char*, O, const char*>>{
+                  {"stride INT64_MIN", O().stride(std::numeric_limits<std::int64_t>::min()),
+                   "stride must be positive"},
+                  {"groups INT64_MAX", O().groups(kMax), "groups 9223372036854775807 must divide"},
+                  {"padding INT64_MAX", O().padding(kMax), "padded input height overflows int64"},
+                  {"padding 2^62 in width", O().padding({0, std::int64_t(1) << 62}),
+                   "padded input width overflows int64"},
+                  {"dilation INT64_MAX", O().dilation(kMax),
+                   "dilated kernel height overflows int64"},
+                  {"padding 2^40 exceeds the allocation limit", O().padding(std::int64_t(1) << 40),
+                   "shape [1, 2, 2199023255555, 2199023255555] has too many elements"},
+              }) {
+             e.push_back({desc, [=, o = o] { conv2d(x1(), w2(), Tensor(), o); }, fragment});
+         }
+         if (!kAsan) {
+             // Past the limit check, a request no machine serves reaches malloc and fails.
+             e.push_back({"a genuine allocation failure",
+                          [] {
+                              LimitGuard g(std::size_t(PTRDIFF_MAX));
+                              conv2d(rand({1, 1, 1, 1}), rand({1, 1, 1, 1}), Tensor(),
+                                     O().padding({std::int64_t(1) << 22, std::int64_t(1) << 22}));
+                          },
+                          "out of memory"});
+         }
+         return e;
      },
      conv2d_parity});
 
@@ -237,7 +272,7 @@ XG_REGISTER_OP_INFO(
      [] {
          auto x = [] { return rand({2, 3, 4, 4}); };
          auto w = [] { return rand({3, 2, 3, 3}); };
-         return std::vector<ErrorCase>{
+         std::vector<ErrorCase> e{
              {"3-D input",
               [=] {
                   conv_transpose2d(rand({3, 4, 4}), w());
@@ -288,6 +323,24 @@ XG_REGISTER_OP_INFO(
               },
               "must be float32 or float64, got int64"},
          };
+         // Extreme strides, dilations and paddings: refused or overflow-checked.
+         using T = ConvTranspose2dFuncOptions;
+         const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+         auto x1 = [] { return rand({1, 3, 5, 5}); };
+         for (auto [desc, o, fragment] : std::vector<std::tuple<const char*, T, const char*>>{
+                  {"output_padding -1", T().output_padding(-1), "output_padding (-1, -1)"},
+                  {"stride INT64_MAX", T().stride(kMax), "the output height overflows int64"},
+                  {"dilation INT64_MAX", T().dilation(kMax), "the output height overflows int64"},
+                  {"output_padding near INT64_MAX", T().stride(kMax).output_padding(kMax - 1),
+                   "overflows int64"},
+                  {"stride 2^40 exceeds the allocation limit", T().stride(std::int64_t(1) << 40),
+                   "has too many elements"},
+                  {"padding INT64_MAX", T().padding(kMax), "overflows int64"},
+              }) {
+             e.push_back(
+                 {desc, [=, o = o] { conv_transpose2d(x1(), w(), Tensor(), o); }, fragment});
+         }
+         return e;
      },
      conv_transpose2d_parity});
 
@@ -540,6 +593,13 @@ TEST_CASE("conv2d: 1x1 kernel is a matmul over channels; shapes follow PyTorch's
                            ConvTranspose2dFuncOptions().stride(2).padding(1).output_padding({1, 0}))
               .shape() == Shape{1, 5, 6, 7});
     CHECK(conv2d(rand({0, 3, 5, 5}), rand({2, 3, 3, 3})).shape() == Shape{0, 2, 3, 3});
+    // A stride past the input takes the one window at the origin, as in PyTorch.
+    CHECK(conv2d(rand({1, 3, 5, 5}), rand({2, 3, 3, 3}), Tensor(),
+                 Conv2dFuncOptions().stride(std::numeric_limits<std::int64_t>::max()))
+              .shape() == Shape{1, 2, 1, 1});
+    // NaN propagates.
+    Tensor nan_in = full({1, 3, 3, 3}, std::numeric_limits<double>::quiet_NaN());
+    CHECK(std::isnan(conv2d(nan_in, rand({2, 3, 3, 3})).to_vector()[0]));
 }
 
 TEST_CASE("conv2d: the create_graph backward gives the raw backward's values") {

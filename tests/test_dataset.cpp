@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "data/mnist.hpp"
 #include "tests/data_testing.hpp"
@@ -166,6 +167,34 @@ TEST_CASE("FashionMNIST / MNIST: the environment variable and the argument choos
         EnvGuard env("XGRAD_MNIST_DIR", dir.path().string());
         CHECK(error_of([] { data::MNIST{Split::test}; }) == "MNIST: " + expect);
     }
+}
+
+// More bad inputs: swapped IDX files, a root that does not exist, indices past the end of a
+// TensorDataset and of a Subset made from a shared dataset.
+TEST_CASE("datasets: swapped files, a missing root, indices past the end") {
+    ScratchDir dir;
+    auto file = [&dir](const std::string& name, const std::vector<char>& b) {
+        return dir.write(name, b.data(), b.size());
+    };
+    const std::string images = file("images.idx3", idx_bytes(8, {2, 3, 4}, 24));
+    const std::string labels = file("labels.idx1", idx_bytes(8, {2}, 2));
+    auto two = [] { return TensorDataset(zeros({2, 1, 2, 2}), tensor({0, 1}, int64)); };
+    check_error_rows({
+        {"load_idx_dataset: images and labels swapped",
+         [=] { data::load_idx_dataset(labels, images); },
+         {"read_idx"}},
+        {"FashionMNIST: a root that does not exist",
+         [&dir] { data::FashionMNIST(Split::train, dir.file("nowhere")); },
+         {"nowhere"}},
+        {"TensorDataset::get: index past the end",
+         [=] { two().get(2); },
+         {"Dataset::get: index 2 is out of range for a dataset of 2 samples"}},
+        {"Subset of a shared dataset: index past the end",
+         [=] {
+             data::Subset(std::make_shared<TensorDataset>(two()), {0, 5});
+         },
+         {"Subset:"}},
+    });
 }
 
 TEST_CASE("FashionMNIST: class names") {

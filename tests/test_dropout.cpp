@@ -41,7 +41,10 @@ XG_REGISTER_OP_INFO(
              {"p of 1", [] { dropout(rand(Shape{3}), 1.0); },
               "a keep probability of 1 means p = 0"},
              {"p above 1", [] { dropout(rand(Shape{3}), 1.5, false); }, "got 1.5"},
-             {"NaN p", [] { dropout(rand(Shape{3}), std::nan("")); }, "must be in [0, 1)"},
+             {"NaN p",
+              [] { dropout(rand(Shape{3}), std::nan("")); },
+              "must be in [0, 1)",
+              {"got nan"}},
              {"int64 input", [] { dropout(arange(4, int64), 0.5); }, "float32 or float64"},
              {"undefined input", [] { dropout(Tensor(), 0.5); }, "undefined tensor"},
          };

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "tests/op_registry.hpp"
 
@@ -72,12 +73,12 @@ Tensor i64(const Shape& s) {
 Errors binary_errors(const BinaryFn& f) {
     return {
         {"float32 with float64", [f] { f(f32({2}), f64({2})); },
-         "same dtype, got float32 and float64"},
+         "expected both operands to have the same dtype, got float32 and float64"},
         {"un-broadcastable shapes",
          [f] {
              f(f64({2, 3}), f64({4}));
          },
-         "[2, 3] and [4]"},
+         "shapes [2, 3] and [4] cannot be broadcast (dim 1: 3 vs 4)"},
         {"int64 inputs", [f] { f(i64({2}), i64({2})); }, "floating-point"},
         {"undefined input", [f] { f(Tensor(), f64({2})); }, "undefined"},
         {"undefined other", [f] { f(f64({2}), Tensor()); }, "undefined"},
@@ -229,7 +230,8 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          auto e = binary_errors([](auto& a, auto& b) { return div(a, b); });
-         e.push_back({"by the scalar 0", [] { div(f64({2}), 0.0); }, "scalar 0"});
+         e.push_back({"by the scalar 0", [] { div(f64({2}), 0.0); },
+                      "division of a tensor by the scalar 0"});
          e.push_back({"int64 by a scalar", [] { div(i64({2}), 2.0); }, "floating-point"});
          e.push_back({"scalar by int64", [] { rdiv(2.0, i64({2})); }, "floating-point"});
          return e;
@@ -485,8 +487,7 @@ TEST_CASE("elementwise: scalar operands on either side") {
     check_values(rsub(10.0, a), {9, 8, 6});
     check_values(rdiv(8.0, a), {8, 4, 2});
     CHECK((a / 3.0).to_vector()[0] == doctest::Approx(1.0 / 3.0));
-    CHECK_THROWS_WITH_AS(a / 0.0, "div: division of a tensor by the scalar 0", Error);
-    // Tensor / zero tensor follows IEEE, as in torch.
+    // Tensor / zero tensor follows IEEE, as in torch (a / 0.0 throws: div's registry row).
     CHECK(std::isinf((a / zeros({3}, float64)).to_vector()[0]));
 }
 
@@ -526,6 +527,14 @@ TEST_CASE("elementwise: numerical edge cases") {
     CHECK(sigmoid(tensor(0.0)).item() == 0.5);
     CHECK(std::isinf(log(tensor(0.0)).item()));
     CHECK(std::isnan(sqrt(tensor(-1.0)).item()));
+    // Edge values give PyTorch's results, not errors.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    CHECK(std::isinf(div(ones({1}), zeros({1})).item<float>()));  // float32 division by zero
+    CHECK(std::isnan(log(full({1}, -1.0)).item<float>()));
+    CHECK(std::isnan(pow(full({1}, 2.0), nan).item<float>()));
+    CHECK(relu(zeros({0, 3})).shape() == Shape{0, 3});
+    CHECK(sigmoid(tensor({inf, -inf})).to_vector() == std::vector<double>{1.0, 0.0});
 }
 
 TEST_CASE("elementwise: comparisons give 0/1 in the input dtype") {
@@ -601,18 +610,6 @@ TEST_CASE("elementwise: float32 works like float64") {
     y.backward();
     CHECK(a.grad().dtype() == float32);
     check_values(a.grad(), {2 * std::exp(0.5), 2 * std::exp(1.5)}, 1e-5);
-}
-
-TEST_CASE("elementwise: errors name the op and the values") {
-    CHECK_THROWS_WITH_AS(add(ones({2, 3}), ones({4})),
-                         "add: shapes [2, 3] and [4] cannot be broadcast (dim 1: 3 vs 4)", Error);
-    CHECK_THROWS_WITH_AS(mul(ones({2}), ones({2}, float64)),
-                         doctest::Contains("mul: expected both operands to have the same dtype"),
-                         Error);
-    CHECK_THROWS_WITH_AS(sub(arange(3, int64), 1.0), doctest::Contains("sub:"), Error);
-    CHECK_THROWS_WITH_AS(div(arange(3, int64), 2.0), doctest::Contains("div:"), Error);
-    CHECK_THROWS_WITH_AS(3.0 - arange(3, int64), doctest::Contains("sub:"), Error);
-    CHECK_THROWS_WITH_AS(clamp(ones({2}), 2.0, 1.0), "clamp: min 2 is greater than max 1", Error);
 }
 
 }  // namespace xg::testing

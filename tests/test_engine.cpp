@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/tensor_impl.hpp"
+#include "tests/error_of.hpp"
 #include "xgrad.hpp"
 
 using namespace xg;
@@ -15,14 +16,7 @@ Tensor t64(xt::nested_initializer_list_t<double, 1> v) {
     return tensor(v, float64).requires_grad_();
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using xg::testing::error_of;
 
 std::vector<double> vec(const Tensor& t) {
     return t.to_vector();

@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "core/tensor_impl.hpp"
+#include "tests/error_of.hpp"
 #include "xgrad.hpp"
 
 namespace xg {
@@ -119,6 +121,62 @@ TEST_CASE("in-place ops: dtype mismatches and undefined tensors throw") {
     CHECK_THROWS_AS(x.add_(Tensor()), Error);
     CHECK_THROWS_WITH_AS(x.clamp_({}, {}), doctest::Contains("clamp_: at least one"), Error);
     CHECK_THROWS_WITH_AS(x.clamp_(2.0, 1.0), doctest::Contains("clamp_: min 2"), Error);
+}
+
+// A refused in-place op leaves self as it was: its values and its version.
+TEST_CASE("in-place ops: a refused call names the op and leaves self unchanged") {
+    auto unchanged = [](std::function<void(Tensor&)> op) {
+        return [op] {
+            Generator g(7);
+            Tensor self = randn({2, 3}, g);
+            Tensor before = self.clone();
+            auto v = self.version();
+            try {
+                op(self);
+            } catch (...) {
+                CHECK(self.shape() == before.shape());
+                CHECK(self.dtype() == before.dtype());
+                CHECK(vals(self) == vals(before));
+                CHECK(self.version() == v);
+                throw;
+            }
+        };
+    };
+    auto f32 = [](const Shape& s) { return ones(s); };
+    testing::check_error_rows({
+        {"add_: an argument that does not broadcast to self",
+         unchanged([=](Tensor& s) { s.add_(f32({4})); }),
+         {"add_:"}},
+        {"add_: an argument that self would broadcast to",
+         unchanged([=](Tensor& s) {
+             s.add_(f32({4, 2, 3}));
+         }),
+         {"add_:"}},
+        {"mul_: dtype mismatch",
+         unchanged([](Tensor& s) {
+             s.mul_(ones({2, 3}, float64));
+         }),
+         {"mul_:", "float64"}},
+        {"copy_: dtype mismatch",
+         unchanged([](Tensor& s) {
+             s.copy_(ones({2, 3}, float64));
+         }),
+         {"copy_:"}},
+        {"addcdiv_: second tensor of the wrong shape",
+         unchanged([=](Tensor& s) {
+             s.addcdiv_(f32({2, 3}), f32({5}), 1.0);
+         }),
+         {"addcdiv_:"}},
+        {"lerp_: end of the wrong shape",
+         unchanged([=](Tensor& s) { s.lerp_(f32({7}), 0.5); }),
+         {"lerp_:"}},
+        {"add_: undefined self",
+         [] {
+             Tensor u;
+             u.add_(1.0);
+         },
+         {"add_:", "undefined"}},
+    });
 }
 
 TEST_CASE("in-place ops are refused on tensors of the tape while grad mode is on") {

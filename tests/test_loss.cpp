@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <tuple>
 
 #include "tests/fused_check.hpp"
 #include "tests/op_registry.hpp"
@@ -41,6 +44,10 @@ BinaryCrossEntropyWithLogitsFuncOptions bce_opts(Reduction r, Tensor w, Tensor p
 MultiMarginLossFuncOptions mm_opts(Reduction r, int p, double margin, Tensor w) {
     return MultiMarginLossFuncOptions().reduction(r).p(p).margin(margin).weight(std::move(w));
 }
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+const Reduction kBadReduction = static_cast<Reduction>(7);  // no such enumerator
+
 CrossEntropyFuncOptions ce_opts(Reduction r, double ls = 0.0, Tensor w = {}) {
     auto o = CrossEntropyFuncOptions().reduction(r).label_smoothing(ls).weight(std::move(w));
     return o;
@@ -60,7 +67,7 @@ std::vector<ErrorCase> class_target_errors(F call) {
          [=] {
              call(x(), labels({0, 1, -1}), Tensor());
          },
-         "target[2] = -1 is out of range"},
+         "target[2] = -1 is out of range for 4 classes"},
         {"1-D input", [=] { call(rand(Shape{4}, float64), labels({0}), Tensor()); },
          "input must be 2-D (N, C), got shape [4]"},
         {"mismatched N",
@@ -247,6 +254,8 @@ XG_REGISTER_OP_INFO(log_softmax_info,
                               "dim -3 is out of range"},
                              {"int64 input", [] { log_softmax(arange(3, int64), 0); },
                               "floating-point"},
+                             {"0-d input", [] { log_softmax(scalar_tensor(1.0), 0); },
+                              "input must have at least 1 dim"},
                          };
                      },
                      [] {
@@ -298,40 +307,67 @@ XG_REGISTER_OP_INFO(
                                  ce_opts(Reduction::mean, 0, ones({3}, float64).requires_grad_()));
                          },
                          "weight must not require grad"});
+         errs.push_back({"label near INT64_MIN",
+                         [] {
+                             cross_entropy(rand(Shape{3, 4}), labels({0, -9200000000000000000, 2}));
+                         },
+                         "target[1] = -9200000000000000000 is out of range"});
+         errs.push_back({"zero classes",
+                         [] {
+                             cross_entropy(zeros({2, 0}), labels({0, 0}));
+                         },
+                         "input has no classes"});
+         errs.push_back({"NaN label_smoothing",
+                         [] {
+                             cross_entropy(rand(Shape{3, 4}), labels({0, 1, 2}),
+                                           ce_opts(Reduction::mean, kNaN));
+                         },
+                         "label_smoothing must be in [0, 1], got nan"});
+         errs.push_back(
+             {"invalid Reduction",
+              [] {
+                  cross_entropy(rand(Shape{3, 4}), labels({0, 1, 2}), ce_opts(kBadReduction));
+              },
+              "invalid reduction 7"});
          return errs;
      },
      cross_entropy_parity});
 
-XG_REGISTER_OP_INFO(nll_loss_info,
-                    {"nll_loss",
-                     [] {
-                         Tensor w6 = consts({6}, 0.2, 2), w4 = consts({4}, 0.2, 2);
-                         auto nll = [](Tensor y, Reduction r, Tensor w) {
-                             return [y, r, w](const TensorList& x) {
-                                 return nll_loss(x[0], y, nll_opts(r, w));
-                             };
-                         };
-                         return std::vector<Sample>{
-                             {"(4, 5) mean",
-                              {rand64({4, 5}, -3, 0)},
-                              nll(labels({1, 0, 4, 4}), Reduction::mean, {})},
-                             {"(3, 6) sum, weights",
-                              {rand64({3, 6}, -3, 0)},
-                              nll(labels({5, 2, 0}), Reduction::sum, w6)},
-                             {"(5, 3) none",
-                              {rand64({5, 3}, -3, 0)},
-                              nll(labels({0, 1, 2, 0, 1}), Reduction::none, {})},
-                             {"batch of 1 (1, 4) mean, weights",
-                              {rand64({1, 4}, -3, 0)},
-                              nll(labels({3}), Reduction::mean, w4)},
-                         };
-                     },
-                     [] {
-                         return class_target_errors([](Tensor x, Tensor y, Tensor w) {
-                             nll_loss(x, y, nll_opts(Reduction::mean, w));
-                         });
-                     },
-                     nll_loss_parity});
+XG_REGISTER_OP_INFO(
+    nll_loss_info,
+    {"nll_loss",
+     [] {
+         Tensor w6 = consts({6}, 0.2, 2), w4 = consts({4}, 0.2, 2);
+         auto nll = [](Tensor y, Reduction r, Tensor w) {
+             return [y, r, w](const TensorList& x) { return nll_loss(x[0], y, nll_opts(r, w)); };
+         };
+         return std::vector<Sample>{
+             {"(4, 5) mean",
+              {rand64({4, 5}, -3, 0)},
+              nll(labels({1, 0, 4, 4}), Reduction::mean, {})},
+             {"(3, 6) sum, weights",
+              {rand64({3, 6}, -3, 0)},
+              nll(labels({5, 2, 0}), Reduction::sum, w6)},
+             {"(5, 3) none",
+              {rand64({5, 3}, -3, 0)},
+              nll(labels({0, 1, 2, 0, 1}), Reduction::none, {})},
+             {"batch of 1 (1, 4) mean, weights",
+              {rand64({1, 4}, -3, 0)},
+              nll(labels({3}), Reduction::mean, w4)},
+         };
+     },
+     [] {
+         auto errs = class_target_errors(
+             [](Tensor x, Tensor y, Tensor w) { nll_loss(x, y, nll_opts(Reduction::mean, w)); });
+         errs.push_back(
+             {"invalid Reduction",
+              [] {
+                  nll_loss(rand(Shape{3, 4}), labels({0, 1, 2}), nll_opts(kBadReduction, Tensor()));
+              },
+              "invalid reduction 7"});
+         return errs;
+     },
+     nll_loss_parity});
 
 XG_REGISTER_OP_INFO(
     multi_margin_loss_info,
@@ -367,6 +403,21 @@ XG_REGISTER_OP_INFO(
                                                mm_opts(Reduction::mean, 3, 1.0, Tensor()));
                          },
                          "p must be 1 or 2, got 3"});
+         for (auto [desc, o, fragment] :
+              std::vector<std::tuple<const char*, MultiMarginLossFuncOptions, const char*>>{
+                  {"invalid Reduction", mm_opts(kBadReduction, 1, 1.0, Tensor()),
+                   "invalid reduction 7"},
+                  {"NaN margin", mm_opts(Reduction::mean, 1, kNaN, Tensor()),
+                   "margin must be finite, got nan"},
+                  {"infinite margin", mm_opts(Reduction::mean, 1, kInf, Tensor()),
+                   "margin must be finite, got inf"},
+              }) {
+             errs.push_back({desc,
+                             [o = o] {
+                                 multi_margin_loss(rand(Shape{3, 4}), labels({0, 1, 2}), o);
+                             },
+                             fragment});
+         }
          return errs;
      },
      multi_margin_loss_parity});
@@ -410,14 +461,33 @@ std::vector<ErrorCase> pair_errors(F f) {
 
 }  // namespace
 
-XG_REGISTER_OP_INFO(mse_loss_info,
-                    {"mse_loss", [] { return pair_samples(mse_loss); },
-                     [] { return pair_errors([](Tensor x, Tensor y) { mse_loss(x, y); }); },
-                     mse_loss_parity});
+XG_REGISTER_OP_INFO(
+    mse_loss_info,
+    {"mse_loss", [] { return pair_samples(mse_loss); },
+     [] {
+         auto errs = pair_errors([](Tensor x, Tensor y) { mse_loss(x, y); });
+         errs.push_back(
+             {"invalid Reduction",
+              [] {
+                  mse_loss(rand(Shape{3, 4}), rand(Shape{3, 4}), static_cast<Reduction>(-1));
+              },
+              "invalid reduction -1"});
+         return errs;
+     },
+     mse_loss_parity});
 
 XG_REGISTER_OP_INFO(l1_loss_info,
                     {"l1_loss", [] { return pair_samples(l1_loss); },
-                     [] { return pair_errors([](Tensor x, Tensor y) { l1_loss(x, y); }); },
+                     [] {
+                         auto errs = pair_errors([](Tensor x, Tensor y) { l1_loss(x, y); });
+                         errs.push_back(
+                             {"invalid Reduction",
+                              [] {
+                                  l1_loss(rand(Shape{3, 4}), rand(Shape{3, 4}), kBadReduction);
+                              },
+                              "invalid reduction 7"});
+                         return errs;
+                     },
                      l1_loss_parity});
 
 XG_REGISTER_OP_INFO(
@@ -469,6 +539,13 @@ XG_REGISTER_OP_INFO(
                                      .pos_weight(Tensor()));
                          },
                          "weight has dtype float32 but input has dtype float64"});
+         errs.push_back({"invalid Reduction",
+                         [] {
+                             binary_cross_entropy_with_logits(
+                                 rand(Shape{3, 4}), rand(Shape{3, 4}),
+                                 bce_opts(kBadReduction, Tensor(), Tensor()));
+                         },
+                         "invalid reduction 7"});
          return errs;
      },
      bce_parity});
@@ -667,6 +744,10 @@ TEST_CASE("losses: mean over an empty batch is NaN and its backward gives an emp
         Tensor g = grad({l}, {x})[0];
         CHECK(g.shape() == Shape{0, 3});
     }
+    CHECK(std::isnan(mse_loss(zeros({0}), zeros({0})).item<float>()));  // 1-D float32 too
+    // With sum, an empty batch is 0.
+    CHECK(cross_entropy(zeros({0, 3}), zeros({0}, int64), ce_opts(Reduction::sum)).item<float>() ==
+          0.0f);
     // Zero total class weight: 0 / 0, so a NaN loss and NaN gradients in the target column (as
     // PyTorch; it leaves the other columns 0, here they are NaN too), not a throw.
     Tensor z = zeros({2, 3}, float64).requires_grad_();

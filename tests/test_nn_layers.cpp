@@ -4,10 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <tuple>
 
+#include "tests/error_of.hpp"
 #include "tests/nn_check.hpp"
 #include "tests/op_registry.hpp"
 #include "tests/parity.hpp"
@@ -350,7 +353,6 @@ TEST_CASE("layer option errors name the layer") {
     CHECK_THROWS_WITH_AS(
         nn::Conv2d(nn::Conv2dOptions(3, 4, 3).groups(2)),
         doctest::Contains("Conv2d: in_channels (3) must be divisible by groups (2)"), Error);
-    CHECK_THROWS_WITH_AS(nn::Dropout(1.0), doctest::Contains("Dropout: p"), Error);
     CHECK_THROWS_WITH_AS(nn::GroupNorm(4, 6), doctest::Contains("GroupNorm: num_channels (6)"),
                          Error);
     CHECK_THROWS_WITH_AS(nn::Linear(3, 4)(zeros({2, 5})),
@@ -360,6 +362,113 @@ TEST_CASE("layer option errors name the layer") {
     CHECK_THROWS_WITH_AS(s->at<nn::LinearImpl>(0), doctest::Contains("module 0 is a ReLU"), Error);
     CHECK_THROWS_WITH_AS((*s)[3], doctest::Contains("index 3 is out of range for 1 modules"),
                          Error);
+}
+
+// Bad options throw at construction naming the layer; bad sizes reach the functional op at
+// forward and throw naming it.
+TEST_CASE("layers: bad options and inputs throw naming the layer or its op") {
+    const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    const std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto x = [](const Shape& s) { return ones(s); };
+    using C = nn::Conv2dOptions;
+    check_error_rows({
+        {"Linear: negative in_features",
+         [] { nn::Linear(-1, 2); },
+         {"Linear: in_features and out_features must be non-negative"}},
+        {"Linear: 2^40 x 2^40 weight exceeds the limit",
+         [] { nn::Linear(1l << 40, 1l << 40); },
+         {"Linear: shape [1099511627776, 1099511627776]"}},
+        {"Linear: 2^19 x 2^20 weight (2 TiB) exceeds the limit",
+         [] { nn::Linear(1l << 19, 1l << 20); },
+         {"Linear:", "allocation limit"}},
+        {"Conv2d: stride 0",
+         [] { nn::Conv2d(C(1, 1, 3).stride(0)); },
+         {"Conv2d: stride must be positive"}},
+        {"Conv2d: padding -1",
+         [] { nn::Conv2d(C(1, 1, 3).padding(-1)); },
+         {"Conv2d: padding must be non-negative"}},
+        {"Conv2d: dilation 0",
+         [] { nn::Conv2d(C(1, 1, 3).dilation(0)); },
+         {"Conv2d: dilation must be positive"}},
+        {"Conv2d: kernel 0",
+         [] { nn::Conv2d(C(1, 1, 0)); },
+         {"Conv2d: kernel_size must be positive"}},
+        {"Conv2d: in_channels 0",
+         [] { nn::Conv2d(C(0, 2, 3)); },
+         {"Conv2d: in_channels must be positive"}},
+        {"Conv2d: 2^30 channels and kernel 2^10 exceed the limit",
+         [] { nn::Conv2d(C(1l << 30, 1l << 10, 1l << 10)); },
+         {"Conv2d: shape", "too many elements"}},
+        {"Conv2d: padding INT64_MAX fails at forward naming the op",
+         [=] {
+             nn::Conv2d(C(1, 1, 3).padding(kMax))->forward(x({1, 1, 4, 4}));
+         },
+         {"conv2d:", "overflows int64"}},
+        {"ConvTranspose2d: output_padding -1",
+         [] { nn::ConvTranspose2d(C(1, 1, 3).output_padding(-1)); },
+         {"ConvTranspose2d: output_padding must be non-negative"}},
+        {"ConvTranspose2d: stride INT64_MAX fails at forward",
+         [=] {
+             nn::ConvTranspose2d(C(1, 1, 3).stride(kMax))->forward(x({1, 1, 4, 4}));
+         },
+         {"conv_transpose2d: the output height overflows int64"}},
+        {"MaxPool2d: kernel 0",
+         [] { nn::MaxPool2d(nn::MaxPool2dOptions(0)); },
+         {"MaxPool2d: kernel_size must be positive"}},
+        {"MaxPool2d: stride -1",
+         [] { nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(Pair2(-1))); },
+         {"MaxPool2d: stride must be positive"}},
+        {"MaxPool2d: padding over half the kernel",
+         [] { nn::MaxPool2d(nn::MaxPool2dOptions(2).padding(2)); },
+         {"MaxPool2d: padding must be non-negative and at most half"}},
+        {"AvgPool2d: padding INT64_MIN",
+         [=] { nn::AvgPool2d(nn::AvgPool2dOptions(2).padding(kMin)); },
+         {"AvgPool2d: padding"}},
+        {"AdaptiveAvgPool2d: output 0",
+         [] { nn::AdaptiveAvgPool2d(Pair2(0, 2)); },
+         {"AdaptiveAvgPool2d: output_size must be positive"}},
+        {"AdaptiveAvgPool2d: output 2^40 fails at forward",
+         [=] {
+             nn::AdaptiveAvgPool2d(Pair2(1l << 40))->forward(x({1, 1, 2, 2}));
+         },
+         {"adaptive_avg_pool2d:", "too many elements"}},
+        {"Dropout: p = 1",
+         [] { nn::Dropout(1.0); },
+         {"Dropout: p (the drop probability) must be in [0, 1)"}},
+        {"Dropout: NaN p", [=] { (void)nn::Dropout(nan); }, {"Dropout:", "got nan"}},
+        {"BatchNorm2d: 0 features",
+         [] { nn::BatchNorm2d(0); },
+         {"BatchNorm2d: num_features must be positive"}},
+        {"BatchNorm2d: eps 0",
+         [] { nn::BatchNorm2d(nn::BatchNormOptions(3).eps(0)); },
+         {"BatchNorm2d: eps must be positive"}},
+        {"BatchNorm2d: NaN eps",
+         [=] { nn::BatchNorm2d(nn::BatchNormOptions(3).eps(nan)); },
+         {"BatchNorm2d: eps must be positive"}},
+        {"BatchNorm2d: momentum 2",
+         [] { nn::BatchNorm2d(nn::BatchNormOptions(3).momentum(2.0)); },
+         {"BatchNorm2d:", "momentum"}},
+        {"BatchNorm2d: forward with the wrong channels",
+         [=] {
+             nn::BatchNorm2d(3)->forward(x({2, 4, 2, 2}));
+         },
+         {"BatchNorm2d:"}},
+        {"LayerNorm: empty normalized_shape",
+         [] { nn::LayerNorm(nn::LayerNormOptions({})); },
+         {"LayerNorm: normalized_shape must not be empty"}},
+        {"LayerNorm: negative size",
+         [] { nn::LayerNorm(nn::LayerNormOptions({-3})); },
+         {"LayerNorm: normalized_shape must be positive"}},
+        {"MSELoss: invalid Reduction at forward",
+         [=] { nn::MSELoss(static_cast<Reduction>(9))->forward(x({2}), x({2})); },
+         {"mse_loss: invalid reduction 9"}},
+        {"Flatten: dims out of range at forward",
+         [=] {
+             nn::Flatten(nn::FlattenOptions().start_dim(5).end_dim(6))->forward(x({2, 3}));
+         },
+         {"flatten:", "dim"}},
+    });
 }
 
 TEST_CASE("gradcheck: a Sequential CNN with every layer type, float64") {

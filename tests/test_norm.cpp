@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "tests/fused_check.hpp"
 #include "tests/op_registry.hpp"
@@ -200,6 +202,11 @@ XG_REGISTER_OP_INFO(
                   layer_norm(rand(Shape{2, 3}), {3}, zeros({3}, float64));
               },
               "weight has dtype float64 but input has dtype float32"},
+             {"negative eps",
+              [] {
+                  layer_norm(rand(Shape{2, 3}), {3}, Tensor(), Tensor(), -1.0);
+              },
+              "eps must be >= 0, got -1"},
          };
      },
      [] {
@@ -245,6 +252,11 @@ XG_REGISTER_OP_INFO(
                   group_norm(rand(Shape{2, 6, 3}, float64), 0);
               },
               "num_groups 0"},
+             {"groups INT64_MIN",
+              [] {
+                  group_norm(rand(Shape{2, 6, 2}), std::numeric_limits<std::int64_t>::min());
+              },
+              "num_groups -9223372036854775808 must be positive"},
              {"1-D input", [] { group_norm(rand(Shape{6}, float64), 2); }, "at least 2 dims"},
              {"bias of the wrong shape",
               [] {

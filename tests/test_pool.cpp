@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 
+#include "tests/oom_testing.hpp"
 #include "tests/op_registry.hpp"
 #include "tests/parity.hpp"
 
@@ -16,6 +18,10 @@ namespace {
 Sample pool_sample(std::string desc, Shape shape, TensorFn fn) {
     return Sample{std::move(desc), {rand64(shape)}, std::move(fn)};
 }
+
+constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t k40 = std::int64_t(1) << 40;
 
 }  // namespace
 
@@ -121,6 +127,16 @@ XG_REGISTER_OP_INFO(
               },
               "must be float32 or float64, got int64"},
              {"undefined", [] { max_pool2d(Tensor(), MaxPool2dFuncOptions(2)); }, "undefined"},
+             {"kernel INT64_MAX", [=] { max_pool2d(x(), MaxPool2dFuncOptions(kMax)); },
+              "kernel 9223372036854775807x9223372036854775807 is larger"},
+             {"kernel and padding near INT64_MAX",
+              [=] { max_pool2d(x(), MaxPool2dFuncOptions(kMax).padding(kMax / 2)); },
+              "overflows int64"},
+             {"empty plane",
+              [] {
+                  max_pool2d(rand({1, 1, 0, 4}), MaxPool2dFuncOptions(1));
+              },
+              "input has an empty plane"},
          };
      },
      [] { return pool_parity("max_pool2d"); }});
@@ -177,57 +193,93 @@ XG_REGISTER_OP_INFO(
                   avg_pool2d(zeros({1, 1, 4, 4}, int64), AvgPool2dFuncOptions(2));
               },
               "must be float32 or float64, got int64"},
+             {"negative stride",
+              [=] { avg_pool2d(x(), AvgPool2dFuncOptions(2).stride(Pair2(-1))); },
+              "stride must be positive"},
+             {"padding INT64_MIN", [=] { avg_pool2d(x(), AvgPool2dFuncOptions(2).padding(kMin)); },
+              "padding must be non-negative"},
          };
      },
      [] { return pool_parity("avg_pool2d"); }});
 
-XG_REGISTER_OP_INFO(adaptive_avg_pool2d_info,
-                    {"adaptive_avg_pool2d",
-                     [] {
-                         return std::vector<Sample>{
-                             pool_sample("global 1x1, odd sizes", {2, 3, 5, 3},
-                                         [](const TensorList& x) {
-                                             return adaptive_avg_pool2d(x[0], {1, 1});
-                                         }),
-                             pool_sample("7x5 -> 3x2 (uneven, overlapping windows)", {1, 2, 7, 5},
-                                         [](const TensorList& x) {
-                                             return adaptive_avg_pool2d(x[0], {3, 2});
-                                         }),
-                             pool_sample("3x2 -> 4x5 (more outputs than inputs)", {1, 1, 3, 2},
-                                         [](const TensorList& x) {
-                                             return adaptive_avg_pool2d(x[0], {4, 5});
-                                         }),
-                             pool_sample("identity size, batch 1", {1, 2, 3, 4},
-                                         [](const TensorList& x) {
-                                             return adaptive_avg_pool2d(x[0], {3, 4});
-                                         }),
-                         };
-                     },
-                     [] {
-                         return std::vector<ErrorCase>{
-                             {"3-D input",
-                              [] {
-                                  adaptive_avg_pool2d(rand({2, 4, 4}), {1, 1});
-                              },
-                              "expected a 4-D input"},
-                             {"output size 0",
-                              [] {
-                                  adaptive_avg_pool2d(rand({1, 1, 4, 4}), {0, 1});
-                              },
-                              "output_size must be positive, got (0, 1)"},
-                             {"empty plane",
-                              [] {
-                                  adaptive_avg_pool2d(zeros({1, 1, 0, 4}), {1, 1});
-                              },
-                              "input has an empty plane"},
-                             {"int64 input",
-                              [] {
-                                  adaptive_avg_pool2d(zeros({1, 1, 4, 4}, int64), {1, 1});
-                              },
-                              "must be float32 or float64, got int64"},
-                         };
-                     },
-                     [] { return pool_parity("adaptive_avg_pool2d"); }});
+XG_REGISTER_OP_INFO(
+    adaptive_avg_pool2d_info,
+    {"adaptive_avg_pool2d",
+     [] {
+         return std::vector<Sample>{
+             pool_sample("global 1x1, odd sizes", {2, 3, 5, 3},
+                         [](const TensorList& x) {
+                             return adaptive_avg_pool2d(x[0], {1, 1});
+                         }),
+             pool_sample("7x5 -> 3x2 (uneven, overlapping windows)", {1, 2, 7, 5},
+                         [](const TensorList& x) {
+                             return adaptive_avg_pool2d(x[0], {3, 2});
+                         }),
+             pool_sample("3x2 -> 4x5 (more outputs than inputs)", {1, 1, 3, 2},
+                         [](const TensorList& x) {
+                             return adaptive_avg_pool2d(x[0], {4, 5});
+                         }),
+             pool_sample("identity size, batch 1", {1, 2, 3, 4},
+                         [](const TensorList& x) {
+                             return adaptive_avg_pool2d(x[0], {3, 4});
+                         }),
+         };
+     },
+     [] {
+         std::vector<ErrorCase> e{
+             {"3-D input",
+              [] {
+                  adaptive_avg_pool2d(rand({2, 4, 4}), {1, 1});
+              },
+              "expected a 4-D input"},
+             {"output size 0",
+              [] {
+                  adaptive_avg_pool2d(rand({1, 1, 4, 4}), {0, 1});
+              },
+              "output_size must be positive, got (0, 1)"},
+             {"empty plane",
+              [] {
+                  adaptive_avg_pool2d(zeros({1, 1, 0, 4}), {1, 1});
+              },
+              "input has an empty plane"},
+             {"int64 input",
+              [] {
+                  adaptive_avg_pool2d(zeros({1, 1, 4, 4}, int64), {1, 1});
+              },
+              "must be float32 or float64, got int64"},
+             {"negative output size",
+              [] {
+                  adaptive_avg_pool2d(rand({1, 1, 4, 4}), {-1, -1});
+              },
+              "output_size must be positive"},
+             {"output 2^40 x 2^40",
+              [] {
+                  adaptive_avg_pool2d(rand({2, 3, 6, 6}), {k40, k40});
+              },
+              "too many elements"},
+             {"output 2^40 x 1 exceeds the allocation limit",
+              [] {
+                  adaptive_avg_pool2d(rand({1, 1, 2, 2}), {k40, 1});
+              },
+              "allocation limit"},
+             {"output INT64_MAX",
+              [] {
+                  adaptive_avg_pool2d(rand({2, 3, 6, 6}), {kMax, 1});
+              },
+              "too many elements"},
+         };
+         if (!kAsan) {
+             // Past the limit check: the windows cannot be allocated.
+             e.push_back({"a genuine allocation failure",
+                          [] {
+                              LimitGuard g(std::size_t(PTRDIFF_MAX));
+                              adaptive_avg_pool2d(rand({1, 1, 1, 1}), {std::int64_t(1) << 44, 1});
+                          },
+                          "out of memory"});
+         }
+         return e;
+     },
+     [] { return pool_parity("adaptive_avg_pool2d"); }});
 
 namespace {
 
@@ -399,6 +451,24 @@ TEST_CASE("pooling: second derivatives (the backward rules are differentiable op
     CHECK(y.grad_fn()->name() == "MaxPool2dBackward");
     CHECK(avg_pool2d(x, AvgPool2dFuncOptions(2)).grad_fn()->name() == "AvgPool2dBackward");
     CHECK(adaptive_avg_pool2d(x, {1, 1}).grad_fn()->name() == "AdaptiveAvgPool2dBackward");
+}
+
+TEST_CASE("pooling: extreme kernels and strides, empty batches and upsampling as in PyTorch") {
+    Tensor x = rand({2, 3, 6, 6});
+    // A kernel of 2^62 with padding 2^61 covers each plane in one window: its max.
+    const std::int64_t k62 = std::int64_t(1) << 62;
+    Tensor one = max_pool2d(x, MaxPool2dFuncOptions(k62).padding(k62 / 2));
+    CHECK(one.shape() == Shape{2, 3, 1, 1});
+    CHECK(one.to_vector() == max(x, {2, 3}, true).to_vector());
+    // A stride past the input takes the first window only.
+    CHECK(max_pool2d(x, MaxPool2dFuncOptions(2).stride(Pair2(kMax))).shape() == Shape{2, 3, 1, 1});
+    // Zero batches give zero batches.
+    CHECK(max_pool2d(rand({0, 3, 6, 6}), MaxPool2dFuncOptions(2)).shape() == Shape{0, 3, 3, 3});
+    CHECK(avg_pool2d(rand({0, 2, 4, 4}), AvgPool2dFuncOptions(2)).numel() == 0);
+    CHECK(adaptive_avg_pool2d(rand({0, 2, 4, 4}), {2, 2}).shape() == Shape{0, 2, 2, 2});
+    // More outputs than inputs: torch gives [[0, .5, 1], [1, 1.5, 2], [2, 2.5, 3]].
+    Tensor up = adaptive_avg_pool2d(arange(4.0).reshape({1, 1, 2, 2}), {3, 3});
+    CHECK(up.to_vector() == std::vector<double>{0, .5, 1, 1, 1.5, 2, 2, 2.5, 3});
 }
 
 TEST_CASE("adaptive_avg_pool2d: global pooling is the mean over H and W; float32 works") {

@@ -85,8 +85,9 @@ XG_REGISTER_OP_INFO(
                           [] {
                               Tensor x = zeros({2, std::size_t(1) << 24});  // 128 MB; the sum
                               empty_cache();  // needs 64 MB, and no cached buffer serves it
-                              with_address_space_headroom(std::size_t(16) << 20,
-                                                          [&] { sum(x, {0}); });
+                              with_address_space_headroom(
+                                  std::size_t(16) << 20, [&] { sum(x, {0}); },
+                                  std::size_t(64) << 20);
                           },
                           "out of memory"});
          }

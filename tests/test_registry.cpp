@@ -192,8 +192,10 @@ TEST_CASE("parity: load_fixture throws xg::Error for a missing fixture") {
 }
 
 TEST_CASE("registry: error inputs throw xg::Error naming the op") {
+    std::size_t inputs = 0;
     for (const auto& info : registry()) {
         for (const auto& e : info.errors()) {
+            ++inputs;
             CAPTURE(info.name);
             CAPTURE(e.desc);
             std::string msg;
@@ -208,8 +210,15 @@ TEST_CASE("registry: error inputs throw xg::Error naming the op") {
                           "message does not start with '" << info.name << ":': " << msg);
             CHECK_MESSAGE(msg.find(e.fragment) != std::string::npos,
                           "message lacks '" << e.fragment << "': " << msg);
+            for (const auto& frag : e.also)
+                CHECK_MESSAGE(msg.find(frag) != std::string::npos,
+                              "message lacks '" << frag << "': " << msg);
         }
     }
+    // Error inputs that lower the allocation limit (tests/oom_testing.hpp) put it back.
+    CHECK(max_alloc_bytes() == (std::size_t(1) << 40));
+    CHECK(inputs >= 150);  // the bad inputs of every op live here (tests/op_registry.hpp)
+    MESSAGE("registry: ", inputs, " error inputs over ", registry().size(), " ops");
 }
 
 }  // namespace xg::testing

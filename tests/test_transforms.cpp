@@ -2,6 +2,8 @@
 // random choices against a copy of the generator drawing in the documented order.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "core/random.hpp"
 #include "data/transforms.hpp"
 #include "tests/data_testing.hpp"
@@ -146,6 +148,35 @@ TEST_CASE("RandomCrop: no padding cuts a window; full size without padding is th
     CHECK(RandomCrop(2, 1)(one, gen).shape() == Shape{1, 2, 2});
     CHECK(error_of([&] { RandomCrop(5, 1)(one, gen); }) ==
           "RandomCrop: crop 5x5 is larger than the padded image 4x4 (2x2 with padding 1)");
+}
+
+// Sizes near the limits, zero and NaN: refused naming the transform.
+TEST_CASE("transforms: huge, zero and NaN arguments") {
+    const std::size_t p40 = std::size_t(1) << 40;
+    check_error_rows({
+        {"RandomCrop: padding 2^63",
+         [] { RandomCrop(4, std::size_t(1) << 63); },
+         {"RandomCrop: size 4x4 and padding 9223372036854775808 must each be below 2^60"}},
+        {"RandomCrop: size 0", [] { RandomCrop(0, 0, 0); }, {"RandomCrop: size must be positive"}},
+        {"RandomCrop: a crop of 2^40 x 2^40 is larger than the image",
+         [=] {
+             Generator g(1);
+             RandomCrop(p40, p40, 0)(ones({1, 1, 2, 2}), g);
+         },
+         {"RandomCrop:", "larger than the padded image"}},
+        {"RandomCrop: padding 2^40 with a 2^40 crop exceeds the limit",
+         [=] {
+             Generator g(1);
+             RandomCrop(p40, p40, p40)(ones({1, 1, 2, 2}), g);
+         },
+         {"RandomCrop: shape [1, 1, 1099511627776, 1099511627776] has too many elements"}},
+        {"Normalize: NaN std",
+         [] { Normalize({0.5}, {std::numeric_limits<double>::quiet_NaN()}); },
+         {"Normalize: std must be finite and nonzero, got nan"}},
+        {"RandomHorizontalFlip: NaN p",
+         [] { RandomHorizontalFlip{std::numeric_limits<double>::quiet_NaN()}; },
+         {"RandomHorizontalFlip: p must be in [0, 1], got nan"}},
+    });
 }
 
 TEST_CASE("Compose: applies the transforms in order with one generator") {
