@@ -35,6 +35,7 @@
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/loss.hpp"
+#include "ops/math.hpp"
 #include "ops/matmul.hpp"
 #include "ops/norm.hpp"
 #include "ops/pool.hpp"

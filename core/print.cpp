@@ -1,6 +1,7 @@
 // Printing a tensor the way PyTorch's repr does (aligned columns, 4 decimals or scientific
 // notation, summarized beyond 1000 elements), with braces so the text pastes into xg::tensor().
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,10 @@ std::string to_string(const Tensor& t) {
         s += ", requires_grad=true";
     }
     return s + ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+    return os << to_string(t);
 }
 
 }  // namespace xg

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,6 +126,34 @@ class Tensor {
     Tensor tanh(Site site = Site()) const;
     Tensor relu(Site site = Site()) const;
     Tensor sigmoid(Site site = Site()) const;
+    Tensor neg(Site site = Site()) const;
+    Tensor sqrt(Site site = Site()) const;
+    Tensor abs(Site site = Site()) const;
+    Tensor clamp(std::optional<double> min, std::optional<double> max = {},
+                 Site site = Site()) const;
+    // ops/math.hpp
+    Tensor sin(Site site = Site()) const;
+    Tensor cos(Site site = Site()) const;
+    Tensor tan(Site site = Site()) const;
+    Tensor asin(Site site = Site()) const;
+    Tensor acos(Site site = Site()) const;
+    Tensor atan(Site site = Site()) const;
+    Tensor sinh(Site site = Site()) const;
+    Tensor cosh(Site site = Site()) const;
+    Tensor erf(Site site = Site()) const;
+    Tensor erfinv(Site site = Site()) const;
+    Tensor log1p(Site site = Site()) const;
+    Tensor expm1(Site site = Site()) const;
+    Tensor log2(Site site = Site()) const;
+    Tensor log10(Site site = Site()) const;
+    Tensor rsqrt(Site site = Site()) const;
+    Tensor reciprocal(Site site = Site()) const;
+    Tensor square(Site site = Site()) const;
+    Tensor floor(Site site = Site()) const;
+    Tensor ceil(Site site = Site()) const;
+    Tensor round(Site site = Site()) const;
+    Tensor trunc(Site site = Site()) const;
+    Tensor frac(Site site = Site()) const;
     Tensor argmax(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
 
     // In-place ops (ops/inplace.cpp), PyTorch's semantics: they write into this tensor's
@@ -204,6 +233,8 @@ Tensor tensor(xt::nested_initializer_list_t<double, 4> v, Dtype dtype = float32)
 // As PyTorch's repr, with braces: "tensor({{1.0000, 2.5000}}, dtype=float64, grad_fn=MulBackward)";
 // dtype is shown unless float32; more than 1000 elements print the first and last 3 per dim.
 std::string to_string(const Tensor& t);
+// std::cout << t prints what fmt::print("{}", t) does.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 }  // namespace xg
 

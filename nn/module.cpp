@@ -158,26 +158,35 @@ StateDict Module::state_dict() const {
     return d;
 }
 
-void Module::load_state_dict(const StateDict& dict, bool strict) {
+LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) {
     StateDict own = state_dict();
+    LoadStateDictResult result;
     // Validate everything first: nothing is written unless all of it fits.
     for (const auto& [k, t] : own) {
         auto it = dict.find(k);
-        XG_CHECK(it != dict.end(), "load_state_dict: missing key '{}' in the state dict", k);
-        const Tensor* src = &it->second;
-        XG_CHECK(src->defined(), "load_state_dict: key '{}' holds an undefined tensor", k);
-        XG_CHECK(src->shape() == t.shape(),
+        if (it == dict.end()) {
+            XG_CHECK(!strict, "load_state_dict: missing key '{}' in the state dict", k);
+            result.missing_keys.push_back(k);
+            continue;
+        }
+        const Tensor& src = it->second;
+        XG_CHECK(src.defined(), "load_state_dict: key '{}' holds an undefined tensor", k);
+        XG_CHECK(src.shape() == t.shape(),
                  "load_state_dict: size mismatch for '{}': expected shape {}, got {}", k, t.shape(),
-                 src->shape());
-        XG_CHECK(src->dtype() == t.dtype(),
+                 src.shape());
+        XG_CHECK(src.dtype() == t.dtype(),
                  "load_state_dict: dtype mismatch for '{}': expected {}, got {}", k, t.dtype(),
-                 src->dtype());
+                 src.dtype());
     }
-    if (strict)
-        for (const auto& [k, t] : dict)
-            XG_CHECK(own.contains(k), "load_state_dict: unexpected key '{}' in the state dict", k);
+    for (const auto& [k, t] : dict) {
+        if (own.contains(k)) continue;
+        XG_CHECK(!strict, "load_state_dict: unexpected key '{}' in the state dict", k);
+        result.unexpected_keys.push_back(k);
+    }
     NoGradGuard no_grad;
-    for (const auto& [k, t] : own) Tensor(t).copy_(dict.at(k));
+    for (const auto& [k, t] : own)
+        if (dict.contains(k)) Tensor(t).copy_(dict.at(k));
+    return result;
 }
 
 std::size_t Module::register_forward_pre_hook(ForwardPreHook hook) {

@@ -24,6 +24,12 @@ using StateDict = NamedTensors;
 class Module;
 using ModulePtr = std::shared_ptr<Module>;
 
+// What load_state_dict(dict, /*strict=*/false) skipped, as PyTorch's _IncompatibleKeys.
+struct LoadStateDictResult {
+    std::vector<std::string> missing_keys;     // the module's, absent from the dict: not loaded
+    std::vector<std::string> unexpected_keys;  // the dict's, not in the module: ignored
+};
+
 class Module : public std::enable_shared_from_this<Module> {
   public:
     explicit Module(std::string type_name = "Module");
@@ -76,9 +82,10 @@ class Module : public std::enable_shared_from_this<Module> {
     // Parameters and buffers by dotted name, detached (they share data with the module).
     StateDict state_dict() const;
     // Copies values into the module. Every name, shape and dtype is checked first; if anything
-    // is wrong (a missing key, with strict an unexpected key, a wrong shape or dtype) it throws
-    // xg::Error naming the key and changes nothing.
-    void load_state_dict(const StateDict& dict, bool strict = true);
+    // is wrong (with strict a missing or an unexpected key; a wrong shape or dtype always) it
+    // throws xg::Error naming the key and changes nothing. Not strict, as PyTorch: the keys the
+    // dict lacks keep their values, the dict's extra keys are ignored, and both are returned.
+    LoadStateDictResult load_state_dict(const StateDict& dict, bool strict = true);
 
     // Printing like PyTorch's repr: "Linear(in_features=3, out_features=4, bias=True)", and a
     // module with children on several lines with "(name): child" entries.
@@ -140,13 +147,15 @@ class ModuleHolder {
     Impl& operator*() const { return *impl_; }
     const std::shared_ptr<Impl>& ptr() const { return impl_; }
     operator std::shared_ptr<Impl>() const { return impl_; }  // NOLINT
-    // fc(x), loss(x, y): passes the caller's site on (anomaly mode) when the module takes one.
+    // fc(x), loss(x, y), attention(q, k, v): the module's operator() (which runs its hooks and
+    // takes the caller's site for anomaly mode) when it has one for these arguments, else its
+    // forward, as libtorch's holder calls forward.
     template <class A>
     auto operator()(A&& a, Site site = Site()) const {
         if constexpr (std::is_invocable_v<Impl&, A&&, Site>) {
             return (*impl_)(std::forward<A>(a), site);
         } else {
-            return (*impl_)(std::forward<A>(a));
+            return call(std::forward<A>(a));
         }
     }
     template <class A, class B>
@@ -154,15 +163,23 @@ class ModuleHolder {
         if constexpr (std::is_invocable_v<Impl&, A&&, B&&, Site>) {
             return (*impl_)(std::forward<A>(a), std::forward<B>(b), site);
         } else {
-            return (*impl_)(std::forward<A>(a), std::forward<B>(b));
+            return call(std::forward<A>(a), std::forward<B>(b));
         }
     }
     template <class... Args, class = std::enable_if_t<(sizeof...(Args) > 2)>>
     auto operator()(Args&&... args) const {
-        return (*impl_)(std::forward<Args>(args)...);
+        return call(std::forward<Args>(args)...);
     }
 
   private:
+    template <class... Args>
+    auto call(Args&&... args) const {
+        if constexpr (std::is_invocable_v<Impl&, Args&&...>) {
+            return (*impl_)(std::forward<Args>(args)...);
+        } else {
+            return impl_->forward(std::forward<Args>(args)...);
+        }
+    }
     std::shared_ptr<Impl> impl_;
 };
 
@@ -180,8 +197,10 @@ void convert_in_place(const Tensor& t, Dtype dtype);
 
 }  // namespace xg::nn
 
-template <>
-struct fmt::formatter<xg::nn::Module> : fmt::formatter<fmt::string_view> {
+// fmt::print("{}", *net) for every module type (Sequential, a user's), as its repr.
+template <class M>
+struct fmt::formatter<M, char, std::enable_if_t<std::is_base_of_v<xg::nn::Module, M>>>
+    : fmt::formatter<fmt::string_view> {
     template <class Ctx>
     auto format(const xg::nn::Module& m, Ctx& ctx) const {
         return fmt::formatter<fmt::string_view>::format(m.repr(), ctx);

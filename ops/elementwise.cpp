@@ -9,6 +9,7 @@
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
+#include "ops/elementwise_kernels.hpp"
 #include "ops/vec_math.hpp"
 
 namespace xg {
@@ -17,150 +18,10 @@ namespace {
 
 using detail::dispatch_float;
 
-// Elementwise loops over the raw contiguous buffers, which GCC vectorizes (xtensor's assignment
-// of dynamic-shape expressions steps through indices and does not). f takes and returns scalars.
-// XG_SIMD_CLONES (ops/vec_math.hpp) adds an AVX2 build picked at load time.
-template <class T, class F>
-XG_SIMD_CLONES void unary_loop(const T* x, T* y, std::size_t n, F f) {
-    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i]);
-}
-
-template <class T, class F>
-XG_SIMD_CLONES void binary_loop(const T* x, const T* z, T* y, std::size_t n, F f) {
-    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i], z[i]);
-}
-
-template <class T, class F>
-xg::array<T> map_unary(const xg::array<T>& a, F f) {
-    auto out = xg::array<T>::from_shape(a.shape());
-    unary_loop(a.data(), out.data(), a.size(), f);
-    return out;
-}
-
-// General broadcasting: a walk over the output whose innermost run is one flat loop. Adjacent
-// dims merge when both operands step through them alike, so (N, C, H, W) * (1, C, 1, 1) runs
-// N*C loops of H*W elements.
-template <class T, class F>
-xg::array<T> map_broadcast(const xg::array<T>& a, const xg::array<T>& b, F f) {
-    const std::size_t nd = std::max(a.dimension(), b.dimension());
-    auto size_of = [nd](const xg::array<T>& t, std::size_t d) {
-        std::size_t lead = nd - t.dimension();
-        return d < lead ? std::size_t{1} : t.shape()[d - lead];
-    };
-    Shape out(nd);
-    std::vector<std::size_t> stride_a(nd), stride_b(nd);
-    for (std::size_t d = nd, acc_a = 1, acc_b = 1; d-- > 0;) {
-        const std::size_t da = size_of(a, d), db = size_of(b, d);
-        out[d] = da == 1 ? db : da;
-        stride_a[d] = da == 1 ? 0 : acc_a;
-        stride_b[d] = db == 1 ? 0 : acc_b;
-        acc_a *= da;
-        acc_b *= db;
-    }
-    auto result = xg::array<T>::from_shape(out);
-    if (result.size() == 0) return result;
-    std::vector<std::size_t> len, sa, sb;  // merged dims, outermost first
-    for (std::size_t d = 0; d < nd; ++d) {
-        if (out[d] == 1) continue;
-        if (!len.empty() && sa.back() == stride_a[d] * out[d] &&
-            sb.back() == stride_b[d] * out[d]) {
-            len.back() *= out[d];
-            sa.back() = stride_a[d];
-            sb.back() = stride_b[d];
-        } else {
-            len.push_back(out[d]);
-            sa.push_back(stride_a[d]);
-            sb.push_back(stride_b[d]);
-        }
-    }
-    const T* x = a.data();
-    const T* z = b.data();
-    T* y = result.data();
-    if (len.empty()) {  // every dim is 1
-        y[0] = f(x[0], z[0]);
-        return result;
-    }
-    const std::size_t inner = len.back(), outer = result.size() / inner, k = len.size() - 1;
-    const bool step_a = sa.back() != 0, step_b = sb.back() != 0;  // stride 1 when stepping
-    std::vector<std::size_t> pos(k, 0);
-    std::size_t pa = 0, pb = 0;
-    for (std::size_t o = 0; o < outer; ++o, y += inner) {
-        if (step_a && step_b) {
-            binary_loop(x + pa, z + pb, y, inner, f);
-        } else if (step_a) {
-            const T s = z[pb];
-            unary_loop(x + pa, y, inner, [&f, s](T v) { return f(v, s); });
-        } else if (step_b) {
-            const T s = x[pa];
-            unary_loop(z + pb, y, inner, [&f, s](T v) { return f(s, v); });
-        } else {
-            std::fill(y, y + inner, f(x[pa], z[pb]));
-        }
-        for (std::size_t d = k; d-- > 0;) {  // next outer index, odometer style
-            pa += sa[d];
-            pb += sb[d];
-            if (++pos[d] < len[d]) break;
-            pa -= sa[d] * len[d];
-            pb -= sb[d] * len[d];
-            pos[d] = 0;
-        }
-    }
-    return result;
-}
-
-// Same shapes and one-element operands take flat loops; other broadcasts go through xtensor.
-template <class T, class F>
-xg::array<T> map_binary(const xg::array<T>& a, const xg::array<T>& b, F f) {
-    const T* x = a.data();
-    const T* z = b.data();
-    if (a.shape() == b.shape()) {
-        auto out = xg::array<T>::from_shape(a.shape());
-        binary_loop(x, z, out.data(), a.size(), f);
-        return out;
-    }
-    if (b.size() == 1 && b.dimension() <= a.dimension()) {
-        const T s = z[0];
-        return map_unary(a, [&f, s](T v) { return f(v, s); });
-    }
-    if (a.size() == 1 && a.dimension() <= b.dimension()) {
-        const T s = x[0];
-        return map_unary(b, [&f, s](T v) { return f(s, v); });
-    }
-    return map_broadcast(a, b, f);
-}
-
-// Runs f(T) on every element of a float tensor. On a broadcast not written out (the gradient of
-// a sum, core/tensor.hpp) f runs on its source and the result stays a broadcast.
-template <class F>
-Tensor unary_kernel(const char* op, const Tensor& a, F&& f) {
-    detail::check_defined(op, a, "input");
-    const Tensor src = detail::broadcast_source(a);
-    return dispatch_float(op, a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if (src.defined())
-            return detail::broadcast_lazy(Tensor(map_unary(src.data<T>(), f)), a.shape(), true);
-        return Tensor(map_unary(a.data<T>(), f));
-    });
-}
-
-// An operand that is a broadcast not written out is read through its source (map_binary
-// broadcasts anyway); a result smaller than the output's shape stays a broadcast.
-template <class F>
-Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
-    detail::check_defined(op, a, "input");
-    detail::check_defined(op, b, "other");
-    detail::check_same_dtype(op, a, b);
-    const Shape out =
-        a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape());
-    const Tensor sa = detail::broadcast_source(a), sb = detail::broadcast_source(b);
-    const Tensor& ra = sa.defined() ? sa : a;
-    const Tensor& rb = sb.defined() ? sb : b;
-    return dispatch_float(op, a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        Tensor r(map_binary(ra.data<T>(), rb.data<T>(), f));
-        return r.shape() == out ? r : detail::broadcast_lazy(r, out, true);
-    });
-}
+using detail::binary_kernel;
+using detail::map_binary;
+using detail::map_unary;
+using detail::unary_kernel;
 
 // Comparisons: 0/1 in the dtype of the inputs, never recorded. f returns bool.
 template <class F>
@@ -594,6 +455,18 @@ Tensor Tensor::relu(Site site) const {
 }
 Tensor Tensor::sigmoid(Site site) const {
     return xg::sigmoid(*this, site);
+}
+Tensor Tensor::neg(Site site) const {
+    return xg::neg(*this, site);
+}
+Tensor Tensor::sqrt(Site site) const {
+    return xg::sqrt(*this, site);
+}
+Tensor Tensor::abs(Site site) const {
+    return xg::abs(*this, site);
+}
+Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max, Site site) const {
+    return xg::clamp(*this, min, max, site);
 }
 
 }  // namespace xg

@@ -2,6 +2,9 @@
 // printing and summary.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
+#include "tests/error_of.hpp"
 #include "tests/op_registry.hpp"
 #include "xgrad.hpp"
 
@@ -162,6 +165,20 @@ TEST_CASE("Module: load_state_dict refuses a wrong shape or dtype, naming the ke
         doctest::Contains("dtype mismatch for '1.running_var': expected float32, got float64"),
         Error);
     CHECK(all_values(*net) == before);
+    // A parameter (not only a buffer) of the wrong dtype, and an undefined tensor.
+    nn::StateDict param_dtype, undefined;
+    for (const auto& [k, t] : other) {
+        param_dtype.insert(k, k == "3.bias" ? t.to(float64) : t);
+        undefined.insert(k, k == "0.weight" ? Tensor() : t);
+    }
+    std::string msg = error_of([&] { net->load_state_dict(param_dtype); });
+    CHECK(msg.find("load_state_dict:") != std::string::npos);
+    CHECK(msg.find("3.bias") != std::string::npos);
+    CHECK(all_values(*net) == before);
+    msg = error_of([&] { net->load_state_dict(undefined); });
+    CHECK(msg.find("load_state_dict:") != std::string::npos);
+    CHECK(msg.find("0.weight") != std::string::npos);
+    CHECK(all_values(*net) == before);
 }
 
 TEST_CASE("Module: to(float64) converts parameters and float buffers in place") {
@@ -233,4 +250,40 @@ TEST_CASE("summary: layers with options, output shapes and parameter counts") {
         doctest::Contains("summary: the forward pass on input shape [2, 3, 28, 28] "
                           "failed: conv2d"),
         Error);
+}
+
+// ---- The first hour of a libtorch user: their lines, as they write them ----
+
+struct PairSumImpl : nn::Module {
+    PairSumImpl() : nn::Module("PairSum") {}
+    Tensor forward(const Tensor& a, const Tensor& b) { return add(a, b); }
+};
+XG_MODULE(PairSum);
+
+TEST_CASE("libtorch idioms: fmt and << print any module, a two-input forward through the holder") {
+    nn::Sequential net({nn::Linear(3, 4), nn::ReLU()});
+    CHECK(fmt::format("{}", *net) == net->repr());  // fmt::print("{}", *net) as README shows
+    nn::Linear fc(2, 2);
+    CHECK(fmt::format("{}", *fc) == "Linear(in_features=2, out_features=2, bias=True)");
+    std::ostringstream os;
+    os << *net;
+    CHECK(os.str() == net->repr());
+    PairSum m;
+    CHECK(m(ones({2}), ones({2})).to_vector() == std::vector<double>{2, 2});  // m(a, b)
+}
+
+TEST_CASE(
+    "libtorch idioms: load_state_dict(d, /*strict=*/false) returns the missing and unexpected "
+    "keys") {
+    nn::Sequential net({nn::Linear(3, 4), nn::Linear(4, 2)});
+    nn::StateDict d;
+    d.insert("0.weight", full({4, 3}, 0.5));
+    d.insert("extra", ones({1}));
+    const Tensor bias_before = net->state_dict().at("0.bias").clone();
+    auto r = net->load_state_dict(d, /*strict=*/false);
+    CHECK(r.missing_keys == std::vector<std::string>{"0.bias", "1.weight", "1.bias"});
+    CHECK(r.unexpected_keys == std::vector<std::string>{"extra"});
+    CHECK(net->state_dict().at("0.weight").to_vector() == std::vector<double>(12, 0.5));
+    CHECK(net->state_dict().at("0.bias").to_vector() == bias_before.to_vector());  // kept
+    CHECK_THROWS_WITH_AS(net->load_state_dict(d), doctest::Contains("missing key '0.bias'"), Error);
 }
