@@ -10,8 +10,13 @@ NamedTensors::NamedTensors(std::initializer_list<Item> items) {
 
 void NamedTensors::insert(std::string key, Tensor value) {
     XG_CHECK(!contains(key), "NamedTensors: duplicate name '{}'", key);
-    index_.emplace(key, items_.size());
-    items_.emplace_back(std::move(key), std::move(value));
+    items_.emplace_back(key, std::move(value));
+    try {  // the index never points past the items, even when its insertion throws
+        index_.emplace(std::move(key), items_.size() - 1);
+    } catch (...) {
+        items_.pop_back();
+        throw;
+    }
 }
 
 Tensor& NamedTensors::operator[](const std::string& key) {

@@ -68,12 +68,17 @@ IdxReader::IdxReader(const std::string& path, IdxOptions options)
     gzbuffer(file_->gz, 1 << 17);
 
     // Reads exactly n header bytes or throws, telling a damaged gzip stream from a short file.
+    // zlib reads ahead: a stream cut in the payload may already report its end here, after the
+    // header bytes arrived whole; read_payload reports that cut, with what arrived.
     auto read_exact = [&](unsigned char* out, unsigned n, const char* what) {
         int got = gzread(file_->gz, out, n);
         int err = Z_OK;
         std::string msg = gz_message(file_->gz, path_, &err);
-        if (err == Z_BUF_ERROR) IDX_FAIL("truncated gzip stream in the header ({})", msg);
-        if (err != Z_OK) IDX_FAIL("gzip stream error in the header ({})", msg);
+        if (err == Z_BUF_ERROR && got != static_cast<int>(n))
+            IDX_FAIL("truncated gzip stream in the header ({}: {} of {} bytes arrived; {})", what,
+                     std::max(got, 0), n, msg);
+        if (err != Z_OK && err != Z_BUF_ERROR)
+            IDX_FAIL("gzip stream error in the header ({})", msg);
         if (got != static_cast<int>(n))
             IDX_FAIL("truncated: the file ends inside the header ({}: {} of {} bytes)", what,
                      std::max(got, 0), n);
@@ -127,15 +132,17 @@ std::vector<std::uint8_t> IdxReader::read_payload() {
     if (!file_ || file_->gz == nullptr) IDX_FAIL("read_payload called twice");
     gzFile gz = file_->gz;
     const std::size_t numel = header_.numel;
+    std::vector<std::uint8_t> out;
     auto check_stream = [&](const char* where) {
         int err = Z_OK;
         std::string msg = gz_message(gz, path_, &err);
-        if (err == Z_BUF_ERROR) IDX_FAIL("truncated gzip stream {} ({})", where, msg);
+        if (err == Z_BUF_ERROR)
+            IDX_FAIL("truncated gzip stream {}: {} of the {} payload bytes arrived ({})", where,
+                     out.size(), numel, msg);
         if (err == Z_ERRNO) IDX_FAIL("read error {} ({})", where, std::strerror(errno));
         if (err != Z_OK) IDX_FAIL("gzip stream error {} ({})", where, msg);
     };
 
-    std::vector<std::uint8_t> out;
     // A plain file was checked against its size. A gzip stream's length is unknown until it is
     // read, but deflate expands at most 1032:1, so the compressed size bounds what can come out:
     // allocate no more than that up front, and grow if the data really goes on.

@@ -13,10 +13,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "train/checkpoint.hpp"
 #include "train/confusion.hpp"
@@ -43,13 +47,14 @@ using namespace xg;
 namespace fs = std::filesystem;
 
 struct Flags {
-    std::string model = "cnn", optimizer = "adam", scheduler = "onecycle";
+    std::string model = "cnn", optimizer = "adam", scheduler = "onecycle", on_nonfinite = "stop";
     int epochs = 5, threads = 0, width = 16, stop_after = 0;
     std::size_t batch_size = 64, train_subset = 0, test_subset = 0;
     double lr = 2e-3;
     std::uint64_t seed = 0;
     std::string data_dir, out_dir = "runs/train_cnn", export_dot;
     bool resume = false, augment = false;
+    std::set<std::string> given;  // the flags on the command line (e.g. "lr", "batch_size")
 };
 
 void add_flags(CLI::App& app, Flags& f) {
@@ -77,8 +82,22 @@ void add_flags(CLI::App& app, Flags& f) {
     app.add_option("--train-subset", f.train_subset, "use the first N training images");
     app.add_option("--test-subset", f.test_subset, "use the first N test images");
     app.add_flag("--augment", f.augment, "random horizontal flips and crops (padding 2)");
+    app.add_option("--on-nonfinite", f.on_nonfinite,
+                   "a NaN or inf loss: stop (exit 1, the last finite checkpoint kept) or skip "
+                   "the step")
+        ->check(CLI::IsMember({"stop", "skip"}));
     app.add_option("--stop-after", f.stop_after,
                    "stop after this many epochs of this run, as if interrupted (for --resume)");
+}
+
+// Which flags the command line gave (a resume refuses those that disagree with the checkpoint).
+void note_given_flags(const CLI::App& app, Flags& f) {
+    for (const CLI::Option* o : app.get_options()) {
+        if (o->count() == 0 || o->get_lnames().empty()) continue;
+        std::string name = o->get_lnames().front();
+        std::replace(name.begin(), name.end(), '-', '_');
+        f.given.insert(name);
+    }
 }
 
 // ---- 1. Data: bytes in memory, batches prepared ahead on a worker thread ----
@@ -168,9 +187,20 @@ Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model, data::
     train::ProgressBar bar(loader.size(), fmt::format("epoch {}/{}", epoch + 1, f.epochs),
                            procs.lead() ? stdout : nullptr);
     double right = 0, seen = 0, waited = 0;
+    std::size_t skipped = 0;
     for (auto& batch : loader) {
         Tensor logits = procs.forward(batch.images);
         Tensor loss = cross_entropy(logits, batch.labels);
+        const double value = loss.item();
+        if (!std::isfinite(value)) {  // diverged: stop before the update, or skip it
+            // (A skipped step would leave the other processes waiting in the all-reduce.)
+            XG_CHECK(f.on_nonfinite == "skip" && procs.world_size() == 1,
+                     "the loss is {} at epoch {}, step {}: training diverged (the last finite "
+                     "checkpoint stays on disk; lower --lr, or --on-nonfinite skip in one process)",
+                     value, epoch + 1, run.step + 1);
+            ++skipped;
+            continue;
+        }
         if (!f.export_dot.empty() && run.step == 0) {
             std::ofstream(f.export_dot) << to_dot(loss);
             fmt::print("wrote the graph of one step to {} (dot -Tsvg)\n", f.export_dot);
@@ -183,9 +213,12 @@ Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model, data::
         ++run.step;
         right += eq(argmax(logits.detach(), 1), batch.labels).sum().item();
         seen += double(batch.size());
-        bar.update(batch.size(), loss.item());
+        bar.update(batch.size(), value);
     }
     bar.finish();
+    if (skipped && procs.lead())
+        fmt::print("epoch {}: skipped {} steps with a non-finite loss (--on-nonfinite skip)\n",
+                   epoch + 1, skipped);
     if (o.scheduler && !o.per_step) o.scheduler->step();
     if (procs.world_size() == 1) return {bar.running_loss(), right / seen};
     // The epoch's figures over every rank's shard.
@@ -240,16 +273,46 @@ void report_end(const Flags& f, const Figures& test, const train::ConfusionMatri
 }
 
 // Checkpoints hold everything a bitwise-exact resume needs; every rank loads the same file.
+// The settings a checkpoint records, under the names of their flags (with _ for -).
+std::map<std::string, std::string> settings(const Flags& f) {
+    return {{"model", f.model},
+            {"width", std::to_string(f.width)},
+            {"optimizer", f.optimizer},
+            {"scheduler", f.scheduler},
+            {"lr", fmt::format("{}", f.lr)},
+            {"batch_size", std::to_string(f.batch_size)},
+            {"seed", std::to_string(f.seed)},
+            {"epochs", std::to_string(f.epochs)}};
+}
+
+// A resumed run continues the saved one. A flag that disagrees with the checkpoint is refused,
+// naming both values: the architecture always, the other settings when given on the command
+// line (the checkpoint's optimizer state would silently win over them). --epochs may grow.
+void check_resume(const Flags& f, const std::string& path) {
+    const auto saved = read_safetensors_header(path).metadata;
+    for (const auto& [key, value] : settings(f)) {
+        auto it = saved.find("info." + key);
+        const bool architecture = key == "model" || (key == "width" && f.model == "cnn");
+        if (key == "epochs" || it == saved.end() || it->second == value) continue;
+        if (!architecture && !f.given.count(key)) continue;
+        std::string flag = "--" + key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        throw Error(
+            fmt::format("{} {} conflicts with the checkpoint {}, trained with {} {}: a "
+                        "resumed run continues the saved one (start a new --out-dir to "
+                        "change it)",
+                        flag, value, path, flag, it->second));
+    }
+}
+
 train::TrainingProgress start_or_resume(const Flags& f, train::Checkpoint& ckpt,
                                         const std::string& path, bool print) {
     train::TrainingProgress run;
-    run.info = {{"model", f.model},
-                {"optimizer", f.optimizer},
-                {"scheduler", f.scheduler},
-                {"epochs", std::to_string(f.epochs)},
-                {"seed", std::to_string(f.seed)}};
+    run.info = settings(f);
     if (!f.resume) return run;
+    check_resume(f, path);
     run = ckpt.load(path);
+    run.info["epochs"] = std::to_string(f.epochs);
     if (print) fmt::print("resumed from {} after epoch {} (step {})\n", path, run.epoch, run.step);
     return run;
 }
@@ -263,6 +326,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Train a CNN on Fashion-MNIST with xgrad"};
     add_flags(app, f);
     CLI11_PARSE(app, argc, argv);
+    note_given_flags(app, f);
     auto procs = processes(&argc, &argv);
     const bool lead = procs->lead();
     try {

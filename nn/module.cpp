@@ -158,6 +158,15 @@ StateDict Module::state_dict() const {
     return d;
 }
 
+namespace {
+// What a dict entry loads as: PyTorch takes a one-element 1-d tensor for a 0-d one (older
+// checkpoints saved num_batches_tracked with shape [1]).
+Tensor as_loaded(const Tensor& src, const Tensor& own) {
+    if (own.dim() == 0 && src.dim() == 1 && src.numel() == 1) return src.reshape({});
+    return src;
+}
+}  // namespace
+
 LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) {
     StateDict own = state_dict();
     LoadStateDictResult result;
@@ -169,8 +178,8 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
             result.missing_keys.push_back(k);
             continue;
         }
-        const Tensor& src = it->second;
-        XG_CHECK(src.defined(), "load_state_dict: key '{}' holds an undefined tensor", k);
+        XG_CHECK(it->second.defined(), "load_state_dict: key '{}' holds an undefined tensor", k);
+        const Tensor src = as_loaded(it->second, t);
         XG_CHECK(src.shape() == t.shape(),
                  "load_state_dict: size mismatch for '{}': expected shape {}, got {}", k, t.shape(),
                  src.shape());
@@ -185,7 +194,7 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
     }
     NoGradGuard no_grad;
     for (const auto& [k, t] : own)
-        if (dict.contains(k)) Tensor(t).copy_(dict.at(k));
+        if (dict.contains(k)) Tensor(t).copy_(as_loaded(dict.at(k), t));
     return result;
 }
 

@@ -137,10 +137,10 @@ class ModuleHolder {
     template <class... Args, class = std::enable_if_t<std::is_constructible_v<Impl, Args&&...>>>
     explicit ModuleHolder(Args&&... args)
         : impl_(std::make_shared<Impl>(std::forward<Args>(args)...)) {}
-    // nn::AdaptiveAvgPool2d({3, 2}): a braced list builds the module's Options, when it names
-    // one (O is never deduced, so a plain argument goes to the constructor above).
-    template <class I = Impl, class O = typename I::Options>
-    explicit ModuleHolder(const std::enable_if_t<true, O>& options)
+    // nn::AdaptiveAvgPool2d({3, 2}): a braced list, which the constructor above cannot take,
+    // builds the module's Options when the module names one.
+    template <class I = Impl>
+    explicit ModuleHolder(const typename I::Options& options)
         : impl_(std::make_shared<Impl>(options)) {}
     ModuleHolder(std::shared_ptr<Impl> p) : impl_(std::move(p)) {}  // NOLINT
     Impl* operator->() const { return impl_.get(); }

@@ -106,7 +106,8 @@ xg::array<T> map_broadcast(const xg::array<T>& a, const xg::array<T>& b, F f) {
     return result;
 }
 
-// Same shapes and one-element operands take flat loops; other broadcasts go through xtensor.
+// Same shapes and one-element operands take flat loops; other broadcasts go
+// through map_broadcast.
 template <class T, class F>
 xg::array<T> map_binary(const xg::array<T>& a, const xg::array<T>& b, F f) {
     const T* x = a.data();

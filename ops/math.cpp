@@ -32,13 +32,6 @@ Tensor unary_op(const char* op, const char* node_name, int saves, const Tensor& 
     return out;
 }
 
-// A 0/1 mask of the input's dtype, a constant of the backward (its derivative is zero).
-template <class P>
-Tensor mask_of(const Tensor& x, P pred) {
-    return unary_kernel("mask", x.detach(),
-                        [pred](auto v) { return pred(v) ? decltype(v)(1) : decltype(v)(0); });
-}
-
 // erfinv: Giles' single-precision approximation, then two Newton steps on erf (full double
 // precision); +-inf at +-1 and NaN outside [-1, 1], as torch.erfinv.
 template <class T>
@@ -228,11 +221,11 @@ Tensor square(const Tensor& a, Site site) {
 // ---- rounding and remainders ----
 
 namespace {
-// A rounding op: its gradient is zero (still a function of g, so create_graph chains).
+// A rounding op: its gradient is zero, also where g is inf (PyTorch's zeros_like(grad)).
 template <class F>
 Tensor rounding(const char* op, const char* node_name, const Tensor& a, F f) {
     return unary_op(op, node_name, 0, a, f,
-                    [](const Tensor& g, const Tensor&, const Tensor&) { return mul(g, 0.0); });
+                    [](const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); });
 }
 }  // namespace
 
@@ -264,18 +257,18 @@ Tensor frac(const Tensor& a, Site site) {
 }
 
 namespace {
-// a - b * q(a / b), differentiable in both: d/da = 1, d/db = -q(a / b). q is trunc (fmod) or
-// floor (remainder); the forward is computed in the kernel's precision, as PyTorch's.
+// a - b * q, differentiable in both: d/da = 1, d/db = -q, with q = quotient(a, b, out): the
+// rounded quotient, trunc (fmod) or floor (remainder) of a / b, as PyTorch's.
 template <class F, class Q>
 Tensor remainder_op(const char* op, const char* node_name, const Tensor& a, const Tensor& b, F f,
-                    Q q) {
+                    Q quotient) {
     Tensor out = binary_kernel(op, a, b, f);
     if (auto node = record(node_name, {a, b}, {out})) {
-        SavedTensor sa = a, sb = b;
+        SavedTensor sa = a, sb = b, so = out;
         const bool ga = a.requires_grad(), gb = b.requires_grad();
-        node->set_fn([sa, sb, ga, gb, q](const TensorList& g) {
-            Tensor quotient = q(div(sa.unpack().detach(), sb.unpack().detach()));
-            return TensorList{ga ? g[0] : Tensor(), gb ? neg(mul(g[0], quotient)) : Tensor()};
+        node->set_fn([sa, sb, so, ga, gb, quotient](const TensorList& g) {
+            Tensor q = quotient(sa.unpack().detach(), sb.unpack().detach(), so.unpack().detach());
+            return TensorList{ga ? g[0] : Tensor(), gb ? neg(mul(g[0], q)) : Tensor()};
         });
     }
     return out;
@@ -286,30 +279,40 @@ T python_mod(T x, T y) {  // the sign of the divisor, as Python's % and torch.re
     const T r = std::fmod(x, y);
     return (r != T(0) && ((r < T(0)) != (y < T(0)))) ? r + y : r;
 }
+
+// The divisor as a 0-d tensor of a's dtype; a is checked first, so errors name the op.
+Tensor divisor_of(const char* op, const Tensor& a, double b) {
+    detail::check_defined(op, a, "input");
+    detail::check_floating(op, a, "input");
+    return full({}, b, a.dtype());
+}
 }  // namespace
 
 Tensor fmod(const Tensor& a, const Tensor& b, Site site) {
     detail::SiteScope at(site);
     return remainder_op(
         "fmod", "FmodBackward", a, b, [](auto x, auto y) { return std::fmod(x, y); },
-        [](const Tensor& t) { return trunc(t); });
+        [](const Tensor& x, const Tensor& y, const Tensor&) { return trunc(div(x, y)); });
 }
 
 Tensor fmod(const Tensor& a, double b, Site site) {
     detail::SiteScope at(site);
-    return fmod(a, full({}, b, a.defined() ? a.dtype() : float32));
+    return fmod(a, divisor_of("fmod", a, b));
 }
 
 Tensor remainder(const Tensor& a, const Tensor& b, Site site) {
     detail::SiteScope at(site);
+    // floor(a / b) from the forward's own result: (a - out) / b is an integer up to rounding.
     return remainder_op(
         "remainder", "RemainderBackward", a, b, [](auto x, auto y) { return python_mod(x, y); },
-        [](const Tensor& t) { return floor(t); });
+        [](const Tensor& x, const Tensor& y, const Tensor& out) {
+            return round(div(sub(x, out), y));
+        });
 }
 
 Tensor remainder(const Tensor& a, double b, Site site) {
     detail::SiteScope at(site);
-    return remainder(a, full({}, b, a.defined() ? a.dtype() : float32));
+    return remainder(a, divisor_of("remainder", a, b));
 }
 
 // ---- activations ----
@@ -326,7 +329,8 @@ Tensor softplus(const Tensor& a, double beta, double threshold, Site site) {
             return bx > T(threshold) ? x : std::log1p(std::exp(bx)) / T(beta);
         },
         [beta, threshold](const Tensor& g, const Tensor& x, const Tensor&) {
-            Tensor linear = mask_of(x, [beta, threshold](auto v) { return v * beta > threshold; });
+            // The forward's test, in its precision: beta * x > threshold.
+            Tensor linear = gt(mul(x.detach(), beta), threshold);
             return where(linear, g, mul(g, sigmoid(mul(x, beta))));
         });
 }
@@ -399,7 +403,7 @@ Tensor elu(const Tensor& a, double alpha, Site site) {
             return x > T(0) ? x : T(alpha) * std::expm1(x);
         },
         [alpha](const Tensor& g, const Tensor& x, const Tensor&) {
-            Tensor positive = mask_of(x, [](auto v) { return v > 0; });
+            Tensor positive = gt(x.detach(), 0.0);
             return where(positive, g, mul(g, mul(exp(x), alpha)));
         });
 }
@@ -415,7 +419,7 @@ Tensor selu(const Tensor& a, Site site) {
             return T(scale) * (x > T(0) ? x : T(alpha) * std::expm1(x));
         },
         [alpha, scale](const Tensor& g, const Tensor& x, const Tensor&) {
-            Tensor positive = mask_of(x, [](auto v) { return v > 0; });
+            Tensor positive = gt(x.detach(), 0.0);
             return mul(where(positive, g, mul(g, mul(exp(x), alpha))), scale);
         });
 }
@@ -431,9 +435,9 @@ Tensor hardtanh(const Tensor& a, double min_val, double max_val, Site site) {
             return x < T(min_val) ? T(min_val) : (x > T(max_val) ? T(max_val) : x);
         },
         [min_val, max_val](const Tensor& g, const Tensor& x, const Tensor&) {
-            // PyTorch passes the gradient strictly inside (min_val, max_val).
-            return mul(
-                g, mask_of(x, [min_val, max_val](auto v) { return v > min_val && v < max_val; }));
+            // PyTorch passes the gradient strictly inside (min_val, max_val), zero elsewhere.
+            Tensor inside = mul(gt(x.detach(), min_val), lt(x.detach(), max_val));
+            return where(inside, g, zeros_like(g));
         });
 }
 
@@ -446,7 +450,8 @@ Tensor hardsigmoid(const Tensor& a, Site site) {
             return x <= T(-3) ? T(0) : (x >= T(3) ? T(1) : x / T(6) + T(0.5));
         },
         [](const Tensor& g, const Tensor& x, const Tensor&) {
-            return mul(g, mul(mask_of(x, [](auto v) { return v > -3 && v < 3; }), 1.0 / 6.0));
+            Tensor inside = mul(gt(x.detach(), -3.0), lt(x.detach(), 3.0));
+            return where(inside, div(g, 6.0), zeros_like(g));
         });
 }
 
@@ -460,10 +465,8 @@ Tensor hardswish(const Tensor& a, Site site) {
         },
         [](const Tensor& g, const Tensor& x, const Tensor&) {
             // PyTorch's rule: 0 below -3, x / 3 + 1/2 up to 3 (inclusive), 1 above.
-            Tensor low = mask_of(x, [](auto v) { return v < -3; });
-            Tensor high = mask_of(x, [](auto v) { return v > 3; });
-            Tensor mid = add(mul(x, 1.0 / 3.0), 0.5);
-            return mul(g, where(high, ones_like(x), where(low, zeros_like(x), mid)));
+            Tensor mid = mul(g, add(div(x, 3.0), 0.5));
+            return where(gt(x.detach(), 3.0), g, where(lt(x.detach(), -3.0), zeros_like(g), mid));
         });
 }
 

@@ -152,6 +152,34 @@ const auto min_reducer = [](const auto& x, const auto& ax, auto es) {
     return xt::reduce(xt::make_xreducer_functor(f, init), x, ax, es);
 };
 
+// int64 sums are exact and wrap on overflow (two's complement, as PyTorch's), added in uint64:
+// never through the float kernels' double accumulators, and no signed-overflow UB.
+xg::array<std::int64_t> sum_int64(const xg::array<std::int64_t>& x,
+                                  const std::vector<std::size_t>& axes, bool keepdim) {
+    Shape kept(x.shape().begin(), x.shape().end());
+    for (std::size_t ax : axes) kept[ax] = 1;
+    std::vector<std::uint64_t> acc(shape_numel(kept), 0);
+    std::vector<std::size_t> stride(kept.size(), 0);  // of the output; 0 on the reduced axes
+    for (std::size_t d = kept.size(), s = 1; d-- > 0; s *= kept[d])
+        stride[d] = kept[d] == 1 ? 0 : s;
+    std::vector<std::size_t> pos(kept.size(), 0);
+    for (std::size_t i = 0, o = 0; i < x.size(); ++i) {
+        acc[o] += static_cast<std::uint64_t>(x.data()[i]);
+        for (std::size_t d = kept.size(); d-- > 0;) {  // the next index, odometer style
+            o += stride[d];
+            if (++pos[d] < x.shape()[d]) break;
+            o -= stride[d] * pos[d];
+            pos[d] = 0;
+        }
+    }
+    Shape out;
+    for (std::size_t d = 0; d < kept.size(); ++d)
+        if (keepdim || std::find(axes.begin(), axes.end(), d) == axes.end()) out.push_back(kept[d]);
+    auto r = xg::array<std::int64_t>::from_shape(out);
+    for (std::size_t i = 0; i < acc.size(); ++i) r.data()[i] = static_cast<std::int64_t>(acc[i]);
+    return r;
+}
+
 // Any dtype: an int64 sum stays int64 (counting a mask: eq(pred, y).sum()), as in PyTorch.
 Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t>& axes,
                   bool keepdim) {
@@ -159,7 +187,10 @@ Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t
         return detail::dispatch_all(a.dtype(), [&](auto tag) {
             using T = decltype(tag);
             if (axes.empty()) return Tensor(xg::array<T>(a.data<T>()));  // a 0-d tensor: a copy
-            return Tensor(sum_axes(a.data<T>(), axes, keepdim));
+            if constexpr (std::is_same_v<T, std::int64_t>)
+                return Tensor(sum_int64(a.data<T>(), axes, keepdim));
+            else
+                return Tensor(sum_axes(a.data<T>(), axes, keepdim));
         });
     });
 }

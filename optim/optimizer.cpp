@@ -120,6 +120,11 @@ Tensor Optimizer::step(const std::function<Tensor()>& closure) {
 // moved to another dtype after its grads or buffers were made no longer matches).
 void Optimizer::check_step() const {
     for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        // set_options can hand a group another optimizer's options: the rules would misread them.
+        XG_CHECK(typeid(groups_[gi].options()) == typeid(*defaults_),
+                 "{}: step: parameter group {} has options of another type (options of another "
+                 "optimizer?)",
+                 type_, gi);
         validate(groups_[gi].options());
         for (std::size_t i = 0; i < groups_[gi].params.size(); ++i) {
             const Tensor& p = groups_[gi].params[i];

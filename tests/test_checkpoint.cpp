@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 
 #include "tests/data_testing.hpp"
 #include "tests/op_registry.hpp"
@@ -331,4 +332,34 @@ TEST_CASE("checkpoint: weights trained in PyTorch load into the same xgrad model
     Tensor x = testing::load_fixture("checkpoints/trained_cnn", "x");
     Tensor y = testing::load_fixture("checkpoints/trained_cnn", "y");
     CHECK(testing::max_abs_diff(net(x), y) < 1e-10);
+}
+
+TEST_CASE("checkpoint: a model or optimizer state with NaN or inf is refused, the old file kept") {
+    xg::testing::ScratchDir dir;
+    nn::Sequential net({nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2)});
+    optim::SGD opt(net->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+    sum(net->forward(ones({2, 3}))).backward();
+    opt.step();
+    train::Checkpoint ck;
+    ck.model(*net).optimizer(opt);
+    const std::string path = dir.file("ck.safetensors");
+    ck.save(path, {});
+    const std::vector<char> before = read_bytes(path);
+    {
+        NoGradGuard no_grad;
+        Tensor(net->state_dict().at("2.bias")).fill_(std::numeric_limits<double>::quiet_NaN());
+    }
+    std::string msg = xg::testing::error_of([&] { ck.save(path, {}); });
+    CHECK(msg.find("model tensor '2.bias' holds non-finite values") != std::string::npos);
+    CHECK(read_bytes(path) == before);
+    {
+        NoGradGuard no_grad;
+        Tensor(net->state_dict().at("2.bias")).fill_(0.0);
+        Tensor buf = opt.state(net->parameters().front())->buffers.at("momentum_buffer");
+        buf.fill_(std::numeric_limits<double>::infinity());
+    }
+    msg = xg::testing::error_of([&] { ck.save(path, {}); });
+    CHECK(msg.find("optimizer tensor 'state.0.momentum_buffer' holds non-finite") !=
+          std::string::npos);
+    CHECK(read_bytes(path) == before);
 }

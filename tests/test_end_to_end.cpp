@@ -4,6 +4,8 @@
 // resumed with --resume ends with the same weights, bit for bit, as a run never interrupted.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -81,4 +83,53 @@ TEST_CASE("end to end: train_cnn learns, writes metrics and a chart, and resumes
     REQUIRE(mb.rows().size() == 2);
     CHECK(mb.rows()[1].test_acc == m.rows()[1].test_acc);
     fs::remove_all(root);
+}
+
+TEST_CASE("end to end: a diverging run stops at its first non-finite loss, exits 1, keeps no NaN") {
+    REQUIRE(fs::exists(data_dir + "/train-images-idx3-ubyte.gz"));
+    const fs::path root = fs::path(XGRAD_BINARY_DIR) / "xgrad_test_e2e_diverge";
+    fs::remove_all(root);
+    // SGD at lr 1e6 on LeNet (no batch norm to rein it in) blows up within a few steps.
+    const std::string diverge = "--model lenet --optimizer sgd --lr 1e6 --scheduler none";
+    const std::string stop = (root / "stop").string(), skip = (root / "skip").string();
+    CHECK(run_train_cnn(stop, diverge) != 0);
+    std::string log = slurp(stop + ".log");
+    CHECK_MESSAGE(log.find("training diverged") != std::string::npos, log);
+    CHECK(log.find("at epoch 1, step ") != std::string::npos);
+    CHECK(log.find("test accuracy") == std::string::npos);
+    CHECK(!fs::exists(stop + "/checkpoint.safetensors"));  // no finite epoch to keep
+    // skip: the steps with a NaN loss are skipped and counted; whatever is saved is finite
+    // (Checkpoint::save refuses NaN and inf, tests/test_checkpoint.cpp).
+    const int rc = run_train_cnn(skip, diverge + " --on-nonfinite skip");
+    log = slurp(skip + ".log");
+    CHECK_MESSAGE(
+        log.find("steps with a non-finite loss (--on-nonfinite skip)") != std::string::npos, log);
+    CHECK(log.find("training diverged") == std::string::npos);
+    if (fs::exists(skip + "/checkpoint.safetensors")) {
+        CHECK(rc == 0);
+        // Not a structured binding: clang's C++17 lambdas (doctest's macros) cannot capture one.
+        for (const auto& item : load_safetensors(skip + "/checkpoint.safetensors").tensors) {
+            const std::string name = item.first;
+            for (double v : item.second.to_vector()) CHECK_MESSAGE(std::isfinite(v), name);
+        }
+    } else {
+        CHECK(log.find("holds non-finite values") != std::string::npos);
+    }
+}
+
+TEST_CASE("end to end: --resume refuses a flag that disagrees with the checkpoint, naming both") {
+    REQUIRE(fs::exists(data_dir + "/train-images-idx3-ubyte.gz"));
+    const fs::path root = fs::path(XGRAD_BINARY_DIR) / "xgrad_test_e2e_conflict";
+    fs::remove_all(root);
+    const std::string out = (root / "run").string();
+    REQUIRE(run_train_cnn(out, "--stop-after 1") == 0);  // epoch 1 of 2 on disk
+    CHECK(run_train_cnn(out, "--resume --lr 10000") != 0);
+    std::string log = slurp(out + ".log");
+    CHECK_MESSAGE(log.find("--lr 10000 conflicts with the checkpoint") != std::string::npos, log);
+    CHECK(log.find("trained with --lr 0.002") != std::string::npos);
+    CHECK(run_train_cnn(out, "--resume --model lenet") != 0);
+    CHECK(slurp(out + ".log").find("--model lenet conflicts") != std::string::npos);
+    // The flags of the saved run (the helper repeats --batch-size 50) resume as before.
+    REQUIRE(run_train_cnn(out, "--resume") == 0);
+    CHECK(slurp(out + ".log").find("resumed from") != std::string::npos);
 }

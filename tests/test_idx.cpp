@@ -77,6 +77,23 @@ TEST_CASE("read_idx: every truncation of a file is an error naming the file") {
     }
 }
 
+TEST_CASE("read_idx: a gzip file cut short says which part was cut and how much arrived") {
+    ScratchDir dir;
+    std::vector<char> bytes = read_bytes(idx_fixture("images.idx3.gz"));  // 16 + 60 bytes inside
+    REQUIRE(bytes.size() == 95);
+    // Cut at 50 of 95 compressed bytes: the 16 header bytes and part of the 60-byte payload.
+    std::string payload_cut = dir.write("payload_cut.gz", bytes.data(), 50);
+    std::string msg = error_of([&] { read_idx(payload_cut); });
+    CHECK(msg.find("truncated gzip stream in the payload: ") != std::string::npos);
+    CHECK(msg.find(" of the 60 payload bytes arrived") != std::string::npos);
+    CHECK(msg.find("in the header") == std::string::npos);
+    // Cut at 21: only 11 of the 16 header bytes come out.
+    std::string header_cut = dir.write("header_cut.gz", bytes.data(), 21);
+    msg = error_of([&] { read_idx(header_cut); });
+    CHECK(msg.find("truncated gzip stream in the header (dimension sizes: ") != std::string::npos);
+    CHECK(msg.find("of 12 bytes arrived") != std::string::npos);
+}
+
 TEST_CASE("read_idx: header defects") {
     auto msg = [](const char* name) { return error_of([&] { read_idx(idx_fixture(name)); }); };
     CHECK(msg("bad_magic.idx1").find("bad magic number 0x01000801") != std::string::npos);

@@ -287,3 +287,15 @@ TEST_CASE(
     CHECK(net->state_dict().at("0.bias").to_vector() == bias_before.to_vector());  // kept
     CHECK_THROWS_WITH_AS(net->load_state_dict(d), doctest::Contains("missing key '0.bias'"), Error);
 }
+
+TEST_CASE("load_state_dict: a one-element [1] tensor loads into a 0-d buffer, as in PyTorch") {
+    nn::BatchNorm1d bn(2);
+    nn::StateDict d = bn->state_dict();
+    d["num_batches_tracked"] = tensor({7}, int64);  // shape [1], as older PyTorch files have it
+    bn->load_state_dict(d);
+    CHECK(bn->num_batches_tracked.shape() == Shape{});
+    CHECK(bn->num_batches_tracked.item<std::int64_t>() == 7);
+    d["num_batches_tracked"] = tensor({7, 8}, int64);  // two elements: still a size mismatch
+    CHECK_THROWS_WITH_AS(bn->load_state_dict(d),
+                         doctest::Contains("size mismatch for 'num_batches_tracked'"), Error);
+}

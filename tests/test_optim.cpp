@@ -600,4 +600,15 @@ TEST_CASE("Adam: the one-pass update gives the general path's bits") {
         }
     }
 }
+TEST_CASE("optimizers: a group handed another optimizer's options is refused at step") {
+    Tensor w = ones({2}).requires_grad_();
+    optim::SGD opt({w}, 0.1);
+    w.set_grad(ones({2}));
+    opt.param_groups()[0].set_options(std::make_unique<optim::AdamOptions>(0.1));
+    CHECK_THROWS_WITH_AS(
+        opt.step(), doctest::Contains("SGD: step: parameter group 0 has options of another type"),
+        Error);
+    CHECK(w.to_vector() == std::vector<double>{1, 1});  // nothing moved
+}
+
 }  // namespace xg

@@ -516,6 +516,16 @@ TEST_CASE("sum: int64 stays int64, so a mask of hits counts them, as in PyTorch"
     CHECK(eq(pred, y).sum().item() == 3.0);  // the accuracy count of examples/train_cnn
     CHECK(sum(tensor({{1, 2}, {3, 4}}, int64), {0}).to_vector() == std::vector<double>{4, 6});
     // mean of int64 throws (mean's registry row), as in PyTorch.
+    // Exact beyond 2^53 and wrapping on overflow, as PyTorch's int64 sum (never through double).
+    const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+    Tensor t = full({2}, 0.0, int64);
+    t.mutable_data<std::int64_t>()(0) = big;
+    t.mutable_data<std::int64_t>()(1) = 1;
+    CHECK(t.sum().item<std::int64_t>() == std::numeric_limits<std::int64_t>::min());
+    t.mutable_data<std::int64_t>()(1) = -2;
+    CHECK(sum(t, {0}).item<std::int64_t>() == big - 2);
+    CHECK(sum(tensor({{1, 2, 3}, {4, 5, 6}}, int64), {1}, true).to_vector() ==
+          std::vector<double>{6, 15});
 }
 
 }  // namespace xg::testing

@@ -227,3 +227,19 @@ TEST_CASE("solver: bad options and data throw naming the culprit") {
     bad.y_val = data.y_val.to(float32);
     check_error_names([&] { make(SolverOptions(), bad); }, "y_val");
 }
+
+TEST_CASE("solver: a diverging run stops at its first non-finite loss, before the update") {
+    auto data = make_data(64, 30, 20, 5, 4);
+    auto net = small_net(5, 1.0);
+    Solver solver(solver_model(net), data,
+                  SolverOptions()
+                      .update_rule("sgd")
+                      .optim_config({{"learning_rate", 1e12}})
+                      .batch_size(10)
+                      .num_epochs(5)
+                      .verbose(false));
+    check_error_names([&] { solver.train(); }, "Solver: the loss is ");
+    check_error_names([&] { solver.train(); }, "training diverged");
+    // Every recorded loss is finite: the non-finite one stopped the run before it was recorded.
+    for (double l : solver.loss_history()) CHECK(std::isfinite(l));
+}

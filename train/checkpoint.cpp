@@ -1,5 +1,6 @@
 #include "train/checkpoint.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -123,7 +124,27 @@ Checkpoint& Checkpoint::generator(const std::string& name, Generator& g) {
     return *this;
 }
 
+namespace {
+bool all_finite(const Tensor& t) {
+    if (!is_floating(t.dtype())) return true;
+    for (double v : t.to_vector())
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
+// A diverged run must not replace the last good checkpoint with NaN weights.
+void check_finite(const std::string& path, const char* what, const NamedTensors& tensors) {
+    for (const auto& [name, t] : tensors)
+        XG_CHECK(all_finite(t),
+                 "save_checkpoint: {}: {} tensor '{}' holds non-finite values (the training "
+                 "diverged?); the file on disk was left as it was",
+                 path, what, name);
+}
+}  // namespace
+
 void Checkpoint::save(const std::string& path, const TrainingProgress& p) const {
+    if (model_) check_finite(path, "model", model_->state_dict());
+    if (optimizer_) check_finite(path, "optimizer", optimizer_->state_dict().tensors);
     std::vector<std::pair<std::string, NamedTensors>> groups;
     std::map<std::string, std::string> meta;
     meta["checkpoint.format"] = kFormat;

@@ -42,6 +42,8 @@ class Checkpoint {
     Checkpoint& scheduler(optim::ReduceLROnPlateau& s);
     Checkpoint& generator(const std::string& name, Generator& g);
 
+    // Refuses (xg::Error naming the tensor, the file left as it was) when a model or optimizer
+    // tensor holds NaN or inf: a diverged run keeps its last finite checkpoint.
     void save(const std::string& path, const TrainingProgress& progress) const;
     // Restores every registered object from path and returns the progress saved with them.
     // Throws xg::Error naming the file and the problem; then nothing was changed.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/error.hpp"
 #include "nn/module.hpp"
 
 namespace xg::train {
@@ -21,7 +22,10 @@ class Processes {
     // weights and backward averages the gradients.
     virtual void prepare(const std::shared_ptr<nn::UnaryModule>& model) { model_ = model; }
     // The model's forward in a training step.
-    virtual Tensor forward(const Tensor& x) { return (*model_)(x); }
+    virtual Tensor forward(const Tensor& x) {
+        XG_CHECK(model_ != nullptr, "Processes::forward: call prepare(model) first");
+        return (*model_)(x);
+    }
     // values summed element by element over the processes (here: as they are).
     virtual std::vector<double> sum(std::vector<double> values) { return values; }
     // Seconds the last step waited for other processes.

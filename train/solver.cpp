@@ -1,6 +1,7 @@
 #include "train/solver.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -148,9 +149,15 @@ void Solver::step() {
     optimizer_->zero_grad();
     Tensor loss = model_.loss(xb, yb);
     XG_CHECK(loss.defined() && loss.numel() == 1, "Solver: model.loss must return a scalar");
+    const double value = loss.item();
+    // A diverged run stops at once, before the update, instead of training on NaN.
+    XG_CHECK(std::isfinite(value),
+             "Solver: the loss is {} at iteration {} (epoch {}): training diverged; lower the "
+             "learning rate",
+             value, loss_history_.size() + 1, epoch_ + 1);
     loss.backward();
     optimizer_->step();
-    loss_history_.push_back(loss.item());
+    loss_history_.push_back(value);
 }
 
 double Solver::check_accuracy(const Tensor& X, const Tensor& y,
