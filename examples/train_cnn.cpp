@@ -272,7 +272,6 @@ void report_end(const Flags& f, const Figures& test, const train::ConfusionMatri
     fmt::print("test accuracy: {:.2f}%\n", 100 * test.accuracy);
 }
 
-// Checkpoints hold everything a bitwise-exact resume needs; every rank loads the same file.
 // The settings a checkpoint records, under the names of their flags (with _ for -).
 std::map<std::string, std::string> settings(const Flags& f) {
     return {{"model", f.model},
@@ -305,6 +304,7 @@ void check_resume(const Flags& f, const std::string& path) {
     }
 }
 
+// Checkpoints hold everything a bitwise-exact resume needs; every rank loads the same file.
 train::TrainingProgress start_or_resume(const Flags& f, train::Checkpoint& ckpt,
                                         const std::string& path, bool print) {
     train::TrainingProgress run;
