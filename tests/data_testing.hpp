@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "test_paths.hpp"
 #include "tests/error_of.hpp"
 
 namespace xg::testing {

@@ -1,4 +1,5 @@
 #include "tests/parity.hpp"
+#include "test_paths.hpp"
 
 #include <cmath>
 #include <fstream>

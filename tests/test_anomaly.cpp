@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "test_paths.hpp"
 #include "tests/error_of.hpp"
 #include "xgrad.hpp"
 

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <limits>
 
+#include "test_paths.hpp"
 #include "tests/data_testing.hpp"
 #include "tests/op_registry.hpp"
 #include "train/checkpoint.hpp"

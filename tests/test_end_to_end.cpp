@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "test_paths.hpp"
 #include "train/metrics.hpp"
 #include "xgrad.hpp"
 

@@ -124,6 +124,7 @@ TEST_CASE("layers: the checker reports a planted upward or sideways include") {
 #  include <core/tensor.hpp>
 #include "ops/conv.hpp"  // trailing comment
 #include "nn/module.hpp"
+#include "test_paths.hpp"
 )";
     const auto includes = scan_includes(text);
     REQUIRE(includes.size() == 4);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "test_paths.hpp"
 #include "tests/error_of.hpp"
 #include "tests/nn_check.hpp"
 #include "tests/op_registry.hpp"

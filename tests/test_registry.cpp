@@ -11,6 +11,7 @@
 #include <iterator>
 #include <set>
 
+#include "test_paths.hpp"
 #include "tests/header_scan.hpp"
 #include "tests/op_registry.hpp"
 

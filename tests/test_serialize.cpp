@@ -16,6 +16,7 @@
 #include <limits>
 #include <random>
 
+#include "test_paths.hpp"
 #include "tests/error_of.hpp"
 #include "tests/parity.hpp"
 #include "xgrad.hpp"
