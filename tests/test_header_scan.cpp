@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "test_paths.hpp"
 #include "tests/header_scan.hpp"
 #include "tests/op_registry.hpp"
 
@@ -124,7 +125,6 @@ TEST_CASE("layers: the checker reports a planted upward or sideways include") {
 #  include <core/tensor.hpp>
 #include "ops/conv.hpp"  // trailing comment
 #include "nn/module.hpp"
-#include "test_paths.hpp"
 )";
     const auto includes = scan_includes(text);
     REQUIRE(includes.size() == 4);
