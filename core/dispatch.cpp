@@ -2,6 +2,11 @@
 
 namespace xg::detail {
 
+void check_representable(const char* op, double value, Dtype dtype) {
+    if (dtype == int64) value_cast<std::int64_t>(op, value);
+    if (dtype == int32) value_cast<std::int32_t>(op, value);
+}
+
 void check_defined(const char* op, const Tensor& t, const char* arg) {
     XG_CHECK(t.defined(), "{}: argument '{}' is an undefined tensor", op, arg);
 }

@@ -20,10 +20,12 @@ struct Style {
     bool integral = true;  // every value a whole number: print "2." (floats) or "2" (int64)
     bool sci = false;
     bool is_int = false;
+    bool is_bool = false;
     std::size_t width = 0;
 };
 
 std::string format_value(double v, const Style& st) {
+    if (st.is_bool) return v != 0 ? "true" : "false";
     if (st.is_int) return fmt::format("{}", static_cast<std::int64_t>(v));
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -94,7 +96,8 @@ std::string to_string(const Tensor& t) {
     const std::vector<double> v = t.to_vector();
     const Shape& shape = t.shape();
     Printer p{v, shape, v.size() > kSummarizeOver, {}};
-    p.st.is_int = t.dtype() == Dtype::int64;
+    p.st.is_int = is_integral(t.dtype(), true);
+    p.st.is_bool = t.dtype() == Dtype::bool_;
     double max_abs = 0, min_abs = HUGE_VAL;
     p.each(0, 0, [&](double x) {
         if (!std::isfinite(x)) return;

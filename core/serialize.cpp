@@ -56,12 +56,16 @@ const char* st_dtype(Dtype d) {
             return "F64";
         case Dtype::int64:
             return "I64";
+        case Dtype::int32:
+            return "I32";
+        case Dtype::bool_:
+            return "BOOL";
     }
     return "?";
 }
 
 std::size_t elem_size(Dtype d) {
-    return d == Dtype::float32 ? 4 : 8;
+    return dtype_size(d);
 }
 
 std::uint32_t crc_of(const void* p, std::size_t n) {
@@ -87,6 +91,14 @@ std::pair<const void*, std::size_t> bytes_of(const Tensor& t) {
         case Dtype::int64: {
             const auto& a = t.data<std::int64_t>();
             return {a.data(), a.size() * sizeof(std::int64_t)};
+        }
+        case Dtype::int32: {
+            const auto& a = t.data<std::int32_t>();
+            return {a.data(), a.size() * sizeof(std::int32_t)};
+        }
+        case Dtype::bool_: {
+            const auto& a = t.data<bool>();
+            return {a.data(), a.size() * sizeof(bool)};
         }
     }
     return {nullptr, 0};
@@ -353,11 +365,15 @@ class Loader {
             e.spec.dtype = float64;
         } else if (d == "I64") {
             e.spec.dtype = int64;
+        } else if (d == "I32") {
+            e.spec.dtype = int32;
+        } else if (d == "BOOL") {
+            e.spec.dtype = bool_;
         } else {
-            static const std::set<std::string> known = {"BOOL", "U8",  "I8",      "U16",
-                                                        "I16",  "F16", "BF16",    "U32",
-                                                        "I32",  "U64", "F8_E4M3", "F8_E5M2"};
-            fail("{}: {} dtype {} (xgrad reads F32, F64 and I64)", t,
+            static const std::set<std::string> known = {"U8",  "I8",  "U16", "I16",
+                                                        "F16", "BF16", "U32", "U64",
+                                                        "F8_E4M3", "F8_E5M2"};
+            fail("{}: {} dtype {} (xgrad reads F32, F64, I64, I32 and BOOL)", t,
                  known.count(d) ? "unsupported" : "unknown", in_quotes(d));
         }
         auto sh = v.find("shape");
@@ -506,6 +522,19 @@ class Loader {
         return Tensor(std::move(a));
     }
 
+    // A bool byte other than 0 or 1 would be undefined behaviour once read as bool.
+    Tensor read_bool(int fd, const Entry& e, std::uint64_t data_start) {
+        Tensor t = read_tensor<bool>(fd, e, data_start);
+        const auto& a = t.data<bool>();
+        const auto* bytes = reinterpret_cast<const unsigned char*>(a.data());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (bytes[i] > 1)
+                fail("tensor {}: BOOL element {} holds byte {}, not 0 or 1", in_quotes(e.spec.name),
+                     i, bytes[i]);
+        }
+        return t;
+    }
+
     SafetensorsFile load(const std::vector<TensorSpec>* expected, bool allow_unexpected) {
         InFile file;
         Parsed p = parse(file);
@@ -522,6 +551,12 @@ class Loader {
                     break;
                 case Dtype::int64:
                     t = read_tensor<std::int64_t>(file.fd, e, p.data_start);
+                    break;
+                case Dtype::int32:
+                    t = read_tensor<std::int32_t>(file.fd, e, p.data_start);
+                    break;
+                case Dtype::bool_:
+                    t = read_bool(file.fd, e, p.data_start);
                     break;
             }
             out.tensors.insert(e.spec.name, std::move(t));

@@ -14,6 +14,7 @@
 #include "core/memory.hpp"
 #include "core/node.hpp"
 #include "core/random.hpp"
+#include "core/scalar.hpp"
 #include "core/tensor_impl.hpp"
 
 namespace xg {
@@ -26,8 +27,34 @@ const char* dtype_name(Dtype d) {
             return "float64";
         case Dtype::int64:
             return "int64";
+        case Dtype::int32:
+            return "int32";
+        case Dtype::bool_:
+            return "bool";
     }
     return "unknown";
+}
+
+Dtype result_type(Dtype t, const Scalar& s) {
+    if (s.is_floating_point() && !is_floating(t)) return float32;
+    if (s.is_integral() && t == bool_) return int64;
+    return t;
+}
+
+Dtype result_type(const Tensor& a, const Tensor& b) {
+    const bool da = a.dim() > 0, db = b.dim() > 0;
+    if (da == db) return promote_types(a.dtype(), b.dtype());
+    // A 0-d tensor counts only when it is of a higher kind (bool < integer < floating point).
+    const Dtype dim_t = da ? a.dtype() : b.dtype(), zero_t = da ? b.dtype() : a.dtype();
+    auto kind = [](Dtype d) { return is_floating(d) ? 2 : is_integral(d) ? 1 : 0; };
+    return kind(zero_t) > kind(dim_t) ? zero_t : dim_t;
+}
+
+Dtype promote_types(Dtype a, Dtype b) {
+    if (a == b) return a;
+    auto kind = [](Dtype d) { return is_floating(d) ? 2 : is_integral(d) ? 1 : 0; };
+    if (kind(a) != kind(b)) return kind(a) > kind(b) ? a : b;
+    return dtype_size(a) >= dtype_size(b) ? a : b;  // same kind: the wider
 }
 
 std::size_t shape_numel(const Shape& s) {
@@ -52,6 +79,8 @@ std::shared_ptr<TensorImpl> make_impl(xg::array<T>&& a) {
 Tensor::Tensor(xg::array<float> a) : impl_(make_impl(std::move(a))) {}
 Tensor::Tensor(xg::array<double> a) : impl_(make_impl(std::move(a))) {}
 Tensor::Tensor(xg::array<std::int64_t> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xg::array<std::int32_t> a) : impl_(make_impl(std::move(a))) {}
+Tensor::Tensor(xg::array<bool> a) : impl_(make_impl(std::move(a))) {}
 
 const TensorImpl& Tensor::checked() const {
     XG_CHECK(impl_ != nullptr, "Tensor: operation on an undefined tensor");
@@ -164,7 +193,8 @@ template <class T>
 T Tensor::item() const {
     XG_CHECK(numel() == 1, "item: a tensor with {} elements (shape {}) has no single value",
              numel(), shape());
-    return std::visit([](const auto& a) { return static_cast<T>(*a.begin()); }, ready().array);
+    return std::visit([](const auto& a) { return detail::value_cast<T>("item", *a.begin()); },
+                      ready().array);
 }
 
 std::vector<double> Tensor::to_vector() const {
@@ -181,6 +211,12 @@ template xg::array<std::int64_t>& Tensor::mutable_data<std::int64_t>();
 template float Tensor::item<float>() const;
 template double Tensor::item<double>() const;
 template std::int64_t Tensor::item<std::int64_t>() const;
+template const xg::array<std::int32_t>& Tensor::data<std::int32_t>() const;
+template const xg::array<bool>& Tensor::data<bool>() const;
+template xg::array<std::int32_t>& Tensor::mutable_data<std::int32_t>();
+template xg::array<bool>& Tensor::mutable_data<bool>();
+template std::int32_t Tensor::item<std::int32_t>() const;
+template bool Tensor::item<bool>() const;
 
 Tensor Tensor::to(Dtype d, Site site) const {
     detail::SiteScope at(site);
@@ -192,8 +228,16 @@ Tensor Tensor::to(Dtype d, Site site) const {
              d);
     Tensor out = detail::dispatch_all(d, [&](auto tag) {
         using T = decltype(tag);
-        return std::visit([](const auto& a) { return Tensor(xg::array<T>(xt::cast<T>(a))); },
-                          ready().array);
+        return std::visit(
+            [](const auto& a) {
+                auto r = xg::array<T>::from_shape(a.shape());
+                auto* out = r.data();
+                const auto* in = a.data();
+                for (std::size_t i = 0; i < a.size(); ++i)
+                    out[i] = detail::value_cast<T>("to", in[i]);
+                return Tensor(std::move(r));
+            },
+            ready().array);
     });
     if (auto node = record("ToCopyBackward", {*this}, {out})) {
         Dtype from = dtype();
@@ -331,17 +375,12 @@ namespace {
 // full() under the name of the factory the user called, so errors name it.
 Tensor fill_as(const char* op, const Shape& shape, double value, Dtype dtype) {
     std::size_t n = checked_numel(op, shape, dtype_size(dtype));
-    if (dtype == int64) {
-        // 2^63 is exactly representable; every double below it converts without overflow.
-        XG_CHECK(std::isfinite(value) && value >= -9223372036854775808.0 &&
-                     value < 9223372036854775808.0,
-                 "{}: value {} cannot be represented as int64", op, value);
-    }
+    detail::check_representable(op, value, dtype);
     try {
         return detail::dispatch_all(dtype, [&](auto tag) {
             using T = decltype(tag);
             xg::array<T> a = xg::array<T>::from_shape(shape);
-            a.fill(static_cast<T>(value));
+            a.fill(detail::value_cast<T>(op, value));
             return Tensor(std::move(a));
         });
     } catch (const std::bad_alloc&) {
@@ -396,18 +435,17 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
     XG_CHECK(count <= 281474976710656.0,
              "arange: {} elements (from {} to {} with step {}) is too many", count, start, end,
              step);
-    if (dtype == int64) {
-        double last = start + step * std::max(0.0, count - 1);
-        XG_CHECK(std::abs(start) < 9223372036854775808.0 && std::abs(last) < 9223372036854775808.0,
-                 "arange: values from {} to {} cannot be represented as int64", start, last);
-    }
+    XG_CHECK(dtype != bool_, "arange: not supported for bool");
+    detail::check_representable("arange", start, dtype);
+    detail::check_representable("arange", start + step * std::max(0.0, count - 1), dtype);
     auto n = static_cast<std::size_t>(count);
     checked_numel("arange", Shape{n}, dtype_size(dtype));
     return naming_oom("arange", [&] {
         return detail::dispatch_all(dtype, [&](auto tag) {
             using T = decltype(tag);
             xg::array<T> a = xg::array<T>::from_shape({n});
-            for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + step * double(i));
+            for (std::size_t i = 0; i < n; ++i)
+                a(i) = detail::value_cast<T>("arange", start + step * double(i));
             return Tensor(std::move(a));
         });
     });
@@ -460,15 +498,12 @@ Tensor from_nested(xt::nested_initializer_list_t<double, N> v, Dtype dtype) {
     check_nested(v, xt::shape<Shape>(v), 0);
     xg::array<double> a(v);
     if (dtype == float64) return Tensor(std::move(a));
-    if (dtype == int64) {  // truncated toward zero as in PyTorch, but never an undefined cast
-        for (double x : a) {
-            XG_CHECK(std::isfinite(x) && x >= -9223372036854775808.0 && x < 9223372036854775808.0,
-                     "tensor: value {} cannot be represented as int64", x);
-        }
-    }
-    return detail::dispatch_all(dtype, [&](auto tag) {
+    return detail::dispatch_all(dtype, [&](auto tag) {  // truncated toward zero, as PyTorch
         using T = decltype(tag);
-        return Tensor(xg::array<T>(xt::cast<T>(a)));
+        auto r = xg::array<T>::from_shape(a.shape());
+        for (std::size_t i = 0; i < a.size(); ++i)
+            r.data()[i] = detail::value_cast<T>("tensor", a.data()[i]);
+        return Tensor(std::move(r));
     });
 }
 }  // namespace

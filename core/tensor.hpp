@@ -19,6 +19,7 @@
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/memory.hpp"
+#include "core/scalar.hpp"
 
 namespace xg {
 
@@ -31,16 +32,24 @@ namespace detail {
 template <class E>
 inline constexpr bool is_tensor_array_v =
     std::is_same_v<E, array<float>> || std::is_same_v<E, array<double>> ||
-    std::is_same_v<E, array<std::int64_t>>;
-// float and double keep their type; integers and bool become int64.
+    std::is_same_v<E, array<std::int64_t>> || std::is_same_v<E, array<std::int32_t>> ||
+    std::is_same_v<E, array<bool>>;
+// float, double, int32 and bool keep their type; other floats become double, other integers
+// int64 (as torch.from_numpy keeps a NumPy dtype it has).
 template <class V>
-using tensor_scalar_t =
-    std::conditional_t<std::is_same_v<V, float>, float,
-                       std::conditional_t<std::is_floating_point_v<V>, double, std::int64_t>>;
+using tensor_scalar_t = std::conditional_t<
+    std::is_same_v<V, float>, float,
+    std::conditional_t<std::is_floating_point_v<V>, double,
+                       std::conditional_t<std::is_same_v<V, bool>, bool,
+                                          std::conditional_t<std::is_same_v<V, std::int32_t>,
+                                                             std::int32_t, std::int64_t>>>>;
 }  // namespace detail
 
 class Node;
 class Tensor;
+namespace indexing {
+class TensorIndex;
+}
 using TensorList = std::vector<Tensor>;
 using TensorHook = std::function<Tensor(const Tensor&)>;
 // Run on a leaf after backward has accumulated into its .grad (PyTorch's
@@ -58,6 +67,8 @@ class Tensor {
     explicit Tensor(xg::array<float> a);
     explicit Tensor(xg::array<double> a);
     explicit Tensor(xg::array<std::int64_t> a);
+    explicit Tensor(xg::array<std::int32_t> a);
+    explicit Tensor(xg::array<bool> a);
     // From any xtensor container or expression (an xt::xarray, xt::zeros(...)): copied.
     template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value &&
                                                 !detail::is_tensor_array_v<std::decay_t<E>>>>
@@ -129,7 +140,7 @@ class Tensor {
     Tensor neg(Site site = Site()) const;
     Tensor sqrt(Site site = Site()) const;
     Tensor abs(Site site = Site()) const;
-    Tensor clamp(std::optional<double> min, std::optional<double> max = {},
+    Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = {},
                  Site site = Site()) const;
     // ops/math.hpp
     Tensor sin(Site site = Site()) const;
@@ -155,6 +166,10 @@ class Tensor {
     Tensor trunc(Site site = Site()) const;
     Tensor frac(Site site = Site()) const;
     Tensor argmax(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
+    // ops/index.hpp: t.index({Slice(), 0}) reads, t.index_put_({mask}, 0) writes in place.
+    Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+    Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values);
+    Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, Scalar value);
 
     // In-place ops (ops/inplace.cpp), PyTorch's semantics: they write into this tensor's
     // storage, bump its version and return *this. A tensor argument must have this tensor's
@@ -190,6 +205,10 @@ class Tensor {
     const Storage& ready() const;  // the storage, with a pending broadcast written out
     std::shared_ptr<TensorImpl> impl_;
 };
+
+// The dtype a binary op on a and b computes in (torch.result_type): promote_types of the two,
+// except that a 0-d tensor beside a dimensioned one counts only when of a higher kind.
+Dtype result_type(const Tensor& a, const Tensor& b);
 
 // Factories. Shapes are row-major; the default dtype is float32, as in PyTorch.
 Tensor zeros(const Shape& shape, Dtype dtype = float32);

@@ -31,7 +31,9 @@ struct LazyBroadcast {
 // counts in-place writes so backward can tell a saved tensor was changed under it. While
 // lazy->pending, `array` is an empty array of the dtype and lazy->shape the shape.
 struct Storage {
-    std::variant<xg::array<float>, xg::array<double>, xg::array<std::int64_t>> array;
+    std::variant<xg::array<float>, xg::array<double>, xg::array<std::int64_t>,
+                 xg::array<std::int32_t>, xg::array<bool>>
+        array;  // the alternative's index is the Dtype
     std::uint64_t version = 0;
     detail::LiveStorageCounter live;  // xg::debug::live_storages()
     std::unique_ptr<LazyBroadcast> lazy;

@@ -135,12 +135,18 @@ void free_comm(void* comm) {
 }
 
 void* mpi_type(Dtype d) {
-    static MPI_Datatype f = MPI_FLOAT, g = MPI_DOUBLE, i = MPI_INT64_T;
+    // bool is one byte (sizeof(bool) == 1 on every platform MPI and xgrad build on).
+    static MPI_Datatype f = MPI_FLOAT, g = MPI_DOUBLE, i = MPI_INT64_T, i32 = MPI_INT32_T,
+                        b = MPI_C_BOOL;
     switch (d) {
         case Dtype::float32:
             return &f;
         case Dtype::float64:
             return &g;
+        case Dtype::int32:
+            return &i32;
+        case Dtype::bool_:
+            return &b;
         default:
             return &i;
     }
@@ -256,6 +262,7 @@ void all_reduce(Tensor& t, ReduceOp op) {
     check_writable(name, t);
     XG_CHECK(op != ReduceOp::mean || is_floating(t.dtype()),
              "all_reduce: ReduceOp::mean needs a floating tensor, got {}", t.dtype());
+    XG_CHECK(t.dtype() != bool_, "all_reduce: not supported for bool tensors (convert to int64)");
     detail::check_agreement(name, t, detail::world_comm());
     in_place(name, t, [&](void* data, int count, MPI_Datatype type, MPI_Request* req) {
         return MPI_Iallreduce(MPI_IN_PLACE, data, count, type, mpi_op(op), MPI_COMM_WORLD, req);
@@ -286,7 +293,7 @@ TensorList all_gather(const Tensor& t) {
     return xg::detail::dispatch_all(t.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto& a = t.data<T>();
-        std::vector<T> all(a.size() * n);
+        auto all = xg::array<T>::from_shape({a.size() * n});  // not std::vector<bool>: packed
         MPI_Datatype type = *static_cast<MPI_Datatype*>(detail::mpi_type(t.dtype()));
         MPI_Request req;
         const int count = static_cast<int>(a.size());

@@ -1,7 +1,11 @@
 #include "ops/elementwise.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <type_traits>
+#include <utility>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
@@ -19,57 +23,104 @@ namespace {
 using detail::dispatch_float;
 
 using detail::binary_kernel;
+using detail::exact_binary;
 using detail::map_binary;
 using detail::map_unary;
+using detail::promoted;
+using detail::scalar_as;
 using detail::unary_kernel;
 
-// Comparisons: 0/1 in the dtype of the inputs, never recorded. f returns bool.
+// Integer arithmetic wraps around in two's complement, as PyTorch's does (computed unsigned, so
+// it is defined C++); on bool, + is "or" and * is "and".
+template <class T>
+T wrap_add(T x, T y) {
+    if constexpr (std::is_same_v<T, bool>) {
+        return x || y;
+    } else {
+        using U = std::make_unsigned_t<T>;
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
+    }
+}
+template <class T>
+T wrap_sub(T x, T y) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(x) - static_cast<U>(y)));
+}
+template <class T>
+T wrap_mul(T x, T y) {
+    if constexpr (std::is_same_v<T, bool>) {
+        return x && y;
+    } else {
+        using U = std::make_unsigned_t<T>;
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) * static_cast<U>(y)));
+    }
+}
+
+void check_not_bool(const char* op, const Tensor& a, const char* instead) {
+    XG_CHECK(a.dtype() != bool_, "{}: not supported for bool tensors ({})", op, instead);
+}
+
+// Comparisons: a bool tensor, never recorded; the operands are compared in their result dtype.
 template <class F>
-Tensor compare_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
-    detail::check_defined(op, a, "input");
-    detail::check_defined(op, b, "other");
-    detail::check_same_dtype(op, a, b);
+Tensor compare_kernel(const char* op, const Tensor& a0, const Tensor& b0, F f) {
+    auto ab = promoted(op, a0.detach(), b0.detach());
+    const Tensor &a = ab.first, &b = ab.second;
     if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
     return detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return Tensor(
-            map_binary(a.data<T>(), b.data<T>(), [&f](T x, T y) { return f(x, y) ? T(1) : T(0); }));
+        xg::array<T> r =
+            map_binary(a.data<T>(), b.data<T>(), [&f](T x, T y) { return f(x, y) ? T(1) : T(0); });
+        auto out = xg::array<bool>::from_shape(r.shape());
+        std::transform(r.begin(), r.end(), out.begin(), [](T v) { return v != T(0); });
+        return Tensor(std::move(out));
     });
 }
 
-// The scalar is taken in the tensor's dtype, except that an int64 tensor is compared with a
-// fractional scalar in double (casting 2.5 to 2 would make 2 < 2.5 false).
+// The scalar is taken in the result dtype, except that an integer tensor is compared with a
+// fractional scalar in double (as PyTorch's float32 would round large integers, and casting 2.5
+// to 2 would make 2 < 2.5 false).
 template <class F>
-Tensor compare_scalar(const char* op, const Tensor& a, double s, F&& f) {
+Tensor compare_scalar(const char* op, const Tensor& a, const Scalar& s, F f) {
     detail::check_defined(op, a, "input");
-    return detail::dispatch_all(a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if constexpr (std::is_integral_v<T>) {
-            if (s != std::floor(s) || std::abs(s) > 9.0e18) {
-                return Tensor(map_unary(a.data<T>(), [&f, s](T x) {
-                    return f(static_cast<double>(x), s) ? T(1) : T(0);
-                }));
-            }
-        }
-        const T st = static_cast<T>(s);
-        return Tensor(map_unary(a.data<T>(), [&f, st](T x) { return f(x, st) ? T(1) : T(0); }));
-    });
+    if (s.is_floating_point() && !is_floating(a.dtype())) {
+        const Tensor x = a.to(float64);
+        const double v = s.to_double();
+        auto r = xg::array<bool>::from_shape(x.shape());
+        std::transform(x.data<double>().begin(), x.data<double>().end(), r.begin(),
+                       [&f, v](double e) { return f(e, v); });
+        return Tensor(std::move(r));
+    }
+    const Dtype d = result_type(a.dtype(), s);
+    return compare_kernel(op, a, scalar_as(op, s, d), f);
 }
 
 }  // namespace
 
 // ---- binary arithmetic ----
 
-Tensor add(const Tensor& a, const Tensor& b, Site site) {
+Tensor add(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
+    auto [a, b] = promoted("add", a0, b0);
+    if (!is_floating(a.dtype()))
+        return exact_binary("add", a, b, [](auto x, auto y) { return wrap_add(x, y); });
     Tensor out = binary_kernel("add", a, b, [](auto x, auto y) { return x + y; });
     if (auto node = record("AddBackward", {a, b}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{g[0], g[0]}; });
     return out;
 }
 
-Tensor sub(const Tensor& a, const Tensor& b, Site site) {
+Tensor sub(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
+    auto [a, b] = promoted("sub", a0, b0);
+    check_not_bool("sub", a, "use logical_xor or ^");
+    if (!is_floating(a.dtype()))
+        return exact_binary("sub", a, b, [](auto x, auto y) {
+            if constexpr (std::is_same_v<decltype(x), bool>) {
+                return x;  // unreachable: refused above
+            } else {
+                return wrap_sub(x, y);
+            }
+        });
     Tensor out = binary_kernel("sub", a, b, [](auto x, auto y) { return x - y; });
     if (auto node = record("SubBackward", {a, b}, {out})) {
         bool gb = b.requires_grad();
@@ -80,8 +131,11 @@ Tensor sub(const Tensor& a, const Tensor& b, Site site) {
     return out;
 }
 
-Tensor mul(const Tensor& a, const Tensor& b, Site site) {
+Tensor mul(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
+    auto [a, b] = promoted("mul", a0, b0);
+    if (!is_floating(a.dtype()))
+        return exact_binary("mul", a, b, [](auto x, auto y) { return wrap_mul(x, y); });
     Tensor out = binary_kernel("mul", a, b, [](auto x, auto y) { return x * y; });
     if (auto node = record("MulBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -95,8 +149,10 @@ Tensor mul(const Tensor& a, const Tensor& b, Site site) {
     return out;
 }
 
-Tensor div(const Tensor& a, const Tensor& b, Site site) {
+// True division: integers divide as float32, as torch.div without a rounding mode.
+Tensor div(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
+    auto [a, b] = promoted("div", a0, b0, true);
     Tensor out = binary_kernel("div", a, b, [](auto x, auto y) { return x / y; });
     if (auto node = record("DivBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -111,51 +167,118 @@ Tensor div(const Tensor& a, const Tensor& b, Site site) {
     return out;
 }
 
+// floor_divide / div with a rounding mode: integers stay integers (division by zero is an
+// error, as PyTorch's ZeroDivisionError), floats are rounded. No gradient (zero almost
+// everywhere), as in PyTorch.
+Tensor div(const Tensor& a0, const Tensor& b0, const std::string& rounding_mode, Site site) {
+    detail::SiteScope at(site);
+    XG_CHECK(rounding_mode == "trunc" || rounding_mode == "floor",
+             "div: rounding_mode must be 'trunc' or 'floor', got '{}'", rounding_mode);
+    const bool floor_mode = rounding_mode == "floor";
+    auto [a, b] = promoted("div", a0.detach(), b0.detach());
+    check_not_bool("div", a, "convert to an integer dtype first");
+    if (is_floating(a.dtype())) {
+        Tensor q = binary_kernel("div", a, b, [floor_mode](auto x, auto y) {
+            auto v = x / y;
+            return floor_mode ? std::floor(v) : std::trunc(v);
+        });
+        return q;
+    }
+    return detail::dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+            const auto& y = b.data<T>();
+            XG_CHECK(std::find(y.begin(), y.end(), T(0)) == y.end(),
+                     "div: integer division by zero (rounding_mode '{}')", rounding_mode);
+            if (a.shape() != b.shape()) detail::broadcast_shapes("div", a.shape(), b.shape());
+            return Tensor(map_binary(a.data<T>(), y, [floor_mode](T p, T q) {
+                // min / -1 overflows: PyTorch wraps it to min; so does the unsigned negation.
+                if (q == T(-1)) return wrap_sub(T(0), p);
+                T r = static_cast<T>(p / q);
+                if (floor_mode && (p % q != 0) && ((p < 0) != (q < 0))) r = static_cast<T>(r - 1);
+                return r;
+            }));
+        } else {
+            return Tensor();  // unreachable: floats and bool handled above
+        }
+    });
+}
+
+Tensor floor_divide(const Tensor& a, const Tensor& b, Site site) {
+    return div(a, b, "floor", site);
+}
+
 // ---- with a scalar operand ----
 
-Tensor add(const Tensor& a, double s, Site site) {
+Tensor add(const Tensor& a0, Scalar sc, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("add", a0, "input");
+    const Dtype r = result_type(a0.dtype(), sc);
+    if (!is_floating(r)) return add(a0.to(r), scalar_as("add", sc, r));
+    const Tensor a = a0.to(r);
+    const double s = sc.to_double();
     Tensor out = unary_kernel("add", a, [s](auto x) { return x + decltype(x)(s); });
     if (auto node = record("AddBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;
 }
 
-Tensor sub(const Tensor& a, double s, Site site) {
+Tensor sub(const Tensor& a0, Scalar sc, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("sub", a0, "input");
+    const Dtype r = result_type(a0.dtype(), sc);
+    if (!is_floating(r)) return sub(a0.to(r), scalar_as("sub", sc, r));
+    const Tensor a = a0.to(r);
+    const double s = sc.to_double();
     Tensor out = unary_kernel("sub", a, [s](auto x) { return x - decltype(x)(s); });
     if (auto node = record("SubBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return g; });
     return out;
 }
 
-Tensor mul(const Tensor& a, double s, Site site) {
+Tensor mul(const Tensor& a0, Scalar sc, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("mul", a0, "input");
+    const Dtype r = result_type(a0.dtype(), sc);
+    if (!is_floating(r)) return mul(a0.to(r), scalar_as("mul", sc, r));
+    const Tensor a = a0.to(r);
+    const double s = sc.to_double();
     Tensor out = unary_kernel("mul", a, [s](auto x) { return x * decltype(x)(s); });
     if (auto node = record("MulBackward", {a}, {out}))
         node->set_fn([s](const TensorList& g) { return TensorList{mul(g[0], s)}; });
     return out;
 }
 
-Tensor div(const Tensor& a, double s, Site site) {
+Tensor div(const Tensor& a0, Scalar sc, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("div", a0, "input");
+    const double s = sc.to_double();
     XG_CHECK(s != 0.0, "div: division of a tensor by the scalar 0");
+    const Tensor a = a0.to(is_floating(a0.dtype()) ? a0.dtype() : float32);
     Tensor out = unary_kernel("div", a, [s](auto x) { return x / decltype(x)(s); });
     if (auto node = record("DivBackward", {a}, {out}))
         node->set_fn([s](const TensorList& g) { return TensorList{div(g[0], s)}; });
     return out;
 }
 
-Tensor rsub(double s, const Tensor& b, Site site) {
+Tensor rsub(Scalar sc, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("sub", b0, "input");
+    const Dtype r = result_type(b0.dtype(), sc);
+    if (!is_floating(r)) return sub(scalar_as("sub", sc, r), b0.to(r));
+    const Tensor b = b0.to(r);
+    const double s = sc.to_double();
     Tensor out = unary_kernel("sub", b, [s](auto x) { return decltype(x)(s) - x; });
     if (auto node = record("SubBackward", {b}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
     return out;
 }
 
-Tensor rdiv(double s, const Tensor& b, Site site) {
+Tensor rdiv(Scalar sc, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("div", b0, "input");
+    const Tensor b = b0.to(is_floating(b0.dtype()) ? b0.dtype() : float32);
+    const double s = sc.to_double();
     Tensor out = unary_kernel("div", b, [s](auto x) { return decltype(x)(s) / x; });
     if (auto node = record("DivBackward", {b}, {out})) {
         SavedTensor sb = b, so = out;
@@ -168,8 +291,27 @@ Tensor rdiv(double s, const Tensor& b, Site site) {
 
 // ---- unary ----
 
+namespace {
+// An integer tensor mapped elementwise (no gradient); f takes and returns T.
+template <class F>
+Tensor exact_unary(const char* op, const Tensor& a, F f) {
+    return detail::dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bool>) {
+            return Tensor();  // unreachable: integers only
+        } else {
+            return Tensor(map_unary(a.data<T>(), [&f](T x) { return f(x); }));
+        }
+    });
+}
+}  // namespace
+
 Tensor neg(const Tensor& a, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("neg", a, "input");
+    if (is_integral(a.dtype()))
+        return exact_unary("neg", a, [](auto x) { return wrap_sub(decltype(x)(0), x); });
+    check_not_bool("neg", a, "use logical_not or ~");
     Tensor out = unary_kernel("neg", a, [](auto x) { return -x; });
     if (auto node = record("NegBackward", {a}, {out}))
         node->set_fn([](const TensorList& g) { return TensorList{neg(g[0])}; });
@@ -237,6 +379,11 @@ Tensor sqrt(const Tensor& a, Site site) {
 
 Tensor abs(const Tensor& a, Site site) {
     detail::SiteScope at(site);
+    detail::check_defined("abs", a, "input");
+    if (is_integral(a.dtype()))  // abs(min) wraps to min, as in PyTorch
+        return exact_unary("abs", a,
+                           [](auto x) { return x < 0 ? wrap_sub(decltype(x)(0), x) : x; });
+    check_not_bool("abs", a, "it is its own absolute value");
     Tensor out = unary_kernel("abs", a, [](auto x) { return std::abs(x); });
     if (auto node = record("AbsBackward", {a}, {out})) {
         Tensor s = sign(a.detach());  // constant: the derivative of sign is 0 almost everywhere
@@ -325,12 +472,33 @@ Tensor leaky_relu(const Tensor& a, double slope, Site site) {
     return masked_grad("LeakyReluBackward", a, out, mask);
 }
 
-Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi, Site site) {
+Tensor clamp(const Tensor& a0, std::optional<Scalar> lo_s, std::optional<Scalar> hi_s, Site site) {
     detail::SiteScope at(site);
-    XG_CHECK(lo || hi, "clamp: at least one of min and max must be given");
-    XG_CHECK(!(lo && hi) || *lo <= *hi, "clamp: min {} is greater than max {}", lo.value_or(0.0),
-             hi.value_or(0.0));
-    const double l = lo.value_or(-HUGE_VAL), h = hi.value_or(HUGE_VAL);
+    detail::check_defined("clamp", a0, "input");
+    XG_CHECK(lo_s || hi_s, "clamp: at least one of min and max must be given");
+    const double l = lo_s ? lo_s->to_double() : -HUGE_VAL, h = hi_s ? hi_s->to_double() : HUGE_VAL;
+    XG_CHECK(!(lo_s && hi_s) || l <= h, "clamp: min {} is greater than max {}", l, h);
+    Dtype r = a0.dtype();
+    if (lo_s) r = result_type(r, *lo_s);
+    if (hi_s) r = result_type(r, *hi_s);
+    check_not_bool("clamp", a0.to(r), "convert to an integer dtype first");
+    if (is_integral(r)) {
+        const Tensor a = a0.to(r);
+        return detail::dispatch_all(r, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bool>) {
+                return Tensor();  // unreachable: integers only
+            } else {
+                const T lt =
+                    lo_s ? scalar_as("clamp", *lo_s, r).item<T>() : std::numeric_limits<T>::min();
+                const T ht =
+                    hi_s ? scalar_as("clamp", *hi_s, r).item<T>() : std::numeric_limits<T>::max();
+                return Tensor(map_unary(a.data<T>(),
+                                        [lt, ht](T x) { return x < lt ? lt : (x > ht ? ht : x); }));
+            }
+        });
+    }
+    const Tensor a = a0.to(r);
     Tensor out = unary_kernel("clamp", a, [l, h](auto x) {
         using T = decltype(x);
         return x < T(l) ? T(l) : (x > T(h) ? T(h) : x);  // NaN stays NaN
@@ -343,22 +511,19 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
     return masked_grad("ClampBackward", a, out, mask);
 }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
+Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
     detail::check_defined("where", cond, "condition");
-    detail::check_defined("where", a, "input");
-    detail::check_defined("where", b, "other");
-    detail::check_same_dtype("where", a, b);
+    XG_CHECK(cond.dtype() == bool_,
+             "where: expected a bool condition, got {} (compare it, e.g. ne(c, 0), or .to(kBool))",
+             cond.dtype());
+    auto [a, b] = promoted("where", a0, b0);
     detail::broadcast_shapes("where", detail::broadcast_shapes("where", cond.shape(), a.shape()),
                              b.shape());
     Tensor c = cond.detach();
-    Tensor out = dispatch_float("where", a.dtype(), [&](auto tag) {
+    Tensor out = detail::dispatch_all(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        return detail::dispatch_all(c.dtype(), [&](auto ctag) {
-            using C = decltype(ctag);
-            return Tensor(xg::array<T>(
-                xt::where(xt::not_equal(c.data<C>(), C(0)), a.data<T>(), b.data<T>())));
-        });
+        return Tensor(xg::array<T>(xt::where(c.data<bool>(), a.data<T>(), b.data<T>())));
     });
     if (auto node = record("WhereBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -370,11 +535,22 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
     return out;
 }
 
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b, Site site) {
+    detail::check_defined("where", a, "input");
+    return where(cond, a, scalar_as("where", b, result_type(a.dtype(), b)), site);
+}
+
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b, Site site) {
+    detail::check_defined("where", b, "other");
+    return where(cond, scalar_as("where", a, result_type(b.dtype(), a)), b, site);
+}
+
 // ---- no-grad ops ----
 
 Tensor sign(const Tensor& a) {
     detail::check_defined("sign", a, "input");
-    return detail::dispatch_all(a.dtype(), [&](auto tag) {
+    check_not_bool("sign", a, "it is its own sign");
+    return detail::dispatch_numeric("sign", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto& x = a.data<T>();
         return Tensor(xg::array<T>(xt::cast<T>(x > T(0)) - xt::cast<T>(x < T(0))));
@@ -385,7 +561,7 @@ Tensor sign(const Tensor& a) {
     Tensor NAME(const Tensor& a, const Tensor& b) {                            \
         return compare_kernel(#NAME, a, b, [](auto x, auto y) { return OP; }); \
     }                                                                          \
-    Tensor NAME(const Tensor& a, double s) {                                   \
+    Tensor NAME(const Tensor& a, Scalar s) {                                   \
         return compare_scalar(#NAME, a, s, [](auto x, auto y) { return OP; }); \
     }
 XG_COMPARE(eq, x == y)
@@ -410,32 +586,66 @@ Tensor operator*(TensorAt a, const Tensor& b) {
 Tensor operator/(TensorAt a, const Tensor& b) {
     return div(a.tensor, b, a.site);
 }
-Tensor operator+(TensorAt a, double b) {
+Tensor operator+(TensorAt a, Scalar b) {
     return add(a.tensor, b, a.site);
 }
-Tensor operator-(TensorAt a, double b) {
+Tensor operator-(TensorAt a, Scalar b) {
     return sub(a.tensor, b, a.site);
 }
-Tensor operator*(TensorAt a, double b) {
+Tensor operator*(TensorAt a, Scalar b) {
     return mul(a.tensor, b, a.site);
 }
-Tensor operator/(TensorAt a, double b) {
+Tensor operator/(TensorAt a, Scalar b) {
     return div(a.tensor, b, a.site);
 }
-Tensor operator+(double a, TensorAt b) {
+Tensor operator+(Scalar a, TensorAt b) {
     return add(b.tensor, a, b.site);
 }
-Tensor operator-(double a, TensorAt b) {
+Tensor operator-(Scalar a, TensorAt b) {
     return rsub(a, b.tensor, b.site);
 }
-Tensor operator*(double a, TensorAt b) {
+Tensor operator*(Scalar a, TensorAt b) {
     return mul(b.tensor, a, b.site);
 }
-Tensor operator/(double a, TensorAt b) {
+Tensor operator/(Scalar a, TensorAt b) {
     return rdiv(a, b.tensor, b.site);
 }
 Tensor operator-(TensorAt a) {
     return neg(a.tensor, a.site);
+}
+
+#define XG_COMPARE_OPERATOR(OP, NAME)                      \
+    Tensor operator OP(const Tensor& a, const Tensor& b) { \
+        return NAME(a, b);                                 \
+    }                                                      \
+    Tensor operator OP(const Tensor& a, Scalar b) {        \
+        return NAME(a, b);                                 \
+    }
+XG_COMPARE_OPERATOR(==, eq)
+XG_COMPARE_OPERATOR(!=, ne)
+XG_COMPARE_OPERATOR(<, lt)
+XG_COMPARE_OPERATOR(<=, le)
+XG_COMPARE_OPERATOR(>, gt)
+XG_COMPARE_OPERATOR(>=, ge)
+#undef XG_COMPARE_OPERATOR
+// A scalar on the left: 2 < t is t > 2.
+Tensor operator==(Scalar a, const Tensor& b) {
+    return eq(b, a);
+}
+Tensor operator!=(Scalar a, const Tensor& b) {
+    return ne(b, a);
+}
+Tensor operator<(Scalar a, const Tensor& b) {
+    return gt(b, a);
+}
+Tensor operator<=(Scalar a, const Tensor& b) {
+    return ge(b, a);
+}
+Tensor operator>(Scalar a, const Tensor& b) {
+    return lt(b, a);
+}
+Tensor operator>=(Scalar a, const Tensor& b) {
+    return le(b, a);
 }
 
 Tensor Tensor::pow(double e, Site site) const {
@@ -465,7 +675,7 @@ Tensor Tensor::sqrt(Site site) const {
 Tensor Tensor::abs(Site site) const {
     return xg::abs(*this, site);
 }
-Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max, Site site) const {
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max, Site site) const {
     return xg::clamp(*this, min, max, site);
 }
 

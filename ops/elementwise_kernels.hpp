@@ -1,12 +1,18 @@
 #pragma once
 // The loops under the elementwise ops, for the op families built on them (ops/elementwise.cpp,
 // ops/math.cpp): flat loops over contiguous buffers that GCC vectorizes, broadcasting, and the
-// dtype dispatch of a unary or binary float kernel. Internal: not part of the public API.
+// dtype dispatch of a unary or binary float kernel, the promotion of mixed operands and the
+// integer/bool loops. Internal: not part of the public API.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/dispatch.hpp"
+#include "core/scalar.hpp"
 #include "ops/vec_math.hpp"
 
 namespace xg {
@@ -158,6 +164,53 @@ Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F&& f) {
         using T = decltype(tag);
         Tensor r(map_binary(ra.data<T>(), rb.data<T>(), f));
         return r.shape() == out ? r : detail::broadcast_lazy(r, out, true);
+    });
+}
+
+// An integer or bool binary op on operands of one such dtype: never recorded (no gradient).
+template <class F>
+Tensor exact_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+    if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
+    return detail::dispatch_all(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>) {
+            return Tensor();  // unreachable: callers send floats down the recorded path
+        } else {
+            return Tensor(map_binary(a.data<T>(), b.data<T>(), [&f](T x, T y) { return f(x, y); }));
+        }
+    });
+}
+
+// The operands of a binary op in their result dtype (PyTorch's promotion, result_type); with
+// `floating`, integers go to float32 (true division). The casts are differentiable, so a
+// float32 operand beside a float64 one gets a float32 gradient back.
+std::pair<Tensor, Tensor> promoted(const char* op, const Tensor& a, const Tensor& b,
+                                   bool floating = false) {
+    detail::check_defined(op, a, "input");
+    detail::check_defined(op, b, "other");
+    Dtype r = result_type(a, b);
+    if (floating && !is_floating(r)) r = float32;
+    return {a.to(r), b.to(r)};
+}
+
+// A scalar as a 0-d tensor of dtype d; an integer scalar that d cannot hold is an error.
+Tensor scalar_as(const char* op, const Scalar& s, Dtype d) {
+    return detail::dispatch_all(d, [&](auto tag) {
+        using T = decltype(tag);
+        auto v = xg::array<T>::from_shape({});
+        if constexpr (std::is_floating_point_v<T>) {
+            v() = static_cast<T>(s.to_double());
+        } else if constexpr (std::is_same_v<T, bool>) {
+            v() = s.to_double() != 0.0;
+        } else if (s.is_floating_point()) {
+            v() = detail::value_cast<T>(op, s.to_double());
+        } else {
+            const std::int64_t x = s.to_long();
+            XG_CHECK(x >= std::numeric_limits<T>::min() && x <= std::numeric_limits<T>::max(),
+                     "{}: value {} cannot be represented as {}", op, x, d);
+            v() = static_cast<T>(x);
+        }
+        return Tensor(std::move(v));
     });
 }
 

@@ -11,6 +11,7 @@
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/logical.hpp"
 #include "ops/shape.hpp"
 #include "ops/vec_math.hpp"
 
@@ -180,7 +181,7 @@ xg::array<std::int64_t> sum_int64(const xg::array<std::int64_t>& x,
     return r;
 }
 
-// Any dtype: an int64 sum stays int64 (counting a mask: eq(pred, y).sum()), as in PyTorch.
+// bool, int32 and int64: an int64 sum (counting a mask: eq(pred, y).sum()), as in PyTorch.
 Tensor sum_kernel(const char* op, const Tensor& a, const std::vector<std::size_t>& axes,
                   bool keepdim) {
     return naming_oom(op, [&] {
@@ -202,9 +203,11 @@ Tensor sum(const Tensor& a, Site site) {
     return sum(a, {}, false);
 }
 
-Tensor sum(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+Tensor sum(const Tensor& a0, const Dims& dims, bool keepdim, Site site) {
     detail::SiteScope at(site);
-    detail::check_defined("sum", a, "input");
+    detail::check_defined("sum", a0, "input");
+    // bool and int32 sum as int64, as in PyTorch (a mask's sum counts it).
+    const Tensor a = is_floating(a0.dtype()) ? a0 : a0.to(int64);
     auto axes = detail::reduce_axes("sum", dims, a.dim());
     Tensor out = sum_kernel("sum", a, axes, keepdim);
     if (auto node = record("SumBackward", {a}, {out})) {
@@ -221,10 +224,11 @@ Tensor mean(const Tensor& a, Site site) {
     return mean(a, {}, false);
 }
 
-Tensor mean(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+Tensor mean(const Tensor& a0, const Dims& dims, bool keepdim, Site site) {
     detail::SiteScope at(site);
-    detail::check_defined("mean", a, "input");
-    detail::check_floating("mean", a, "input");
+    detail::check_defined("mean", a0, "input");
+    // Integers and bool average in float32 (PyTorch refuses them; the float is what is meant).
+    const Tensor a = is_floating(a0.dtype()) ? a0 : a0.to(float32);
     auto axes = detail::reduce_axes("mean", dims, a.dim());
     // Over zero elements the sum is 0 and the mean 0 / 0 = NaN, as in PyTorch.
     const std::size_t n = reduced_count(a.shape(), axes);
@@ -280,7 +284,7 @@ namespace detail {
 Tensor tie_weights(const Tensor& x, const Tensor& out, const std::vector<std::size_t>& axes) {
     Tensor xd = x.detach(), od = unreduce(out.detach(), x.shape(), axes);
     // A NaN extreme is "equal" to the NaN elements it came from, as in torch.
-    Tensor mask = add(eq(xd, od), mul(ne(xd, xd), ne(od, od)));
+    Tensor mask = logical_or(eq(xd, od), logical_and(ne(xd, xd), ne(od, od))).to(x.dtype());
     return div(mask, sum(mask, to_dims_of(axes), true));
 }
 

@@ -11,7 +11,8 @@ namespace xg {
 
 using Dims = std::vector<std::int64_t>;
 
-// sum of an int64 tensor is int64 (eq(pred, y).sum() counts the hits), as in PyTorch.
+// sum of a bool or integer tensor is int64 (eq(pred, y).sum() counts the hits), as in PyTorch;
+// mean of one is float32.
 Tensor sum(const Tensor& a, Site site = Site());
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim = false, Site site = Site());
 Tensor mean(const Tensor& a, Site site = Site());
