@@ -1,4 +1,4 @@
-// Gathering and scattering along one dim (ops/dim_select.cpp): what the value-selecting ops (max/min over a dim,
+// Gathering and scattering along one dim: what the value-selecting ops (max/min over a dim,
 // sort, topk, kthvalue, median) use to pick their values and send the gradient back to the
 // picked positions. Internal (ops/reduce.hpp, namespace detail).
 #include <cstdint>
