@@ -34,6 +34,8 @@
 #include "ops/conv.hpp"
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/layout.hpp"
+#include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/math.hpp"
 #include "ops/matmul.hpp"
