@@ -138,18 +138,33 @@ xg::array<T> sum_axes(const xg::array<T>& x, const std::vector<std::size_t>& axe
 }
 
 const auto sum_reducer = [](const auto& x, const auto& ax, auto es) { return xt::sum(x, ax, es); };
-// NaN wins, as in torch.max/min, and the start is -inf/+inf: xt::amax/amin drop a NaN unless it
-// comes last, and start from lowest()/max(), so the max of -inf was -3.4e38.
+// NaN wins, as in torch.max/min, and the start is -inf/+inf (lowest/highest for integers):
+// xt::amax/amin drop a NaN unless it comes last, and start from lowest()/max() for floats too,
+// so the max of -inf was -3.4e38.
+template <class T>
+T lowest_start() {
+    if constexpr (std::numeric_limits<T>::has_infinity)
+        return -std::numeric_limits<T>::infinity();
+    else
+        return std::numeric_limits<T>::lowest();
+}
+template <class T>
+T highest_start() {
+    if constexpr (std::numeric_limits<T>::has_infinity)
+        return std::numeric_limits<T>::infinity();
+    else
+        return std::numeric_limits<T>::max();
+}
 const auto max_reducer = [](const auto& x, const auto& ax, auto es) {
     using T = typename std::decay_t<decltype(x)>::value_type;
     auto f = [](T a, T b) { return (a > b || a != a) ? a : b; };
-    auto init = xt::const_value<T>(-std::numeric_limits<T>::infinity());
+    auto init = xt::const_value<T>(lowest_start<T>());
     return xt::reduce(xt::make_xreducer_functor(f, init), x, ax, es);
 };
 const auto min_reducer = [](const auto& x, const auto& ax, auto es) {
     using T = typename std::decay_t<decltype(x)>::value_type;
     auto f = [](T a, T b) { return (a < b || a != a) ? a : b; };
-    auto init = xt::const_value<T>(std::numeric_limits<T>::infinity());
+    auto init = xt::const_value<T>(highest_start<T>());
     return xt::reduce(xt::make_xreducer_functor(f, init), x, ax, es);
 };
 
@@ -295,15 +310,16 @@ namespace {
 Tensor extreme(const char* op, const char* node_name, bool is_max, const Tensor& a,
                const Dims& dims, bool keepdim) {
     detail::check_defined(op, a, "input");
-    detail::check_floating(op, a, "input");
     auto axes = detail::reduce_axes(op, dims, a.dim());
     XG_CHECK(reduced_count(a.shape(), axes) > 0,
              "{}: cannot reduce over zero elements (input shape {}, dims [{}])", op, a.shape(),
              fmt::join(dims, ", "));
-    Tensor out = detail::dispatch_float(op, a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if (is_max) return Tensor(reduce_raw(a.data<T>(), axes, keepdim, max_reducer));
-        return Tensor(reduce_raw(a.data<T>(), axes, keepdim, min_reducer));
+    Tensor out = naming_oom(op, [&] {
+        return detail::dispatch_all(a.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            if (is_max) return Tensor(reduce_raw(a.data<T>(), axes, keepdim, max_reducer));
+            return Tensor(reduce_raw(a.data<T>(), axes, keepdim, min_reducer));
+        });
     });
     if (auto node = record(node_name, {a}, {out})) {
         Shape in = a.shape();
@@ -315,39 +331,56 @@ Tensor extreme(const char* op, const char* node_name, bool is_max, const Tensor&
     return out;
 }
 
+// torch.max(a, dim): the first extreme's index (NaN wins), its value gathered, so the gradient
+// goes to that index only.
+std::tuple<Tensor, Tensor> extreme_dim(const char* op, const char* node_name, bool is_max,
+                                       const Tensor& a, std::int64_t dim, bool keepdim);
+
 }  // namespace
 
 Tensor max(const Tensor& a, Site site) {
     detail::SiteScope at(site);
-    return max(a, {}, false);
-}
-Tensor max(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
-    detail::SiteScope at(site);
-    return extreme("max", "MaxBackward", true, a, dims, keepdim);
+    return extreme("max", "MaxBackward", true, a, {}, false);
 }
 Tensor min(const Tensor& a, Site site) {
     detail::SiteScope at(site);
-    return min(a, {}, false);
+    return extreme("min", "MinBackward", false, a, {}, false);
 }
-Tensor min(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+Tensor amax(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
     detail::SiteScope at(site);
-    return extreme("min", "MinBackward", false, a, dims, keepdim);
+    return extreme("amax", "AmaxBackward", true, a, dims, keepdim);
+}
+Tensor amin(const Tensor& a, const Dims& dims, bool keepdim, Site site) {
+    detail::SiteScope at(site);
+    return extreme("amin", "AminBackward", false, a, dims, keepdim);
+}
+std::tuple<Tensor, Tensor> max(const Tensor& a, std::int64_t dim, bool keepdim, Site site) {
+    detail::SiteScope at(site);
+    return extreme_dim("max", "MaxBackward", true, a, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> min(const Tensor& a, std::int64_t dim, bool keepdim, Site site) {
+    detail::SiteScope at(site);
+    return extreme_dim("min", "MinBackward", false, a, dim, keepdim);
 }
 
 // ---- var ----
 
-Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim, Site site) {
-    detail::SiteScope at(site);
-    detail::check_defined("var", a, "input");
-    detail::check_floating("var", a, "input");
-    auto axes = detail::reduce_axes("var", dims, a.dim());
+namespace {
+
+Tensor variance(const char* op, const Tensor& a, const Dims& dims, std::int64_t correction,
+                bool keepdim) {
+    detail::check_defined(op, a, "input");
+    detail::check_floating(op, a, "input");
+    auto axes = detail::reduce_axes(op, dims, a.dim());
     const auto n = static_cast<std::int64_t>(reduced_count(a.shape(), axes));
-    XG_CHECK(n - correction > 0,
-             "var: {} elements per reduction (input shape {}) with correction {} leave N - "
+    // n - correction must not overflow: correction is the caller's.
+    std::int64_t dof = 0;
+    XG_CHECK(!__builtin_sub_overflow(n, correction, &dof) && dof > 0,
+             "{}: {} elements per reduction (input shape {}) with correction {} leave N - "
              "correction = {}, which must be positive",
-             n, a.shape(), correction, n - correction);
-    const double denom = static_cast<double>(n - correction);
-    Tensor out = detail::dispatch_float("var", a.dtype(), [&](auto tag) {
+             op, n, a.shape(), correction, dof);
+    const double denom = static_cast<double>(dof);
+    Tensor out = detail::dispatch_float(op, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const auto& x = a.data<T>();
         xg::array<T> mu = reduce_raw(x, axes, true, sum_reducer) / static_cast<T>(n);
@@ -362,6 +395,32 @@ Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keep
             Tensor x = sa.unpack();
             Tensor centered = sub(x, mean(x, detail::to_dims_of(axes), true));
             return TensorList{mul(detail::unreduce(g[0], in, axes), mul(centered, 2.0 / denom))};
+        });
+    }
+    return out;
+}
+
+}  // namespace
+
+Tensor var(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim, Site site) {
+    detail::SiteScope at(site);
+    return variance("var", a, dims, correction, keepdim);
+}
+
+Tensor std(const Tensor& a, const Dims& dims, std::int64_t correction, bool keepdim, Site site) {
+    detail::SiteScope at(site);
+    Tensor v = variance("std", a, dims, correction, keepdim);
+    Tensor out = detail::dispatch_float("std", v.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        return Tensor(xg::array<T>(xt::sqrt(v.data<T>())));
+    });
+    if (auto node = record("StdBackward", {v}, {out})) {
+        // d sqrt(v) = g / (2 std), and 0 where std is 0 (torch's std_backward), with no inf
+        // on the way so that the second derivative stays finite too.
+        node->set_fn([so = SavedTensor(out)](const TensorList& g) {
+            Tensor s = so.unpack();
+            Tensor zero = eq(s.detach(), 0.0);
+            return TensorList{mul(div(g[0], mul(add(s, zero), 2.0)), rsub(1.0, zero))};
         });
     }
     return out;
@@ -420,6 +479,29 @@ Tensor arg_extreme(const char* op, bool is_max, const Tensor& a, std::optional<s
         using T = decltype(tag);
         return Tensor(arg_extreme_raw(a.data<T>(), is_max, outer, n, inner, out_shape));
     });
+}
+
+std::tuple<Tensor, Tensor> extreme_dim(const char* op, const char* node_name, bool is_max,
+                                       const Tensor& a, std::int64_t dim, bool keepdim) {
+    detail::check_defined(op, a, "input");
+    const std::size_t d = detail::wrap_dim(op, dim, a.dim());
+    const auto sp = detail::split_at(a.shape(), d);
+    XG_CHECK(sp.n > 0, "{}: cannot reduce over zero elements (dim {} has size 0, input shape {})",
+             op, dim, a.shape());
+    Shape kept = a.shape(), out = a.shape();
+    if (a.dim() > 0) {
+        kept[d] = 1;
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(d));
+    }
+    Tensor idx = naming_oom(op, [&] {
+        return detail::dispatch_all(a.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            return Tensor(arg_extreme_raw(a.data<T>(), is_max, sp.outer, sp.n, sp.inner, kept));
+        });
+    });
+    Tensor values = detail::gather_dim(node_name, a, d, idx);
+    if (keepdim || a.dim() == 0) return {values, idx};
+    return {reshape(values, detail::to_dims(out)), detail::reshape_raw(idx, out)};
 }
 
 }  // namespace

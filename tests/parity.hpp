@@ -17,7 +17,8 @@ struct ParityResult {
 };
 
 // Loads <name>.in0.. (n_inputs of them), runs fn in float64, compares with <name>.out and each
-// <name>.grad<i> (for the upstream gradient <name>.gout) within atol + rtol * |expected|.
+// <name>.grad<i> (for the upstream gradient <name>.gout) within atol + rtol * |expected|. Without
+// a <name>.gout (PyTorch's output had no gradient) only the output is compared.
 ParityResult check_parity(const std::string& name, std::size_t n_inputs, const TensorFn& fn,
                           double rtol = 1e-7, double atol = 1e-9);
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/index_parity.hpp"
 #include "tests/oom_testing.hpp"
 #include "tests/op_registry.hpp"
 
@@ -124,44 +125,107 @@ XG_REGISTER_OP_INFO(
                          }}}};
      }});
 
-Parity max_parity() {
+Parity amax_parity() {
     return Parity{
-        {{"core_max_all", 1, [](const TensorList& x) { return max(x[0]); }},
-         {"core_amax_dim1", 1, [](const TensorList& x) { return max(x[0], {1}); }},
-         {"core_amax_dim2_keepdim", 1, [](const TensorList& x) { return max(x[0], {2}, true); }}}};
+        {{"core_amax_dim1", 1, [](const TensorList& x) { return amax(x[0], {1}); }},
+         {"core_amax_dim2_keepdim", 1, [](const TensorList& x) { return amax(x[0], {2}, true); }}}};
 }
 
-Parity min_parity() {
-    return Parity{{{"core_min_all", 1, [](const TensorList& x) { return min(x[0]); }},
-                   {"core_amin_dim0", 1, [](const TensorList& x) { return min(x[0], {0}); }},
+Parity amin_parity() {
+    return Parity{{{"core_amin_dim0", 1, [](const TensorList& x) { return amin(x[0], {0}); }},
                    {"core_amin_dimneg1_keepdim", 1,
-                    [](const TensorList& x) { return min(x[0], {-1}, true); }}}};
+                    [](const TensorList& x) { return amin(x[0], {-1}, true); }}}};
 }
 
-// max/min samples are random, so ties (where the gradient is not defined) do not occur.
-#define XG_EXTREME_INFO(NAME)                                                                   \
-    XG_REGISTER_OP_INFO(                                                                        \
-        NAME##_info,                                                                            \
-        {#NAME,                                                                                 \
-         [] {                                                                                   \
-             return reduce_samples([](auto& a, auto& d, bool k) { return NAME(a, d, k); },      \
-                                   [](auto& a) { return NAME(a); });                            \
-         },                                                                                     \
-         [] {                                                                                   \
-             auto e = reduce_errors([](auto& a, auto& d, bool k) { return NAME(a, d, k); });    \
-             e.push_back({"empty input", [] { NAME(zeros({0}, float64)); }, "zero elements"});  \
-             e.push_back({"empty dim",                                                          \
-                          [] {                                                                  \
-                              NAME(zeros({2, 0}, float64), {1});                                \
-                          },                                                                    \
-                          "cannot reduce over zero elements"});                                 \
-             e.push_back({"int64, all elements", [] { NAME(ones({2}, int64)); }, "got int64"}); \
-             return e;                                                                          \
-         },                                                                                     \
+// amax/amin samples are random, so ties (where the gradient is not defined) do not occur.
+#define XG_EXTREME_INFO(NAME)                                                                      \
+    XG_REGISTER_OP_INFO(                                                                           \
+        NAME##_info,                                                                               \
+        {#NAME,                                                                                    \
+         [] {                                                                                      \
+             return reduce_samples([](auto& a, auto& d, bool k) { return NAME(a, d, k); },         \
+                                   [](auto& a) { return NAME(a); });                               \
+         },                                                                                        \
+         [] {                                                                                      \
+             auto e = reduce_errors([](auto& a, auto& d, bool k) { return NAME(a, d, k); }, true); \
+             e.push_back({"empty input", [] { NAME(zeros({0}, float64)); }, "zero elements"});     \
+             e.push_back({"empty dim",                                                             \
+                          [] {                                                                     \
+                              NAME(zeros({2, 0}, float64), {1});                                   \
+                          },                                                                       \
+                          "cannot reduce over zero elements (input shape [2, 0], dims [1])"});     \
+             return e;                                                                             \
+         },                                                                                        \
          NAME##_parity})
-XG_EXTREME_INFO(max);
-XG_EXTREME_INFO(min);
+XG_EXTREME_INFO(amax);
+XG_EXTREME_INFO(amin);
 #undef XG_EXTREME_INFO
+
+// max/min: of all elements, or (values, indices) along one dim.
+OpInfo extreme_dim_info(bool is_max) {
+    const char* name = is_max ? "max" : "min";
+    auto all = [is_max](const TensorList& x) { return is_max ? max(x[0]) : min(x[0]); };
+    auto at = [is_max](std::int64_t d, bool k) {
+        return TensorFn([is_max, d, k](const TensorList& x) {
+            return std::get<0>(is_max ? max(x[0], d, k) : min(x[0], d, k));
+        });
+    };
+    auto samples = [all, at] {
+        return Samples{
+            {"all elements", {rand64({2, 3, 4})}, all},
+            {"dim 1", {rand64({2, 3, 4})}, at(1, false)},
+            {"dim -1, keepdim", {rand64({3, 4})}, at(-1, true)},
+            {"dim 0 of [5]", {rand64({5})}, at(0, false)},
+            {"size-1 dim", {rand64({2, 1, 3})}, at(1, false)},
+            {"0-d, dim 0", {rand64({})}, at(0, true)},
+            {"0-d, all", {rand64({})}, all},
+        };
+    };
+    auto errors = [is_max] {
+        auto dim_of = [is_max](const Tensor& a, std::int64_t d) {
+            return is_max ? max(a, d) : min(a, d);
+        };
+        return Errors{
+            {"dim out of range",
+             [dim_of] {
+                 dim_of(f64({2, 3}), 2);
+             },
+             "dim 2 is out of range for a tensor of 2 dims"},
+            {"dim -3 out of range",
+             [dim_of] {
+                 dim_of(f64({2, 3}), -3);
+             },
+             "dim -3 is out of range for a tensor of 2 dims"},
+            {"empty dim",
+             [dim_of] {
+                 dim_of(zeros({2, 0}, float64), 1);
+             },
+             "cannot reduce over zero elements (dim 1 has size 0, input shape [2, 0])"},
+            {"empty input, all elements", [is_max] { is_max ? max(zeros({0})) : min(zeros({0})); },
+             "cannot reduce over zero elements (input shape [0]"},
+            {"undefined input, dim", [dim_of] { dim_of(Tensor(), 0); }, "undefined"},
+            {"undefined input", [is_max] { is_max ? max(Tensor()) : min(Tensor()); }, "undefined"},
+        };
+    };
+    auto parity = [is_max] {
+        auto f = [is_max](std::int64_t d, bool k) {
+            return TupleFn([is_max, d, k](const TensorList& x) {
+                return is_max ? max(x[0], d, k) : min(x[0], d, k);
+            });
+        };
+        if (is_max)
+            return Parity{{{"core_max_all", 1, [](const TensorList& x) { return max(x[0]); }},
+                           indexed_case("rs_max_dim1", 1, f(1, false)),
+                           indexed_case("rs_max_dimneg1_keepdim", 1, f(-1, true))}};
+        return Parity{{{"core_min_all", 1, [](const TensorList& x) { return min(x[0]); }},
+                       indexed_case("rs_min_dim0", 1, f(0, false)),
+                       indexed_case("rs_min_dim1_keepdim", 1, f(1, true))}};
+    };
+    return OpInfo{name, samples, errors, parity};
+}
+
+static Register max_info{extreme_dim_info(true)};
+static Register min_info{extreme_dim_info(false)};
 
 XG_REGISTER_OP_INFO(
     var_info,
@@ -208,6 +272,47 @@ XG_REGISTER_OP_INFO(
               {"core_var_dims01", 1, [](const TensorList& x) {
                    return var(x[0], {0, 1}, 1);
                }}}};
+     }});
+
+XG_REGISTER_OP_INFO(
+    std_info,
+    {"std",
+     [] {
+         auto s = [](Dims d, std::int64_t c, bool k) {
+             return TensorFn([d, c, k](const TensorList& x) { return std(x[0], d, c, k); });
+         };
+         return Samples{
+             {"all elements", {rand64({2, 3, 4})}, [](const TensorList& x) { return std(x[0]); }},
+             {"all elements, correction 0",
+              {rand64({5})},
+              [](const TensorList& x) { return std(x[0], {}, 0); }},
+             {"dim 1", {rand64({2, 3, 4})}, s({1}, 1, false)},
+             {"dims 0 and 2, keepdim", {rand64({2, 3, 4})}, s({0, 2}, 1, true)},
+             {"negative dim -1, correction 0", {rand64({3, 4})}, s({-1}, 0, false)},
+             {"size-1 dims kept", {rand64({1, 4, 1})}, s({1}, 1, true)},
+             {"0-d input, correction 0",
+              {rand64({})},
+              s({0}, 0, false),
+              GradcheckOptions().allow_all_zero(true)},
+         };
+     },
+     [] {
+         auto e = reduce_errors([](auto& a, auto& d, bool k) { return std(a, d, 1, k); });
+         e.push_back({"one element, correction 1", [] { std(f64({1})); },
+                      "1 elements per reduction (input shape [1]) with correction 1 leave N - "
+                      "correction = 0"});
+         e.push_back(
+             {"empty input", [] { std(zeros({0}, float64), {}, 0); }, "N - correction = 0"});
+         e.push_back({"correction INT64_MIN",
+                      [] { std(f64({3}), {}, std::numeric_limits<std::int64_t>::min()); },
+                      "with correction -9223372036854775808"});
+         return e;
+     },
+     [] {
+         return Parity{{{"rs_std_all", 1, [](const TensorList& x) { return std(x[0]); }},
+                        {"rs_std_dim1", 1, [](const TensorList& x) { return std(x[0], {1}); }},
+                        {"rs_std_dim2_c0_keepdim", 1,
+                         [](const TensorList& x) { return std(x[0], {2}, 0, true); }}}};
      }});
 
 XG_REGISTER_OP_INFO(
@@ -373,49 +478,49 @@ TEST_CASE("reduce: mean over zero elements is NaN, as in PyTorch") {
     CHECK(x.grad().shape() == Shape{2, 0});
 }
 
-TEST_CASE("reduce: max and min values") {
+TEST_CASE("reduce: max/min and amax/amin values") {
     Tensor a = tensor({{1, 7, 3}, {4, -5, 6}}, float64);
     CHECK(max(a).item() == 7.0);
     CHECK(min(a).item() == -5.0);
-    check_values(max(a, {0}), {4, 7, 6});
-    check_values(min(a, {1}), {1, -5});
-    CHECK(max(a, {1}, true).shape() == Shape{2, 1});
-    CHECK(min(a, {-2, -1}, true).shape() == Shape{1, 1});
-    CHECK(max(tensor(3.0), {0}).item() == 3.0);
+    check_values(amax(a, {0}), {4, 7, 6});
+    check_values(amin(a, {1}), {1, -5});
+    CHECK(amax(a, {1}, true).shape() == Shape{2, 1});
+    CHECK(amin(a, {-2, -1}, true).shape() == Shape{1, 1});
+    CHECK(amax(tensor(3.0), {0}).item() == 3.0);
     CHECK(max(tensor({-1e30, -2e30}, float32)).item() == doctest::Approx(-1e30));
     CHECK(min(tensor({1e30}, float32)).item() == doctest::Approx(1e30));
-    check_values(max(zeros({0, 3}), {1}), {});  // no reductions at all is fine
+    check_values(amax(zeros({0, 3}), {1}), {});  // no reductions at all is fine
 }
 
-TEST_CASE("reduce: max/min gradient flows to the extreme only") {
+TEST_CASE("reduce: amax/amin gradient flows to the extreme only") {
     Tensor a = tensor({{1, 7, 3}, {4, -5, 6}}, float64).requires_grad_();
-    max(a, {1}).sum().backward();
+    amax(a, {1}).sum().backward();
     check_values(a.grad(), {0, 1, 0, 0, 0, 1});
     a.zero_grad();
     min(a).backward();
     check_values(a.grad(), {0, 0, 0, 0, 1, 0});
 }
 
-TEST_CASE("reduce: max/min split the gradient evenly among ties") {
+TEST_CASE("reduce: amax/amin split the gradient evenly among ties") {
     Tensor a = tensor({{1, 3, 3}, {2, 2, 2}}, float64).requires_grad_();
-    max(a, {1}).sum().backward();
+    amax(a, {1}).sum().backward();
     check_values(a.grad(), {0, 0.5, 0.5, 1.0 / 3, 1.0 / 3, 1.0 / 3});
     a.zero_grad();
     max(a).backward();
     check_values(a.grad(), {0, 0.5, 0.5, 0, 0, 0});
     a.zero_grad();
-    min(a, {0}, true).backward(tensor({{2, 4, 6}}, float64));
+    amin(a, {0}, true).backward(tensor({{2, 4, 6}}, float64));
     check_values(a.grad(), {2, 0, 0, 0, 4, 6});
     a.zero_grad();
     min(a).backward();
     check_values(a.grad(), {1, 0, 0, 0, 0, 0});
     // Second order: the tie mask is a constant, so the Hessian is zero.
     Tensor x = tensor({2, 2, 1}, float64).requires_grad_();
-    TensorList g = grad({max(x)}, {x}, {}, true, true);
+    TensorList g = grad({amax(x)}, {x}, {}, true, true);
     check_values(g[0], {0.5, 0.5, 0});
 }
 
-TEST_CASE("reduce: max/min propagate NaN wherever it is, and its gradient goes to the NaN") {
+TEST_CASE("reduce: amax/amin propagate NaN wherever it is, and its gradient goes to the NaN") {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (Dtype dt : {float32, float64}) {
         CAPTURE(dt);
@@ -427,8 +532,8 @@ TEST_CASE("reduce: max/min propagate NaN wherever it is, and its gradient goes t
     }
     const double inf = std::numeric_limits<double>::infinity();
     CHECK(max(tensor({-inf, -inf}, float32)).item() == -inf);  // not lowest()
-    CHECK(min(tensor({inf}, float64), {0}).item() == inf);
-    auto r = max(tensor({{1, nan, 3}, {4, 5, 6}}, float64), {1}).to_vector();
+    CHECK(amin(tensor({inf}, float64), {0}).item() == inf);
+    auto r = amax(tensor({{1, nan, 3}, {4, 5, 6}}, float64), {1}).to_vector();
     CHECK(std::isnan(r[0]));
     CHECK(r[1] == 6.0);
     Tensor a = tensor({1, nan, 3}, float64).requires_grad_();
@@ -437,6 +542,71 @@ TEST_CASE("reduce: max/min propagate NaN wherever it is, and its gradient goes t
     CHECK(g[0] == 0.0);
     CHECK(g[1] == 1.0);
     CHECK(g[2] == 0.0);
+}
+
+TEST_CASE("max/min over a dim: values and int64 indices, as torch.max(x, dim)") {
+    Tensor a = tensor({{1, 7, 7}, {9, -5, 9}}, float64);
+    auto [v, i] = max(a, 1);
+    check_values(v, {7, 9});
+    CHECK(i.dtype() == int64);
+    CHECK(i.to_vector() == std::vector<double>{1, 0});  // the first of tied maxima
+    auto [v0, i0] = min(a, 0, true);
+    CHECK(v0.shape() == Shape{1, 3});
+    check_values(v0, {1, -5, 7});
+    CHECK(i0.shape() == Shape{1, 3});
+    CHECK(i0.to_vector() == std::vector<double>{0, 1, 0});
+    auto [vs, is] = max(tensor(4.0, float64), -1);  // 0-d: the tensor itself, index 0
+    CHECK(vs.shape() == Shape{});
+    CHECK(vs.item() == 4.0);
+    CHECK(is.item<std::int64_t>() == 0);
+    // NaN wins, at its first position, as in torch.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto [vn, in] = min(tensor({{1, nan, -3, nan}}, float64), 1);
+    CHECK(std::isnan(vn.item()));
+    CHECK(in.item<std::int64_t>() == 1);
+    // int64: values stay int64 (no gradient), as in PyTorch.
+    auto [vi, ii] = max(tensor({{3, 8, 8}, {-2, -7, 0}}, int64), -1);
+    CHECK(vi.dtype() == int64);
+    CHECK(vi.to_vector() == std::vector<double>{8, 0});
+    CHECK(ii.to_vector() == std::vector<double>{1, 2});
+    CHECK(amax(tensor({{3, 8}, {-2, -7}}, int64), {0}).to_vector() == std::vector<double>{3, 8});
+    CHECK(min(tensor({4, -9, 2}, int64)).item<std::int64_t>() == -9);
+    CHECK(max(tensor({-4, -9}, int64)).item<std::int64_t>() == -4);  // not 0: no +-inf start
+}
+
+TEST_CASE("max/min over a dim: the gradient goes to the chosen index only, not shared") {
+    Tensor a = tensor({{1, 3, 3}, {2, 2, 2}}, float64).requires_grad_();
+    auto [v, i] = max(a, 1);
+    CHECK(v.requires_grad());
+    CHECK_FALSE(i.requires_grad());
+    v.backward(tensor({10, 20}, float64));
+    check_values(a.grad(), {0, 10, 0, 20, 0, 0});  // torch.max(dim) on ties: the first index
+    // Twice differentiable: the gradient is a scatter, linear in the upstream gradient.
+    Tensor x = tensor({{1, 5}, {4, 2}}, float64).requires_grad_();
+    Tensor up = tensor({1, 1}, float64).requires_grad_();
+    TensorList g = grad({std::get<0>(min(x, 0))}, {x}, {up}, true, true);
+    check_values(g[0], {1, 0, 0, 1});
+    TensorList gg = grad({mul(g[0], tensor({{2, 3}, {4, 5}}, float64)).sum()}, {up});
+    check_values(gg[0], {2, 5});
+}
+
+TEST_CASE("std: the square root of var, with a zero gradient where std is 0") {
+    Tensor a = tensor({{1, 2, 3, 4}, {5, 5, 5, 5}}, float64).requires_grad_();
+    Tensor s = std(a, {1});
+    check_values(s, {std::sqrt(5.0 / 3), 0});
+    CHECK(std(a, {1}, 0, true).shape() == Shape{2, 1});
+    CHECK(std(tensor({1, 2, 3, 4}, float32)).dtype() == float32);
+    s.sum().backward();
+    auto g = a.grad().to_vector();
+    for (std::size_t k = 4; k < 8; ++k) CHECK(g[k] == 0.0);  // not NaN, as torch.std
+    CHECK(g[0] == doctest::Approx((1 - 2.5) / 3 / std::sqrt(5.0 / 3)));
+    // Second order at std = 0 stays finite.
+    Tensor c = tensor({2, 2, 2}, float64).requires_grad_();
+    TensorList g1 = grad({std(c)}, {c}, {}, true, true);
+    TensorList g2 = grad({g1[0].sum()}, {c}, {}, false, false, true);
+    if (g2[0].defined()) {
+        for (double e : g2[0].to_vector()) CHECK(std::isfinite(e));
+    }
 }
 
 TEST_CASE("reduce: var with correction") {

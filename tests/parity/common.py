@@ -6,6 +6,7 @@ gradient for the output and writes, under tests/fixtures/:
     <name>.out.npy       fn(*inputs)
     <name>.gout.npy      the upstream gradient
     <name>.grad<i>.npy   d<out, gout>/d input i, for every floating input
+An output without gradient (indices, one-hot rows, factories) gets only the in and out files.
 The C++ side (tests/parity.hpp) loads the same files, runs the xgrad op and compares.
 """
 import os
@@ -25,6 +26,11 @@ def save_case(name, fn, inputs, seed=0):
             t = t.to(torch.float64).clone().requires_grad_(True)
         ts.append(t)
     out = fn(*ts)
+    if not out.requires_grad:
+        for i, t in enumerate(ts):
+            np.save(os.path.join(FIXTURES, f"{name}.in{i}.npy"), t.detach().numpy())
+        np.save(os.path.join(FIXTURES, f"{name}.out.npy"), out.detach().numpy())
+        return
     g = torch.Generator().manual_seed(seed)
     gout = torch.randn(out.shape, generator=g, dtype=torch.float64)
     floats = [t for t in ts if t.is_floating_point()]
