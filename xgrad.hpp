@@ -37,6 +37,7 @@
 #include "ops/elementwise.hpp"
 #include "ops/factories.hpp"
 #include "ops/gather.hpp"
+#include "ops/index.hpp"
 #include "ops/layout.hpp"
 #include "ops/linalg.hpp"
 #include "ops/logical.hpp"

@@ -370,9 +370,8 @@ class Loader {
         } else if (d == "BOOL") {
             e.spec.dtype = bool_;
         } else {
-            static const std::set<std::string> known = {"U8",  "I8",  "U16", "I16",
-                                                        "F16", "BF16", "U32", "U64",
-                                                        "F8_E4M3", "F8_E5M2"};
+            static const std::set<std::string> known = {"U8",   "I8",  "U16", "I16",     "F16",
+                                                        "BF16", "U32", "U64", "F8_E4M3", "F8_E5M2"};
             fail("{}: {} dtype {} (xgrad reads F32, F64, I64, I32 and BOOL)", t,
                  known.count(d) ? "unsupported" : "unknown", in_quotes(d));
         }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -47,6 +48,7 @@ using tensor_scalar_t = std::conditional_t<
 
 class Node;
 class Tensor;
+class Generator;
 namespace indexing {
 class TensorIndex;
 }
@@ -166,6 +168,135 @@ class Tensor {
     Tensor trunc(Site site = Site()) const;
     Tensor frac(Site site = Site()) const;
     Tensor argmax(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
+    // More methods mirroring torch::Tensor, each calling the xg:: function of the same name
+    // (ops/tensor_methods.cpp). Dims are int64 and may be negative.
+    Tensor sum(std::int64_t dim, bool keepdim = false, Site site = Site()) const;
+    Tensor mean(std::int64_t dim, bool keepdim = false, Site site = Site()) const;
+    Tensor add(const Tensor& other, Site site = Site()) const;
+    Tensor add(Scalar other, Site site = Site()) const;
+    Tensor sub(const Tensor& other, Site site = Site()) const;
+    Tensor sub(Scalar other, Site site = Site()) const;
+    Tensor mul(const Tensor& other, Site site = Site()) const;
+    Tensor mul(Scalar other, Site site = Site()) const;
+    Tensor div(const Tensor& other, Site site = Site()) const;
+    Tensor div(Scalar other, Site site = Site()) const;
+    Tensor eq(const Tensor& other) const;
+    Tensor eq(Scalar other) const;
+    Tensor ne(const Tensor& other) const;
+    Tensor ne(Scalar other) const;
+    Tensor lt(const Tensor& other) const;
+    Tensor lt(Scalar other) const;
+    Tensor le(const Tensor& other) const;
+    Tensor le(Scalar other) const;
+    Tensor gt(const Tensor& other) const;
+    Tensor gt(Scalar other) const;
+    Tensor ge(const Tensor& other) const;
+    Tensor ge(Scalar other) const;
+    Tensor logical_and(const Tensor& other, Site site = Site()) const;
+    Tensor logical_or(const Tensor& other, Site site = Site()) const;
+    Tensor logical_xor(const Tensor& other, Site site = Site()) const;
+    Tensor logical_not(Site site = Site()) const;
+    Tensor any(Site site = Site()) const;
+    Tensor any(std::int64_t dim, bool keepdim = false, Site site = Site()) const;
+    Tensor all(Site site = Site()) const;
+    Tensor all(std::int64_t dim, bool keepdim = false, Site site = Site()) const;
+    Tensor masked_fill(const Tensor& mask, Scalar value, Site site = Site()) const;
+    Tensor masked_fill(const Tensor& mask, const Tensor& value, Site site = Site()) const;
+    Tensor masked_select(const Tensor& mask, Site site = Site()) const;
+    Tensor floor_divide(const Tensor& other, Site site = Site()) const;
+    Tensor argmin(std::optional<std::int64_t> dim = {}, bool keepdim = false) const;
+    // ops/reduce.hpp, ops/reduce_more.hpp, ops/scan.hpp, ops/sort.hpp
+    Tensor max(Site site = Site()) const;
+    Tensor min(Site site = Site()) const;
+    std::tuple<Tensor, Tensor> max(std::int64_t dim, bool keepdim = false,
+                                   Site site = Site()) const;
+    std::tuple<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false,
+                                   Site site = Site()) const;
+    Tensor amax(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+                Site site = Site()) const;
+    Tensor amin(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+                Site site = Site()) const;
+    Tensor var(std::vector<std::int64_t> dims = {}, std::int64_t correction = 1,
+               bool keepdim = false, Site site = Site()) const;
+    Tensor std(std::vector<std::int64_t> dims = {}, std::int64_t correction = 1,
+               bool keepdim = false, Site site = Site()) const;
+    Tensor logsumexp(std::vector<std::int64_t> dims, bool keepdim = false,
+                     Site site = Site()) const;
+    Tensor norm(double p = 2.0, std::vector<std::int64_t> dims = {}, bool keepdim = false,
+                Site site = Site()) const;
+    Tensor dist(const Tensor& other, double p = 2.0, Site site = Site()) const;
+    Tensor prod(Site site = Site()) const;
+    Tensor prod(std::int64_t dim, bool keepdim = false, Site site = Site()) const;
+    Tensor cumsum(std::int64_t dim, Site site = Site()) const;
+    Tensor cumprod(std::int64_t dim, Site site = Site()) const;
+    Tensor logcumsumexp(std::int64_t dim, Site site = Site()) const;
+    std::tuple<Tensor, Tensor> sort(std::int64_t dim = -1, bool descending = false,
+                                    Site site = Site()) const;
+    Tensor argsort(std::int64_t dim = -1, bool descending = false, Site site = Site()) const;
+    std::tuple<Tensor, Tensor> topk(std::int64_t k, std::int64_t dim = -1, bool largest = true,
+                                    bool sorted = true, Site site = Site()) const;
+    std::tuple<Tensor, Tensor> kthvalue(std::int64_t k, std::int64_t dim = -1, bool keepdim = false,
+                                        Site site = Site()) const;
+    Tensor median(Site site = Site()) const;
+    std::tuple<Tensor, Tensor> median(std::int64_t dim, bool keepdim = false,
+                                      Site site = Site()) const;
+    // ops/layout.hpp, ops/linalg.hpp
+    std::vector<Tensor> split(std::int64_t split_size, std::int64_t dim = 0,
+                              Site site = Site()) const;
+    std::vector<Tensor> split(const std::vector<std::int64_t>& sizes, std::int64_t dim = 0,
+                              Site site = Site()) const;
+    std::vector<Tensor> split_with_sizes(const std::vector<std::int64_t>& sizes,
+                                         std::int64_t dim = 0, Site site = Site()) const;
+    std::vector<Tensor> chunk(std::int64_t chunks, std::int64_t dim = 0, Site site = Site()) const;
+    std::vector<Tensor> unbind(std::int64_t dim = 0, Site site = Site()) const;
+    Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length,
+                  Site site = Site()) const;
+    Tensor repeat(const std::vector<std::int64_t>& repeats, Site site = Site()) const;
+    Tensor tile(const std::vector<std::int64_t>& reps, Site site = Site()) const;
+    Tensor repeat_interleave(std::int64_t repeats, std::optional<std::int64_t> dim = {},
+                             Site site = Site()) const;
+    Tensor repeat_interleave(const Tensor& repeats, std::optional<std::int64_t> dim = {},
+                             Site site = Site()) const;
+    Tensor flip(const std::vector<std::int64_t>& dims, Site site = Site()) const;
+    Tensor roll(const std::vector<std::int64_t>& shifts, const std::vector<std::int64_t>& dims = {},
+                Site site = Site()) const;
+    Tensor tril(std::int64_t diagonal = 0, Site site = Site()) const;
+    Tensor triu(std::int64_t diagonal = 0, Site site = Site()) const;
+    Tensor diagonal(std::int64_t offset = 0, std::int64_t dim1 = 0, std::int64_t dim2 = 1,
+                    Site site = Site()) const;
+    Tensor movedim(std::int64_t source, std::int64_t destination, Site site = Site()) const;
+    Tensor movedim(const std::vector<std::int64_t>& source,
+                   const std::vector<std::int64_t>& destination, Site site = Site()) const;
+    Tensor swapaxes(std::int64_t axis0, std::int64_t axis1, Site site = Site()) const;
+    Tensor expand_as(const Tensor& other, Site site = Site()) const;
+    Tensor expand(const std::vector<std::int64_t>& size, Site site = Site()) const;  // -1 keeps
+    Tensor broadcast_to(const std::vector<std::int64_t>& size, Site site = Site()) const;
+    Tensor bmm(const Tensor& mat2, Site site = Site()) const;
+    Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, double beta = 1.0,
+                   double alpha = 1.0, Site site = Site()) const;
+    Tensor addmm(const Tensor& mat1, const Tensor& mat2, double beta = 1.0, double alpha = 1.0,
+                 Site site = Site()) const;
+    Tensor outer(const Tensor& vec2, Site site = Site()) const;
+    // ops/gather.hpp, ops/random.hpp
+    Tensor index_select(std::int64_t dim, const Tensor& index, Site site = Site()) const;
+    Tensor gather(std::int64_t dim, const Tensor& index, Site site = Site()) const;
+    Tensor take_along_dim(const Tensor& indices, std::optional<std::int64_t> dim = {},
+                          Site site = Site()) const;
+    Tensor scatter(std::int64_t dim, const Tensor& index, const Tensor& src,
+                   Site site = Site()) const;
+    Tensor scatter(std::int64_t dim, const Tensor& index, double value, Site site = Site()) const;
+    Tensor scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src,
+                       Site site = Site()) const;
+    Tensor index_add(std::int64_t dim, const Tensor& index, const Tensor& source,
+                     double alpha = 1.0, Site site = Site()) const;
+    Tensor nonzero(Site site = Site()) const;
+    Tensor bernoulli(Site site = Site()) const;
+    Tensor multinomial(std::int64_t num_samples, bool replacement = false,
+                       Site site = Site()) const;
+    Tensor& uniform_(double from = 0.0, double to = 1.0);
+    Tensor& uniform_(double from, double to, Generator& gen);
+    Tensor& normal_(double mean = 0.0, double std = 1.0);
+    Tensor& normal_(double mean, double std, Generator& gen);
     // ops/index.hpp: t.index({Slice(), 0}) reads, t.index_put_({mask}, 0) writes in place.
     Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
     Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values);

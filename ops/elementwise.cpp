@@ -63,6 +63,8 @@ void check_not_bool(const char* op, const Tensor& a, const char* instead) {
 // Comparisons: a bool tensor, never recorded; the operands are compared in their result dtype.
 template <class F>
 Tensor compare_kernel(const char* op, const Tensor& a0, const Tensor& b0, F f) {
+    detail::check_defined(op, a0, "input");
+    detail::check_defined(op, b0, "other");
     auto ab = promoted(op, a0.detach(), b0.detach());
     const Tensor &a = ab.first, &b = ab.second;
     if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
@@ -170,15 +172,18 @@ Tensor div(const Tensor& a0, const Tensor& b0, Site site) {
 // floor_divide / div with a rounding mode: integers stay integers (division by zero is an
 // error, as PyTorch's ZeroDivisionError), floats are rounded. No gradient (zero almost
 // everywhere), as in PyTorch.
-Tensor div(const Tensor& a0, const Tensor& b0, const std::string& rounding_mode, Site site) {
-    detail::SiteScope at(site);
+namespace {
+Tensor rounding_div(const char* op, const Tensor& a0, const Tensor& b0,
+                    const std::string& rounding_mode) {
     XG_CHECK(rounding_mode == "trunc" || rounding_mode == "floor",
-             "div: rounding_mode must be 'trunc' or 'floor', got '{}'", rounding_mode);
+             "{}: rounding_mode must be 'trunc' or 'floor', got '{}'", op, rounding_mode);
     const bool floor_mode = rounding_mode == "floor";
-    auto [a, b] = promoted("div", a0.detach(), b0.detach());
-    check_not_bool("div", a, "convert to an integer dtype first");
+    detail::check_defined(op, a0, "input");
+    detail::check_defined(op, b0, "other");
+    auto [a, b] = promoted(op, a0.detach(), b0.detach());
+    check_not_bool(op, a, "convert to an integer dtype first");
     if (is_floating(a.dtype())) {
-        Tensor q = binary_kernel("div", a, b, [floor_mode](auto x, auto y) {
+        Tensor q = binary_kernel(op, a, b, [floor_mode](auto x, auto y) {
             auto v = x / y;
             return floor_mode ? std::floor(v) : std::trunc(v);
         });
@@ -188,9 +193,9 @@ Tensor div(const Tensor& a0, const Tensor& b0, const std::string& rounding_mode,
         using T = decltype(tag);
         if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
             const auto& y = b.data<T>();
+            if (a.shape() != b.shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
             XG_CHECK(std::find(y.begin(), y.end(), T(0)) == y.end(),
-                     "div: integer division by zero (rounding_mode '{}')", rounding_mode);
-            if (a.shape() != b.shape()) detail::broadcast_shapes("div", a.shape(), b.shape());
+                     "{}: integer division by zero (rounding_mode '{}')", op, rounding_mode);
             return Tensor(map_binary(a.data<T>(), y, [floor_mode](T p, T q) {
                 // min / -1 overflows: PyTorch wraps it to min; so does the unsigned negation.
                 if (q == T(-1)) return wrap_sub(T(0), p);
@@ -204,8 +209,16 @@ Tensor div(const Tensor& a0, const Tensor& b0, const std::string& rounding_mode,
     });
 }
 
+}  // namespace
+
+Tensor div(const Tensor& a, const Tensor& b, const std::string& rounding_mode, Site site) {
+    detail::SiteScope at(site);
+    return rounding_div("div", a, b, rounding_mode);
+}
+
 Tensor floor_divide(const Tensor& a, const Tensor& b, Site site) {
-    return div(a, b, "floor", site);
+    detail::SiteScope at(site);
+    return rounding_div("floor_divide", a, b, "floor");
 }
 
 // ---- with a scalar operand ----

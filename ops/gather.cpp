@@ -24,9 +24,10 @@ namespace detail {
 
 std::vector<std::int64_t> index_values(const char* op, const Tensor& index, const char* arg) {
     check_defined(op, index, arg);
-    XG_CHECK(index.dtype() == int64, "{}: {} must be an int64 tensor, got {}", op, arg,
-             index.dtype());
-    const auto& v = index.data<std::int64_t>();
+    XG_CHECK(index.dtype() == int64 || index.dtype() == int32,
+             "{}: {} must be an int64 tensor, got {}", op, arg, index.dtype());
+    const Tensor i = index.to(int64);  // int32 indices are read as int64
+    const auto& v = i.data<std::int64_t>();
     return std::vector<std::int64_t>(v.begin(), v.end());
 }
 

@@ -10,6 +10,7 @@
 #include "core/node.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/elementwise_kernels.hpp"
 #include "ops/gather.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
@@ -49,6 +50,7 @@ std::string TensorIndex::str() const {
 namespace {
 
 using Kind = TensorIndex::Kind;
+using indexing::Slice;
 
 // The dims an index consumes of the tensor it indexes.
 std::size_t consumed(const TensorIndex& ix) {
@@ -84,15 +86,14 @@ struct Advanced {
 };
 
 // Applies the basic indices (integers, slices, None, Ellipsis) and collects the advanced ones
-// (tensors, masks, and integers too when tensors are present, as NumPy does).
+// (tensors and masks). Integers always select first, as in PyTorch (NumPy instead counts them
+// among the advanced indices when placing the result's dims).
 Tensor apply_basic(const Tensor& self, const std::vector<TensorIndex>& indices,
                    std::vector<Advanced>& adv) {
     std::size_t used = 0, ellipses = 0;
-    bool has_tensor = false;
     for (const auto& ix : indices) {
         used += consumed(ix);
         ellipses += ix.kind() == Kind::ellipsis;
-        has_tensor = has_tensor || ix.kind() == Kind::tensor || ix.kind() == Kind::boolean;
         if (ix.kind() == Kind::tensor) detail::check_defined("index", ix.tensor(), "index");
     }
     XG_CHECK(ellipses <= 1, "index: an index can only have a single ellipsis ('...'), got {}",
@@ -113,15 +114,11 @@ Tensor apply_basic(const Tensor& self, const std::vector<TensorIndex>& indices,
                 const std::size_t size = r.shape()[d];
                 const auto n = static_cast<std::int64_t>(size);
                 std::int64_t i = ix.integer();
-                XG_CHECK(i >= -n && i < n, "index: index {} is out of bounds for dim {} with size {}",
-                         i, d, size);
+                XG_CHECK(i >= -n && i < n,
+                         "index: index {} is out of bounds for dim {} with size {}", i, d, size);
                 if (i < 0) i += n;
-                if (has_tensor) {
-                    adv.push_back({d++, full(Shape{}, static_cast<double>(i), int64)});
-                } else {
-                    const auto sd = static_cast<std::int64_t>(d);
-                    r = squeeze(slice(r, sd, i, i + 1), sd);
-                }
+                const auto sd = static_cast<std::int64_t>(d);
+                r = squeeze(slice(r, sd, i, i + 1), sd);
                 break;
             }
             case Kind::slice: {
@@ -145,12 +142,14 @@ Tensor apply_basic(const Tensor& self, const std::vector<TensorIndex>& indices,
                 }
                 Shape part(r.shape().begin() + static_cast<std::ptrdiff_t>(d),
                            r.shape().begin() + static_cast<std::ptrdiff_t>(d + t.dim()));
-                XG_CHECK(t.shape() == part,
-                         "index: the mask of shape {} does not match the indexed shape {} at dim {}",
-                         t.shape(), part, d);
+                XG_CHECK(
+                    t.shape() == part,
+                    "index: the mask of shape {} does not match the indexed shape {} at dim {}",
+                    t.shape(), part, d);
                 const Tensor nz = nonzero(t);  // [n, k]
                 for (std::size_t j = 0; j < t.dim(); ++j)
-                    adv.push_back({d + j, squeeze(slice(nz, 1, std::int64_t(j), std::int64_t(j + 1)), 1)});
+                    adv.push_back(
+                        {d + j, squeeze(slice(nz, 1, std::int64_t(j), std::int64_t(j + 1)), 1)});
                 d += t.dim();
                 break;
             }
@@ -198,14 +197,16 @@ Tensor apply_advanced(const Tensor& r, const std::vector<Advanced>& adv) {
     Tensor out = reshape(picked, out_shape);
     // Adjacent advanced dims put their result where they were (NumPy's rule), else first.
     bool adjacent = true;
-    for (std::size_t j = 1; j < adv.size(); ++j) adjacent = adjacent && adv[j].dim == adv[0].dim + j;
+    for (std::size_t j = 1; j < adv.size(); ++j)
+        adjacent = adjacent && adv[j].dim == adv[0].dim + j;
     const std::size_t at = adv[0].dim;
     if (!adjacent || at == 0 || first_rest == 0) return out;
     std::vector<std::int64_t> order;
     const std::size_t nbd = b.size();
     for (std::size_t k = 0; k < at; ++k) order.push_back(static_cast<std::int64_t>(nbd + k));
     for (std::size_t k = 0; k < nbd; ++k) order.push_back(static_cast<std::int64_t>(k));
-    for (std::size_t k = nbd + at; k < out.dim(); ++k) order.push_back(static_cast<std::int64_t>(k));
+    for (std::size_t k = nbd + at; k < out.dim(); ++k)
+        order.push_back(static_cast<std::int64_t>(k));
     return permute(out, order);
 }
 
@@ -220,12 +221,18 @@ Tensor index(const Tensor& self, const std::vector<TensorIndex>& indices, Site s
 }
 
 namespace {
-// Where self[indices] lives in self, as flat positions (the indexed shape).
-Tensor positions(const Tensor& self, const std::vector<TensorIndex>& indices) {
+// Where self[indices] lives in self, as flat positions (the indexed shape); a bad index is
+// reported under the writing op's name.
+Tensor positions(const char* op, const Tensor& self, const std::vector<TensorIndex>& indices) {
     NoGradGuard no_grad;
     std::vector<std::int64_t> shape(self.shape().begin(), self.shape().end());
     Tensor all = reshape(arange(static_cast<double>(self.numel()), int64), shape);
-    return index(all, indices);
+    try {
+        return index(all, indices);
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        throw Error(std::string(op) + msg.substr(msg.rfind("index", 0) == 0 ? 5 : 0));
+    }
 }
 
 Tensor values_for(const char* op, const Tensor& values, const Tensor& where, Dtype dtype) {
@@ -237,17 +244,25 @@ Tensor values_for(const char* op, const Tensor& values, const Tensor& where, Dty
 }
 }  // namespace
 
-Tensor index_put(const Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& values,
-                 bool accumulate, Site site) {
-    detail::SiteScope at(site);
-    detail::check_defined("index_put", self, "self");
-    const Tensor pos = positions(self, indices).reshape({-1});
-    const Tensor v = values_for("index_put", values, positions(self, indices), self.dtype());
+namespace detail {
+Tensor index_put_as(const char* op, const Tensor& self, const std::vector<TensorIndex>& indices,
+                    const Tensor& values, bool accumulate) {
+    check_defined(op, self, "self");
+    const Tensor where = positions(op, self, indices);
+    const Tensor pos = reshape(where, {-1});
+    const Tensor v = values_for(op, values, where, self.dtype());
     const Tensor flat = reshape(self, {-1});
     const Tensor vf = reshape(v, {-1});
     Tensor out = accumulate ? index_add(flat, 0, pos, vf) : scatter(flat, 0, pos, vf);
     std::vector<std::int64_t> shape(self.shape().begin(), self.shape().end());
     return reshape(out, shape);
+}
+}  // namespace detail
+
+Tensor index_put(const Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& values,
+                 bool accumulate, Site site) {
+    detail::SiteScope at(site);
+    return detail::index_put_as("index_put", self, indices, values, accumulate);
 }
 
 Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& values,
@@ -258,7 +273,7 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
     XG_CHECK(!(grad && self.is_leaf() && self.requires_grad()),
              "index_put_: a leaf tensor that requires grad cannot be written in place while grad "
              "mode is on (use xg::NoGradGuard, or index_put out of place)");
-    Tensor out = index_put(self, indices, values, accumulate);
+    Tensor out = detail::index_put_as("index_put_", self, indices, values, accumulate);
     // Write into self's own storage (aliases see it; saved copies notice the version).
     detail::dispatch_all(self.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -277,14 +292,10 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
 Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, Scalar value, Site site) {
     detail::SiteScope at(site);
     detail::check_defined("index_put_", self, "self");
-    Tensor v;
-    if (value.is_integral(true) && !is_floating(self.dtype())) {  // exact beyond 2^53
-        auto a = xg::array<std::int64_t>::from_shape({});
-        a() = value.to_long();
-        v = Tensor(std::move(a)).to(self.dtype());
-    } else {
-        v = full(Shape{}, value.to_double(), self.dtype());
-    }
+    // In self's dtype, exactly (integers beyond 2^53 too); one it cannot hold is an error.
+    Tensor v = value.is_integral(true) && !is_floating(self.dtype())
+                   ? detail::scalar_as("index_put_", value, self.dtype())
+                   : full(Shape{}, value.to_double(), self.dtype());
     return index_put_(self, indices, v);
 }
 

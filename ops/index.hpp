@@ -3,9 +3,10 @@
 // t.index_put_({...}, v) writes (docs/ops_index.md). Results are copies (xgrad tensors are
 // always contiguous, there are no views): to write into part of a tensor use index_put_, which
 // writes into the tensor's own storage. Integers, slices, None and Ellipsis are basic indexing;
-// int64/int32 tensors and bool masks are advanced indexing with NumPy's rules (index tensors
+// int64/int32 tensors and bool masks are advanced indexing with PyTorch's rules (index tensors
 // broadcast together; their dims replace the indexed dims in place when those are adjacent,
-// else they come first). Differentiable: the gradient of a read is a scatter-add.
+// else they come first; integers select before that). Differentiable: the gradient of a read is a
+// scatter-add.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,8 +28,8 @@ inline constexpr EllipsisType Ellipsis{};
 class SliceBound {
   public:
     SliceBound() = default;
-    SliceBound(NoneType) {}           // NOLINT: implicit, Slice(None, 2)
-    SliceBound(std::nullopt_t) {}     // NOLINT: implicit
+    SliceBound(NoneType) {}        // NOLINT: implicit, Slice(None, 2)
+    SliceBound(std::nullopt_t) {}  // NOLINT: implicit
     template <class T, class = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
     SliceBound(T v) : v_(static_cast<std::int64_t>(v)) {}  // NOLINT: implicit
     const std::optional<std::int64_t>& value() const { return v_; }
@@ -52,9 +53,9 @@ class TensorIndex {
     TensorIndex(const char* s);                           // NOLINT: "..." is Ellipsis
     template <class T, class = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
     TensorIndex(T i) : kind_(Kind::integer), integer_(static_cast<std::int64_t>(i)) {}  // NOLINT
-    TensorIndex(bool b) : kind_(Kind::boolean), boolean_(b) {}                         // NOLINT
-    TensorIndex(Slice s) : kind_(Kind::slice), slice_(s) {}                            // NOLINT
-    TensorIndex(Tensor t) : kind_(Kind::tensor), tensor_(std::move(t)) {}              // NOLINT
+    TensorIndex(bool b) : kind_(Kind::boolean), boolean_(b) {}                          // NOLINT
+    TensorIndex(Slice s) : kind_(Kind::slice), slice_(s) {}                             // NOLINT
+    TensorIndex(Tensor t) : kind_(Kind::tensor), tensor_(std::move(t)) {}               // NOLINT
 
     Kind kind() const { return kind_; }
     std::int64_t integer() const { return integer_; }
@@ -89,5 +90,11 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
                    bool accumulate = false, Site site = Site());
 Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, Scalar value,
                    Site site = Site());
+
+namespace detail {
+// index_put under the name of the op the user called.
+Tensor index_put_as(const char* op, const Tensor& self, const std::vector<TensorIndex>& indices,
+                    const Tensor& values, bool accumulate);
+}  // namespace detail
 
 }  // namespace xg

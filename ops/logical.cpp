@@ -27,6 +27,8 @@ Tensor logical_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
 
 template <class F>
 Tensor bitwise_binary(const char* op, const Tensor& a0, const Tensor& b0, F f) {
+    detail::check_defined(op, a0, "input");
+    detail::check_defined(op, b0, "other");
     auto [a, b] = detail::promoted(op, a0.detach(), b0.detach());
     XG_CHECK(!is_floating(a.dtype()), "{}: only bool and integer tensors have bits, got {} and {}",
              op, a0.dtype(), b0.dtype());
@@ -134,8 +136,9 @@ void check_mask(const char* op, const Tensor& a, const Tensor& mask) {
 Tensor masked_fill(const Tensor& a, const Tensor& mask, Scalar value, Site site) {
     detail::SiteScope at(site);
     check_mask("masked_fill", a, mask);
+    // The value in a's dtype: an integer that the dtype cannot hold is an error.
     Tensor v = value.is_integral(true) && !is_floating(a.dtype())
-                   ? detail::scalar_as("masked_fill", value, int64).to(a.dtype())
+                   ? detail::scalar_as("masked_fill", value, a.dtype())
                    : full(Shape{}, value.to_double(), a.dtype());
     return masked_fill(a, mask, v);
 }
@@ -193,7 +196,7 @@ Tensor masked_select(const Tensor& a, const Tensor& mask, Site site) {
     check_mask("masked_select", a, mask);
     const Shape shape = detail::broadcast_shapes("masked_select", a.shape(), mask.shape());
     const Tensor ab = expand(a, shape);
-    const Tensor m = expand(mask.detach(), shape).clone();  // written out
+    const Tensor m = detail::broadcast_lazy(mask.detach(), shape).clone();  // written out
     Tensor out = select_kernel(ab, m);
     if (auto node = record("MaskedSelectBackward", {ab}, {out})) {
         node->set_fn([m, shape](const TensorList& g) {

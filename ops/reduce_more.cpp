@@ -103,7 +103,7 @@ Tensor norm_impl(const char* op, const Tensor& a, double p, const Dims& dims, bo
         NoGradGuard no_grad;
         Tensor x = a.detach();
         if (p == 0) {
-            out = sum(ne(x, 0.0), over, keepdim);
+            out = sum(ne(x, 0.0), over, keepdim).to(x.dtype());  // a count, as a float
         } else if (std::isinf(p)) {
             if (reduced_count(a.shape(), axes) == 0)
                 out = sum(x, over, keepdim);  // 0 over no elements, as torch.norm gives

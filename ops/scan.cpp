@@ -137,7 +137,7 @@ Tensor cumprod_grad_composed(const Tensor& g, const Tensor& x, std::size_t d) {
         }
     });
     Tensor rows = expand(unsqueeze(xt, -2), square);
-    Tensor omitted = cumprod(where(eye, scalar_tensor(1.0, x.dtype()), rows), -1);
+    Tensor omitted = cumprod(where(ne(eye, 0.0), scalar_tensor(1.0, x.dtype()), rows), -1);
     Tensor gk = sum(mul(mul(omitted, upper), unsqueeze(gt, -2)), {-1});
     return transpose(gk, dd, last);
 }

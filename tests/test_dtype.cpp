@@ -51,8 +51,8 @@ TEST_CASE("dtype: promote_types and result_type follow torch.promote_types / res
 }
 
 TEST_CASE("dtype: mixed arithmetic promotes, and the gradient comes back in each input's dtype") {
-    Tensor a = tensor({1.5, 2.5}).requires_grad_();              // float32
-    Tensor b = tensor({2.0, 4.0}, float64).requires_grad_();     // float64
+    Tensor a = tensor({1.5, 2.5}).requires_grad_();           // float32
+    Tensor b = tensor({2.0, 4.0}, float64).requires_grad_();  // float64
     Tensor y = a * b;
     CHECK(y.dtype() == float64);
     y.sum().backward();
@@ -112,8 +112,9 @@ TEST_CASE("dtype: division: true division is float, rounding modes keep integers
     const auto min64 = std::numeric_limits<std::int64_t>::min();
     Tensor m = add(zeros({1}, int64), Scalar(min64));
     CHECK(as_longs(floor_divide(m, ints({-1})))[0] == min64);  // wraps, as PyTorch
-    CHECK(error_of([&] { floor_divide(a, ints({1, 0, 1, 1})); }) ==
-          "div: integer division by zero (rounding_mode 'floor')");
+    CHECK(error_of([&] {
+              floor_divide(a, ints({1, 0, 1, 1}));
+          }) == "floor_divide: integer division by zero (rounding_mode 'floor')");
     CHECK(error_of([&] { div(a, b, "round"); }) ==
           "div: rounding_mode must be 'trunc' or 'floor', got 'round'");
 }
@@ -149,15 +150,18 @@ TEST_CASE("dtype: to() converts between all five dtypes as PyTorch does") {
     check_values(tensor({1, 0}, bool_).to(float64), {1, 0});
     Tensor w = full({1}, 4294967297.0, int64).to(int32);  // 2^32 + 1 wraps to 1
     CHECK(w.item<std::int32_t>() == 1);
-    CHECK(error_of([] { tensor({NAN}).to(int64); }) == "to: value nan cannot be represented as int64");
+    CHECK(error_of([] { tensor({NAN}).to(int64); }) ==
+          "to: value nan cannot be represented as int64");
     CHECK(error_of([] { tensor({3e9}).to(int32); }) ==
-          "to: value 3e+09 cannot be represented as int32");
+          "to: value 3000000000 cannot be represented as int32");
     CHECK(error_of([] { tensor({1.0}).requires_grad_().to(int32); }).find("to: cannot cast") == 0);
-    CHECK(error_of([] { zeros({2}, bool_).requires_grad_(); })
-              .find("requires_grad_: only floating-point") == 0);
-    CHECK(tensor({1, 2}, int32).item<std::int32_t>() == 1);
+    CHECK(error_of([] {
+              zeros({2}, bool_).requires_grad_();
+          }).find("requires_grad_: only floating-point") == 0);
+    CHECK(tensor({1}, int32).item<std::int32_t>() == 1);
     CHECK(ones({}, bool_).item<bool>());
-    CHECK(error_of([] { tensor(1e10, int32); }) == "tensor: value 10000000000 cannot be represented as int32");
+    CHECK(error_of([] { tensor(1e10, int32); }) ==
+          "tensor: value 10000000000 cannot be represented as int32");
     CHECK(arange(3, int32).dtype() == int32);
     CHECK(error_of([] { arange(3, bool_); }) == "arange: not supported for bool");
     xt::xarray<bool> xb = {true, false};
@@ -171,7 +175,7 @@ TEST_CASE("dtype: clamp, where and sign on integers and bool") {
     CHECK(c.dtype() == int64);
     CHECK(as_longs(c) == std::vector<std::int64_t>{-1, 0, 2});
     CHECK(clamp(ints({-5, 0, 5}), 0.5, std::nullopt).dtype() == float32);
-    CHECK(error_of([] { clamp(tensor({1, 0}, bool_), 0, 1); }).find("clamp: not supported") == 0);
+    CHECK(clamp(tensor({1, 0}, bool_), 0, 1).dtype() == int64);  // promoted, as torch.clamp
     Tensor w = where(tensor({1, 0}, bool_), ints({1, 2}), 7);
     CHECK(w.dtype() == int64);
     CHECK(as_longs(w) == std::vector<std::int64_t>{1, 7});
@@ -180,7 +184,7 @@ TEST_CASE("dtype: clamp, where and sign on integers and bool") {
 }
 
 TEST_CASE("dtype: bool and int32 print, save and load") {
-    CHECK(to_string(tensor({1, 0}, bool_)) == "tensor({true, false}, dtype=bool)");
+    CHECK(to_string(tensor({1, 0}, bool_)) == "tensor({ true, false}, dtype=bool)");
     CHECK(to_string(tensor({1, -2}, int32)) == "tensor({ 1, -2}, dtype=int32)");
     const auto path = std::filesystem::temp_directory_path() / "xgrad_test_dtype.safetensors";
     NamedTensors d;

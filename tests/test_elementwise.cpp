@@ -69,35 +69,41 @@ Tensor i64(const Shape& s) {
     return ones(s, int64);
 }
 
-// Errors every binary float op shares.
-Errors binary_errors(const BinaryFn& f) {
-    return {
-        {"float32 with float64", [f] { f(f32({2}), f64({2})); },
-         "expected both operands to have the same dtype, got float32 and float64"},
+// Errors every binary op shares; `promotes`: mixed dtypes and integers are allowed (the
+// arithmetic ops promote as PyTorch does), else they are errors (pow).
+Errors binary_errors(const BinaryFn& f, bool promotes = true) {
+    Errors e = {
         {"un-broadcastable shapes",
          [f] {
              f(f64({2, 3}), f64({4}));
          },
          "shapes [2, 3] and [4] cannot be broadcast (dim 1: 3 vs 4)"},
-        {"int64 inputs", [f] { f(i64({2}), i64({2})); }, "floating-point"},
         {"undefined input", [f] { f(Tensor(), f64({2})); }, "undefined"},
         {"undefined other", [f] { f(f64({2}), Tensor()); }, "undefined"},
     };
+    if (!promotes) {
+        e.push_back({"float32 with float64", [f] { f(f32({2}), f64({2})); },
+                     "expected both operands to have the same dtype, got float32 and float64"});
+        e.push_back({"int64 inputs", [f] { f(i64({2}), i64({2})); }, "floating-point"});
+    }
+    return e;
 }
 
-Errors unary_errors(const UnaryFn& f) {
-    return {
-        {"int64 input", [f] { f(i64({3})); },
-         "floating-point tensor (float32 or float64), got int64"},
-        {"undefined input", [f] { f(Tensor()); }, "undefined"},
-    };
+// Float-only unary ops refuse int64; abs takes integers (and refuses bool).
+Errors unary_errors(const UnaryFn& f, bool integers_ok = false) {
+    Errors e = {{"undefined input", [f] { f(Tensor()); }, "undefined"}};
+    if (integers_ok) {
+        e.push_back({"bool input", [f] { f(ones({3}, bool_)); }, "not supported for bool"});
+    } else {
+        e.push_back({"int64 input", [f] { f(i64({3})); },
+                     "floating-point tensor (float32 or float64), got int64"});
+    }
+    return e;
 }
 
-// Comparisons accept int64 but not mixed dtypes or bad shapes.
+// Comparisons accept every dtype (they promote) but not bad shapes.
 Errors compare_errors(const BinaryFn& f) {
     return {
-        {"float32 with float64", [f] { f(f32({2}), f64({2})); }, "same dtype"},
-        {"int64 with float64", [f] { f(i64({2}), f64({2})); }, "same dtype"},
         {"un-broadcastable shapes",
          [f] {
              f(f64({2, 3}), f64({4}));
@@ -140,7 +146,9 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          auto e = binary_errors([](auto& a, auto& b) { return add(a, b); });
-         e.push_back({"int64 with a scalar", [] { add(i64({2}), 1.0); }, "floating-point"});
+         e.push_back({"int32 with an integer it cannot hold",
+                      [] { add(ones({2}, int32), std::int64_t{1} << 40); },
+                      "value 1099511627776 cannot be represented as int32"});
          return e;
      },
      [] {
@@ -169,8 +177,8 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          auto e = binary_errors([](auto& a, auto& b) { return sub(a, b); });
-         e.push_back({"int64 minus a scalar", [] { sub(i64({2}), 1.0); }, "floating-point"});
-         e.push_back({"scalar minus int64", [] { rsub(1.0, i64({2})); }, "floating-point"});
+         e.push_back({"bool minus bool", [] { sub(ones({2}, bool_), ones({2}, bool_)); },
+                      "not supported for bool tensors (use logical_xor or ^)"});
          return e;
      },
      [] {
@@ -200,7 +208,6 @@ XG_REGISTER_OP_INFO(
      },
      [] {
          auto e = binary_errors([](auto& a, auto& b) { return mul(a, b); });
-         e.push_back({"int64 times a scalar", [] { mul(i64({2}), 2.0); }, "floating-point"});
          return e;
      },
      [] {
@@ -232,8 +239,6 @@ XG_REGISTER_OP_INFO(
          auto e = binary_errors([](auto& a, auto& b) { return div(a, b); });
          e.push_back({"by the scalar 0", [] { div(f64({2}), 0.0); },
                       "division of a tensor by the scalar 0"});
-         e.push_back({"int64 by a scalar", [] { div(i64({2}), 2.0); }, "floating-point"});
-         e.push_back({"scalar by int64", [] { rdiv(2.0, i64({2})); }, "floating-point"});
          return e;
      },
      [] {
@@ -251,7 +256,11 @@ XG_REGISTER_OP_INFO(
                  {"unary operator-", {rand64({2, 3})}, [](const TensorList& x) { return -x[0]; }},
              });
      },
-     [] { return unary_errors([](auto& a) { return neg(a); }); },
+     [] {
+         return Errors{{"bool input", [] { neg(ones({3}, bool_)); },
+                        "not supported for bool tensors (use logical_not or ~)"},
+                       {"undefined input", [] { neg(Tensor()); }, "undefined"}};
+     },
      [] {
          return Parity{{{"core_neg", 1, [](const TensorList& x) { return neg(x[0]); }}}};
      }});
@@ -288,7 +297,7 @@ XG_REGISTER_OP_INFO(
          };
      },
      [] {
-         auto e = binary_errors([](auto& a, auto& b) { return pow(a, b); });
+         auto e = binary_errors([](auto& a, auto& b) { return pow(a, b); }, false);
          e.push_back(
              {"int64 with a scalar exponent", [] { pow(i64({2}), 2.0); }, "floating-point"});
          e.push_back({"undefined with a scalar exponent", [] { pow(Tensor(), 2.0); }, "undefined"});
@@ -308,7 +317,9 @@ XG_REGISTER_OP_INFO(
     XG_REGISTER_OP_INFO(                                                                          \
         NAME##_info,                                                                              \
         {#NAME, [] { return unary_samples([](auto& a) { return NAME(a); }, MAKE); },              \
-         [] { return unary_errors([](auto& a) { return NAME(a); }); },                            \
+         [] {                                                                                     \
+             return unary_errors([](auto& a) { return NAME(a); }, #NAME == std::string("abs"));   \
+         },                                                                                       \
          [] {                                                                                     \
              return Parity{{{"core_" #NAME, 1, [](const TensorList& x) { return NAME(x[0]); }}}}; \
          }})
@@ -370,7 +381,6 @@ XG_REGISTER_OP_INFO(
          return Errors{
              {"min > max", [] { clamp(f64({2}), 1.0, -1.0); }, "min 1 is greater than max -1"},
              {"no bound", [] { clamp(f64({2}), std::nullopt, std::nullopt); }, "at least one"},
-             {"int64 input", [] { clamp(i64({2}), 0.0, 1.0); }, "floating-point"},
              {"undefined input", [] { clamp(Tensor(), 0.0, 1.0); }, "undefined"},
          };
      },
@@ -388,30 +398,33 @@ XG_REGISTER_OP_INFO(
     {"where",
      [] {
          TensorFn fn = [](const TensorList& x) { return where(x[0], x[1], x[2]); };
-         Tensor c23 = tensor({{1, 0, 1}, {0, 1, 0}}, float64);
+         Tensor c23 = tensor({{1, 0, 1}, {0, 1, 0}}, bool_);
          return Samples{
              {"[2,3] everywhere", {c23, rand64({2, 3}), rand64({2, 3})}, fn},
              {"cond [2,1], a [3], b 0-d",
-              {tensor({1, 0}, float64).reshape({2, 1}), rand64({3}), rand64({})},
+              {tensor({1, 0}, bool_).reshape({2, 1}), rand64({3}), rand64({})},
               fn},
              {"cond [3], a [2,1], b [2,3]",
-              {tensor({0, 1, 1}, float64), rand64({2, 1}), rand64({2, 3})},
+              {tensor({0, 1, 1}, bool_), rand64({2, 1}), rand64({2, 3})},
               fn},
-             {"int64 condition", {tensor({1, 0, 1}, int64), rand64({3}), rand64({3})}, fn},
+             {"b 0-d", {tensor({1, 0, 1}, bool_), rand64({3}), rand64({})}, fn},
              {"only b requires grad", {c23, rand64({2, 3}).detach(), rand64({2, 3})}, fn},
          };
      },
      [] {
-         Tensor c = ones({2}, float64);
+         Tensor c = ones({2}, bool_);
          return Errors{
-             {"float32 with float64", [c] { where(c, f32({2}), f64({2})); }, "float32 and float64"},
+             {"float condition", [] { where(f64({2}), f64({2}), f64({2})); },
+              "expected a bool condition, got float64"},
              {"un-broadcastable condition",
               [] {
-                  where(f64({4}), f64({2, 3}), f64({2, 3}));
+                  where(ones({4}, bool_), f64({2, 3}), f64({2, 3}));
               },
               "[4] and [2, 3]"},
              {"un-broadcastable b", [c] { where(c, f64({2}), f64({3})); }, "[2] and [3]"},
-             {"int64 values", [c] { where(c, i64({2}), i64({2})); }, "floating-point"},
+             {"int value too big for int32",
+              [c] { where(c, ones({2}, int32), std::int64_t{1} << 40); },
+              "value 1099511627776 cannot be represented as int32"},
              {"undefined condition", [] { where(Tensor(), f64({2}), f64({2})); }, "'condition'"},
          };
      },
@@ -508,7 +521,7 @@ TEST_CASE("elementwise: unary forward values") {
     check_values(clamp(tensor({-2, 2}), 0.0, std::nullopt), {0, 2});
     check_values(clamp(tensor({-2, 2}), std::nullopt, 0.0), {-2, 0});
     check_values(sign(tensor({-2, 0, 3})), {-1, 0, 1});
-    check_values(where(tensor({1, 0, 1}), tensor({1, 2, 3}), tensor(-1.0)), {1, -1, 3});
+    check_values(where(tensor({1, 0, 1}, bool_), tensor({1, 2, 3}), tensor(-1.0)), {1, -1, 3});
     CHECK(sign(tensor({-5, 0, 5}, int64)).dtype() == int64);
 }
 
@@ -537,7 +550,7 @@ TEST_CASE("elementwise: numerical edge cases") {
     CHECK(sigmoid(tensor({inf, -inf})).to_vector() == std::vector<double>{1.0, 0.0});
 }
 
-TEST_CASE("elementwise: comparisons give 0/1 in the input dtype") {
+TEST_CASE("elementwise: comparisons give bool tensors") {
     Tensor a = tensor({1, 2, 3});
     Tensor b = tensor({3, 2, 1});
     check_values(eq(a, b), {0, 1, 0});
@@ -547,7 +560,7 @@ TEST_CASE("elementwise: comparisons give 0/1 in the input dtype") {
     check_values(gt(a, b), {0, 0, 1});
     check_values(ge(a, b), {0, 1, 1});
     check_values(gt(a, 1.5), {0, 1, 1});
-    CHECK(eq(a, b).dtype() == float32);
+    CHECK(eq(a, b).dtype() == bool_);
     // broadcasting
     Tensor m = lt(tensor({0, 5}).reshape({2, 1}), a);
     CHECK(m.shape() == Shape{2, 3});
@@ -559,7 +572,7 @@ TEST_CASE("elementwise: comparisons give 0/1 in the input dtype") {
 TEST_CASE("elementwise: comparisons on int64") {
     Tensor a = arange(5, int64);  // 0..4
     Tensor r = eq(a, 2.0);
-    CHECK(r.dtype() == int64);
+    CHECK(r.dtype() == bool_);
     check_values(r, {0, 0, 1, 0, 0});
     check_values(lt(a, 2.5), {1, 1, 1, 0, 0});  // compared as 2.5, not truncated to 2
     check_values(ge(a, 2.5), {0, 0, 0, 1, 1});
@@ -586,7 +599,7 @@ TEST_CASE("elementwise: gradients at kinks and of masks") {
 
     Tensor a = tensor({1, 2, 3}, float64).requires_grad_();
     Tensor b = tensor({4, 5, 6}, float64).requires_grad_();
-    where(tensor({1, 0, 1}), a, b).sum().backward();
+    where(tensor({1, 0, 1}, bool_), a, b).sum().backward();
     check_values(a.grad(), {1, 0, 1});
     check_values(b.grad(), {0, 1, 0});
 }

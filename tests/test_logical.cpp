@@ -53,17 +53,14 @@ OpInfo no_grad_binary(std::string name, BinaryFn f, std::vector<ErrorCase> more 
     }
 
 XG_REGISTER_ROW(logical_and_info,
-                no_grad_binary("logical_and", [](const Tensor& a, const Tensor& b) {
-                    return logical_and(a, b);
-                }));
-XG_REGISTER_ROW(logical_or_info,
-                no_grad_binary("logical_or", [](const Tensor& a, const Tensor& b) {
+                no_grad_binary("logical_and",
+                               [](const Tensor& a, const Tensor& b) { return logical_and(a, b); }));
+XG_REGISTER_ROW(logical_or_info, no_grad_binary("logical_or", [](const Tensor& a, const Tensor& b) {
                     return logical_or(a, b);
                 }));
 XG_REGISTER_ROW(logical_xor_info,
-                no_grad_binary("logical_xor", [](const Tensor& a, const Tensor& b) {
-                    return logical_xor(a, b);
-                }));
+                no_grad_binary("logical_xor",
+                               [](const Tensor& a, const Tensor& b) { return logical_xor(a, b); }));
 const ErrorCase float_bits{"float operands", [] { bitwise_and(ones({2}), ones({2})); },
                            "only bool and integer tensors have bits, got float32 and float32"};
 XG_REGISTER_ROW(bitwise_and_info,
@@ -78,15 +75,33 @@ XG_REGISTER_ROW(bitwise_or_info,
 XG_REGISTER_ROW(bitwise_xor_info,
                 no_grad_binary("bitwise_xor",
                                [](const Tensor& a, const Tensor& b) { return bitwise_xor(a, b); },
-                               {{"float operand", [] { bitwise_xor(ones({2}, float64), ones({2}, bool_)); },
+                               {{"float operand",
+                                 [] { bitwise_xor(ones({2}, float64), ones({2}, bool_)); },
                                  "got float64 and bool"}}));
-XG_REGISTER_ROW(floor_divide_info,
-                no_grad_binary("floor_divide",
-                               [](const Tensor& a, const Tensor& b) {
-                                   return floor_divide(add(a.to(int64), 3), add(b, 3));
-                               },
-                               {{"by zero", [] { floor_divide(ones({2}, int64), zeros({2}, int64)); },
-                                 "integer division by zero"}}));
+XG_REGISTER_OP_INFO(
+    floor_divide_info,
+    {"floor_divide",
+     [] {
+         TensorFn ints = [](const TensorList& x) {
+             return floor_divide(mul(x[0].detach(), 10).to(int64), add(x[1].detach(), 2).to(int32));
+         };
+         TensorFn floats = [](const TensorList& x) { return floor_divide(x[0], add(x[1], 2)); };
+         return Samples{{"int64 by int32 [2,3]", {rand64({2, 3}), rand64({2, 3})}, ints},
+                        {"int64 by int32 [3] and 0-d", {rand64({3}), rand64({})}, ints},
+                        {"float64 [2,1] by [1,3]", {rand64({2, 1}), rand64({1, 3})}, floats},
+                        {"float64 0-d", {rand64({}), rand64({})}, floats}};
+     },
+     [] {
+         return Errors{
+             {"by zero", [] { floor_divide(ones({2}, int64), zeros({2}, int64)); },
+              "integer division by zero (rounding_mode 'floor')"},
+             {"bool operands", [] { floor_divide(ones({2}, bool_), ones({2}, bool_)); },
+              "not supported for bool"},
+             {"un-broadcastable", [] { floor_divide(ones({2}), ones({3})); }, "[2] and [3]"},
+             {"undefined", [] { floor_divide(Tensor(), ones({2})); }, "undefined"},
+         };
+     },
+     [] { return no_parity("integer results checked by hand in tests/test_dtype.cpp"); }, false});
 
 // A no-gradient unary op over bool, int and float inputs.
 OpInfo no_grad_unary(std::string name, std::function<Tensor(const Tensor&)> f,
@@ -114,23 +129,26 @@ XG_REGISTER_ROW(logical_not_info,
 XG_REGISTER_ROW(bitwise_not_info,
                 no_grad_unary("bitwise_not",
                               [](const Tensor& a) {
-                                  return is_floating(a.dtype()) ? bitwise_not(gt(a, 0.0))
-                                                                : bitwise_not(a);
+                                  return a.defined() && is_floating(a.dtype())
+                                             ? bitwise_not(gt(a, 0.0))
+                                             : bitwise_not(a);
                               },
                               {{"float input", [] { bitwise_not(ones({2})); },
                                 "only bool and integer tensors have bits, got float32"}}));
-XG_REGISTER_ROW(any_info, no_grad_unary(
-                              "any",
-                              [](const Tensor& a) {
-                                  return a.dim() >= 2 ? any(a, 1, true) : any(a);
-                              },
-                              {{"dim out of range", [] { any(ones({2}, bool_), 1); },
-                                "dim 1 is out of range for a tensor of 1 dims"}}));
-XG_REGISTER_ROW(all_info, no_grad_unary(
-                              "all",
-                              [](const Tensor& a) { return a.dim() >= 2 ? all(a, -1) : all(a); },
-                              {{"dim out of range", [] { all(ones({2}, bool_), -2); },
-                                "dim -2 is out of range for a tensor of 1 dims"}}));
+XG_REGISTER_ROW(any_info, no_grad_unary("any",
+                                        [](const Tensor& a) {
+                                            return a.defined() && a.dim() >= 2 ? any(a, 1, true)
+                                                                               : any(a);
+                                        },
+                                        {{"dim out of range", [] { any(ones({2}, bool_), 1); },
+                                          "dim 1 is out of range for a tensor of 1 dims"}}));
+XG_REGISTER_ROW(all_info, no_grad_unary("all",
+                                        [](const Tensor& a) {
+                                            return a.defined() && a.dim() >= 2 ? all(a, -1)
+                                                                               : all(a);
+                                        },
+                                        {{"dim out of range", [] { all(ones({2}, bool_), -2); },
+                                          "dim -2 is out of range for a tensor of 1 dims"}}));
 
 XG_REGISTER_OP_INFO(
     masked_fill_info,
@@ -138,15 +156,19 @@ XG_REGISTER_OP_INFO(
      [] {
          Tensor m = mask23();
          return Samples{
-             {"[2,3] scalar", {rand64({2, 3})},
+             {"[2,3] scalar",
+              {rand64({2, 3})},
               [m](const TensorList& x) { return masked_fill(x[0], m, 0.5); }},
-             {"[2,3] mask [3]", {rand64({2, 3})},
+             {"[2,3] mask [3]",
+              {rand64({2, 3})},
               [](const TensorList& x) {
                   return masked_fill(x[0], tensor({0, 1, 1}, bool_), -2);
               }},
-             {"0-d value tensor", {rand64({2, 3}), rand64({})},
+             {"0-d value tensor",
+              {rand64({2, 3}), rand64({})},
               [m](const TensorList& x) { return masked_fill(x[0], m, x[1]); }},
-             {"[4,2,3] mask [2,3]", {rand64({4, 2, 3}), rand64({})},
+             {"[4,2,3] mask [2,3]",
+              {rand64({4, 2, 3}), rand64({})},
               [m](const TensorList& x) { return mul(masked_fill(x[0], m, x[1]), x[0]); }},
          };
      },
@@ -154,13 +176,16 @@ XG_REGISTER_OP_INFO(
          return Errors{
              {"float mask", [] { masked_fill(ones({2}), ones({2}), 0); },
               "expected a bool mask, got float32"},
-             {"mask larger than input", [] { masked_fill(ones({3}), ones({2, 3}, bool_), 0); },
+             {"mask larger than input",
+              [] {
+                  masked_fill(ones({3}), ones({2, 3}, bool_), 0);
+              },
               "mask of shape [2, 3] does not broadcast to the input's shape [3]"},
              {"value not 0-d", [] { masked_fill(ones({3}), ones({3}, bool_), ones({1})); },
               "the value must be a 0-d tensor, got shape [1]"},
-             {"int value out of range", [] {
-                  masked_fill(ones({3}, int32), ones({3}, bool_), std::int64_t{1} << 40);
-              }, "cannot be represented as int64"},
+             {"int value out of range",
+              [] { masked_fill(ones({3}, int32), ones({3}, bool_), std::int64_t{1} << 40); },
+              "value 1099511627776 cannot be represented as int32"},
              {"undefined mask", [] { masked_fill(ones({3}), Tensor(), 1); }, "'mask'"},
          };
      },
@@ -175,10 +200,14 @@ XG_REGISTER_OP_INFO(
          return Samples{
              {"[2,3]", {rand64({2, 3})}, same},
              {"a [3], mask [2,3]", {rand64({3})}, same},
-             {"a [2,3], mask [3]", {rand64({2, 3})},
-              [](const TensorList& x) { return masked_select(x[0], tensor({1, 0, 1}, bool_)); }},
-             {"none selected", {rand64({2, 3})},
-              [](const TensorList& x) { return masked_select(x[0], zeros({2, 3}, bool_)).sum(); }},
+             {"a [2,3], mask [3]",
+              {rand64({2, 3})},
+              [](const TensorList& x) {
+                  return masked_select(x[0], tensor({1, 0, 1}, bool_));
+              }},
+             {"0-d mask",
+              {rand64({2, 3})},
+              [](const TensorList& x) { return masked_select(x[0], tensor(1.0, bool_)); }},
          };
      },
      [] {

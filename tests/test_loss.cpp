@@ -509,7 +509,7 @@ XG_REGISTER_OP_INFO(
               {rand64({2, 3}, -3, 3), rand64({2, 3}, 0, 1)},
               bce(bce_opts(Reduction::none, w, pw3))},
              {"1-D (7) mean, constant 0/1 target",
-              {rand64({7}, -3, 3), ge(consts({7}, 0, 1), 0.5)},
+              {rand64({7}, -3, 3), ge(consts({7}, 0, 1), 0.5).to(float64)},
               bce({})},
              {"batch of 1 (1, 3) mean, pos_weight",
               {rand64({1, 3}, -3, 3), rand64({1, 3}, 0, 1)},
