@@ -26,7 +26,6 @@ struct Style {
 
 std::string format_value(double v, const Style& st) {
     if (st.is_bool) return v != 0 ? "true" : "false";
-    if (st.is_int) return fmt::format("{}", static_cast<std::int64_t>(v));
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     if (st.sci) return fmt::format("{:.4e}", v);
@@ -52,21 +51,31 @@ struct Printer {
     const Shape& shape;
     bool summarize;
     Style st;
+    std::vector<std::int64_t> ints = {};  // integer tensors: exact values (a double rounds them)
 
-    // Visits the shown elements, calling f on each value.
+    std::string cell(std::size_t i) const {
+        if (st.is_int && !st.is_bool) return fmt::format("{}", ints[i]);
+        return format_value(v[i], st);
+    }
+
+    // Visits the shown elements, calling f on each one's flat index.
     template <class F>
-    void each(std::size_t dim, std::size_t offset, F&& f) const {
-        if (dim == shape.size()) return f(v[offset]);
+    void each_index(std::size_t dim, std::size_t offset, F&& f) const {
+        if (dim == shape.size()) return f(offset);
         std::size_t stride = 1;
         for (std::size_t d = dim + 1; d < shape.size(); ++d) stride *= shape[d];
         for (std::size_t i : shown(shape[dim], summarize)) {
-            if (i < shape[dim]) each(dim + 1, offset + i * stride, f);
+            if (i < shape[dim]) each_index(dim + 1, offset + i * stride, f);
         }
+    }
+    template <class F>
+    void each(std::size_t dim, std::size_t offset, F&& f) const {
+        each_index(dim, offset, [&](std::size_t i) { f(v[i]); });
     }
 
     std::string block(std::size_t dim, std::size_t offset, std::size_t indent) const {
         if (dim == shape.size()) {
-            std::string s = format_value(v[offset], st);
+            std::string s = cell(offset);
             return std::string(st.width - std::min(st.width, s.size()), ' ') + s;
         }
         std::size_t stride = 1;
@@ -98,6 +107,10 @@ std::string to_string(const Tensor& t) {
     Printer p{v, shape, v.size() > kSummarizeOver, {}};
     p.st.is_int = is_integral(t.dtype(), true);
     p.st.is_bool = t.dtype() == Dtype::bool_;
+    if (p.st.is_int && !p.st.is_bool) {
+        const Tensor l = t.detach().to(int64);
+        p.ints.assign(l.data<std::int64_t>().begin(), l.data<std::int64_t>().end());
+    }
     double max_abs = 0, min_abs = HUGE_VAL;
     p.each(0, 0, [&](double x) {
         if (!std::isfinite(x)) return;
@@ -110,12 +123,11 @@ std::string to_string(const Tensor& t) {
         p.st.sci = p.st.integral ? max_abs >= 1e8
                                  : (max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3);
     }
-    p.each(0, 0,
-           [&](double x) { p.st.width = std::max(p.st.width, format_value(x, p.st).size()); });
+    p.each_index(0, 0, [&](std::size_t i) { p.st.width = std::max(p.st.width, p.cell(i).size()); });
 
     std::string s = "tensor(";
     if (shape.empty()) {
-        s += format_value(v[0], p.st);
+        s += p.cell(0);
     } else if (v.empty()) {
         s += fmt::format("{{}}, size={}", shape);  // as torch: tensor([], size=(2, 0))
     } else {

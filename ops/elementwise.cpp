@@ -29,32 +29,9 @@ using detail::map_unary;
 using detail::promoted;
 using detail::scalar_as;
 using detail::unary_kernel;
-
-// Integer arithmetic wraps around in two's complement, as PyTorch's does (computed unsigned, so
-// it is defined C++); on bool, + is "or" and * is "and".
-template <class T>
-T wrap_add(T x, T y) {
-    if constexpr (std::is_same_v<T, bool>) {
-        return x || y;
-    } else {
-        using U = std::make_unsigned_t<T>;
-        return static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
-    }
-}
-template <class T>
-T wrap_sub(T x, T y) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(x) - static_cast<U>(y)));
-}
-template <class T>
-T wrap_mul(T x, T y) {
-    if constexpr (std::is_same_v<T, bool>) {
-        return x && y;
-    } else {
-        using U = std::make_unsigned_t<T>;
-        return static_cast<T>(static_cast<U>(static_cast<U>(x) * static_cast<U>(y)));
-    }
-}
+using detail::wrap_add;
+using detail::wrap_mul;
+using detail::wrap_sub;
 
 void check_not_bool(const char* op, const Tensor& a, const char* instead) {
     XG_CHECK(a.dtype() != bool_, "{}: not supported for bool tensors ({})", op, instead);
@@ -102,7 +79,8 @@ Tensor compare_scalar(const char* op, const Tensor& a, const Scalar& s, F f) {
 
 Tensor add(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
-    auto [a, b] = promoted("add", a0, b0);
+    const auto ab = promoted("add", a0, b0);  // no structured binding: lambdas capture a and b
+    const Tensor &a = ab.first, &b = ab.second;
     if (!is_floating(a.dtype()))
         return exact_binary("add", a, b, [](auto x, auto y) { return wrap_add(x, y); });
     Tensor out = binary_kernel("add", a, b, [](auto x, auto y) { return x + y; });
@@ -113,8 +91,12 @@ Tensor add(const Tensor& a0, const Tensor& b0, Site site) {
 
 Tensor sub(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
-    auto [a, b] = promoted("sub", a0, b0);
-    check_not_bool("sub", a, "use logical_xor or ^");
+    detail::check_defined("sub", a0, "input");
+    detail::check_defined("sub", b0, "other");
+    check_not_bool("sub", a0, "use logical_xor or ^");
+    check_not_bool("sub", b0, "use logical_xor or ^");
+    const auto ab = promoted("sub", a0, b0);
+    const Tensor &a = ab.first, &b = ab.second;
     if (!is_floating(a.dtype()))
         return exact_binary("sub", a, b, [](auto x, auto y) {
             if constexpr (std::is_same_v<decltype(x), bool>) {
@@ -135,7 +117,8 @@ Tensor sub(const Tensor& a0, const Tensor& b0, Site site) {
 
 Tensor mul(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
-    auto [a, b] = promoted("mul", a0, b0);
+    const auto ab = promoted("mul", a0, b0);
+    const Tensor &a = ab.first, &b = ab.second;
     if (!is_floating(a.dtype()))
         return exact_binary("mul", a, b, [](auto x, auto y) { return wrap_mul(x, y); });
     Tensor out = binary_kernel("mul", a, b, [](auto x, auto y) { return x * y; });
@@ -154,7 +137,8 @@ Tensor mul(const Tensor& a0, const Tensor& b0, Site site) {
 // True division: integers divide as float32, as torch.div without a rounding mode.
 Tensor div(const Tensor& a0, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
-    auto [a, b] = promoted("div", a0, b0, true);
+    const auto ab = promoted("div", a0, b0, true);
+    const Tensor &a = ab.first, &b = ab.second;
     Tensor out = binary_kernel("div", a, b, [](auto x, auto y) { return x / y; });
     if (auto node = record("DivBackward", {a, b}, {out})) {
         bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -180,12 +164,22 @@ Tensor rounding_div(const char* op, const Tensor& a0, const Tensor& b0,
     const bool floor_mode = rounding_mode == "floor";
     detail::check_defined(op, a0, "input");
     detail::check_defined(op, b0, "other");
-    auto [a, b] = promoted(op, a0.detach(), b0.detach());
+    const auto ab = promoted(op, a0.detach(), b0.detach());
+    const Tensor &a = ab.first, &b = ab.second;
     check_not_bool(op, a, "convert to an integer dtype first");
     if (is_floating(a.dtype())) {
         Tensor q = binary_kernel(op, a, b, [floor_mode](auto x, auto y) {
-            auto v = x / y;
-            return floor_mode ? std::floor(v) : std::trunc(v);
+            using T = decltype(x);
+            if (!floor_mode) return std::trunc(x / y);
+            // PyTorch's div_floor (Python's //): from fmod, so 1.0 // 0.1 is 9, not floor(10.0).
+            if (y == T(0)) return x / y;
+            const T mod = std::fmod(x, y);
+            T d = (x - mod) / y;
+            if (mod != T(0) && ((y < T(0)) != (mod < T(0)))) d -= T(1);
+            if (d == T(0)) return std::copysign(T(0), x / y);
+            T f = std::floor(d);
+            if (d - f > T(0.5)) f += T(1);
+            return f;
         });
         return q;
     }
@@ -530,7 +524,8 @@ Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0, Site site) 
     XG_CHECK(cond.dtype() == bool_,
              "where: expected a bool condition, got {} (compare it, e.g. ne(c, 0), or .to(kBool))",
              cond.dtype());
-    auto [a, b] = promoted("where", a0, b0);
+    const auto ab = promoted("where", a0, b0);
+    const Tensor &a = ab.first, &b = ab.second;
     detail::broadcast_shapes("where", detail::broadcast_shapes("where", cond.shape(), a.shape()),
                              b.shape());
     Tensor c = cond.detach();

@@ -21,6 +21,42 @@ namespace detail {
 // when they lived in one .cpp, so the target_clones ifunc resolvers are never shared.
 namespace {
 
+// Integer arithmetic wraps around in two's complement, as PyTorch's does (computed unsigned, so
+// it is defined C++); on bool, + is "or" and * is "and"; floats are plain IEEE arithmetic.
+template <class T>
+T wrap_add(T x, T y) {
+    if constexpr (std::is_floating_point_v<T>) {
+        return x + y;
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return x || y;
+    } else {
+        using U = std::make_unsigned_t<T>;
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
+    }
+}
+template <class T>
+T wrap_sub(T x, T y) {
+    if constexpr (std::is_floating_point_v<T>) {
+        return x - y;
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return x != y;  // callers refuse bool subtraction first, as PyTorch does
+    } else {
+        using U = std::make_unsigned_t<T>;
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) - static_cast<U>(y)));
+    }
+}
+template <class T>
+T wrap_mul(T x, T y) {
+    if constexpr (std::is_floating_point_v<T>) {
+        return x * y;
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return x && y;
+    } else {
+        using U = std::make_unsigned_t<T>;
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) * static_cast<U>(y)));
+    }
+}
+
 // Elementwise loops over the raw contiguous buffers, which GCC vectorizes (xtensor's assignment
 // of dynamic-shape expressions steps through indices and does not). f takes and returns scalars.
 // XG_SIMD_CLONES (ops/vec_math.hpp) adds an AVX2 build picked at load time.

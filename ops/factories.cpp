@@ -23,14 +23,6 @@ constexpr Dtype natural_dtype() {
     }
 }
 
-// The one conversion of a double to an int64 element: truncated toward zero, never an
-// undefined cast.
-std::int64_t to_int64(const char* op, double v) {
-    XG_CHECK(std::isfinite(v) && v >= -9223372036854775808.0 && v < 9223372036854775808.0,
-             "{}: value {} cannot be represented as int64", op, v);
-    return static_cast<std::int64_t>(v);
-}
-
 template <class V>
 Tensor from_vector(const std::vector<V>& values, const Shape& shape, std::optional<Dtype> dtype) {
     const char* op = "tensor";
@@ -43,8 +35,10 @@ Tensor from_vector(const std::vector<V>& values, const Shape& shape, std::option
             using T = decltype(tag);
             auto a = xg::array<T>::from_shape(shape);
             for (std::size_t i = 0; i < n; ++i) {
-                if constexpr (std::is_integral_v<T> && std::is_floating_point_v<V>) {
-                    a.data()[i] = static_cast<T>(to_int64(op, static_cast<double>(values[i])));
+                if constexpr (std::is_same_v<T, bool>) {
+                    a.data()[i] = values[i] != V(0);  // nonzero is true, NaN too
+                } else if constexpr (std::is_integral_v<T> && std::is_floating_point_v<V>) {
+                    a.data()[i] = detail::value_cast<T>(op, static_cast<double>(values[i]));
                 } else {
                     a.data()[i] = static_cast<T>(values[i]);
                 }
@@ -106,8 +100,8 @@ Tensor linspace(double start, double end, std::int64_t steps, Dtype dtype, Site 
     const auto n = static_cast<std::size_t>(steps);
     checked_numel(op, Shape{n}, dtype_size(dtype));
     if (!is_floating(dtype)) {  // the ends must convert
-        to_int64(op, start);
-        to_int64(op, end);
+        detail::check_representable(op, start, dtype);
+        detail::check_representable(op, end, dtype);
     }
     return naming_oom(op, [&] {
         return detail::dispatch_all(dtype, [&](auto tag) {

@@ -81,8 +81,9 @@ T wrap_mul(T a, T b) {
 
 // A number written into (or scaling) an integer tensor must be whole and in range.
 void check_whole(const char* op, const Tensor& a, double v, const char* what) {
-    if (is_floating(a.dtype())) return;
-    XG_CHECK(std::isfinite(v) && v == std::floor(v) && std::abs(v) < 9.0e18,
+    if (is_floating(a.dtype()) || a.dtype() == bool_) return;
+    const double lo = a.dtype() == int32 ? -2147483648.0 : -9223372036854775808.0;
+    XG_CHECK(std::isfinite(v) && v == std::floor(v) && v >= lo && v < -lo,
              "{}: an {} input takes a whole {} within its range, got {}", op, a.dtype(), what, v);
 }
 
@@ -170,7 +171,7 @@ Tensor scatter_raw(const char* op, const Tensor& a, std::size_t dim, const Tenso
             xg::array<T> r = a.data<T>();
             T* y = r.data();
             const T* s = src.defined() ? src.data<T>().data() : nullptr;
-            const T v = static_cast<T>(value);
+            const T v = detail::value_cast<T>(op, value);
             walk(is, as, ss, dim, [&](std::size_t k, std::size_t oa, std::size_t os) {
                 T& out = y[oa + checked_index(op, idx[k], dim, size) * stride];
                 const T x = s ? s[os] : v;
@@ -330,7 +331,7 @@ Tensor index_add(const Tensor& a, std::int64_t dim, const Tensor& index, const T
             xg::array<T> r = a.data<T>();
             if (source.numel() == 0) return Tensor(std::move(r));
             const std::size_t k = idx.size();
-            const T w = static_cast<T>(alpha);
+            const T w = detail::value_cast<T>(op, alpha);
             for (std::size_t o = 0; o < in.outer; ++o) {
                 for (std::size_t i = 0; i < k; ++i) {
                     T* y = r.data() + (o * in.n + static_cast<std::size_t>(idx[i])) * in.inner;

@@ -135,6 +135,25 @@ Tensor apply_basic(const Tensor& self, const std::vector<TensorIndex>& indices,
                 break;
             case Kind::tensor: {
                 const Tensor& t = ix.tensor();
+                if (t.dim() == 0 && t.dtype() == bool_) {  // as x[True] / x[False]
+                    r = unsqueeze(r, static_cast<std::int64_t>(d));
+                    adv.push_back({d++, t.item<bool>() ? zeros({1}, int64) : zeros({0}, int64)});
+                    break;
+                }
+                if (t.dim() == 0 && is_integral(t.dtype())) {  // selects, as an integer does
+                    XG_CHECK(d < r.dim(), "index: too many indices for a tensor of {} dims",
+                             self.dim());
+                    const std::size_t size = r.shape()[d];
+                    const auto n = static_cast<std::int64_t>(size);
+                    std::int64_t i = t.item<std::int64_t>();
+                    XG_CHECK(i >= -n && i < n,
+                             "index: index {} is out of bounds for dim {} with size {}", i, d,
+                             size);
+                    if (i < 0) i += n;
+                    const auto sd = static_cast<std::int64_t>(d);
+                    r = squeeze(slice(r, sd, i, i + 1), sd);
+                    break;
+                }
                 if (t.dtype() != bool_) {
                     adv.push_back({d, wrapped_indices(t, d, r.shape()[d])});
                     ++d;

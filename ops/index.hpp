@@ -53,9 +53,12 @@ class TensorIndex {
     TensorIndex(const char* s);                           // NOLINT: "..." is Ellipsis
     template <class T, class = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
     TensorIndex(T i) : kind_(Kind::integer), integer_(static_cast<std::int64_t>(i)) {}  // NOLINT
-    TensorIndex(bool b) : kind_(Kind::boolean), boolean_(b) {}                          // NOLINT
-    TensorIndex(Slice s) : kind_(Kind::slice), slice_(s) {}                             // NOLINT
-    TensorIndex(Tensor t) : kind_(Kind::tensor), tensor_(std::move(t)) {}               // NOLINT
+    // bool only: a double would otherwise convert to bool and add a dim (libtorch restricts it
+    // too).
+    template <class T, class = std::enable_if_t<std::is_same_v<T, bool>>, class = void>
+    TensorIndex(T b) : kind_(Kind::boolean), boolean_(b) {}                // NOLINT
+    TensorIndex(Slice s) : kind_(Kind::slice), slice_(s) {}                // NOLINT
+    TensorIndex(Tensor t) : kind_(Kind::tensor), tensor_(std::move(t)) {}  // NOLINT
 
     Kind kind() const { return kind_; }
     std::int64_t integer() const { return integer_; }

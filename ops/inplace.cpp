@@ -9,6 +9,7 @@
 #include "core/dispatch.hpp"
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
+#include "ops/elementwise_kernels.hpp"
 #include "ops/vec_math.hpp"
 
 namespace xg {
@@ -62,12 +63,14 @@ void check_operand(const char* op, const Tensor& self, const Tensor& o, const ch
              op, arg);
 }
 
-// An int64 tensor takes whole scalars only (casting 2.5 or NaN to int64 is lossy or undefined),
-// as PyTorch refuses a floating alpha for integral tensors.
+// An integer tensor takes whole scalars within its range only (casting 2.5, NaN or 3e9 to
+// int32 is lossy or undefined), as PyTorch refuses a floating alpha for integral tensors.
 void check_scalar(const char* op, const Tensor& self, double s, const char* arg) {
-    if (is_floating(self.dtype())) return;
-    XG_CHECK(std::isfinite(s) && s == std::floor(s) && std::abs(s) < 9.0e18,
-             "{}: an int64 tensor takes a whole {} within int64's range, got {}", op, arg, s);
+    if (is_floating(self.dtype()) || self.dtype() == bool_) return;
+    const double lo = self.dtype() == int32 ? -2147483648.0 : -9223372036854775808.0;
+    XG_CHECK(std::isfinite(s) && s == std::floor(s) && s >= lo && s < -lo,
+             "{}: an {} tensor takes a whole {} within {}'s range, got {}", op, self.dtype(), arg,
+             self.dtype(), s);
 }
 
 // The operand's data at self's shape: its own buffer, or a broadcast copy.
@@ -122,6 +125,7 @@ Tensor& ternary_inplace(const char* op, Tensor& self, const Tensor& a, const Ten
 
 // dispatch_all takes no op name; this adapter gives both the same call shape.
 auto any_dtype = [](const char*, Dtype d, auto&& f) { return dispatch_all(d, f); };
+auto numeric = [](const char* op, Dtype d, auto&& f) { return detail::dispatch_numeric(op, d, f); };
 auto float_only = [](const char* op, Dtype d, auto&& f) { return dispatch_float(op, d, f); };
 
 }  // namespace
@@ -130,41 +134,45 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
     if (defined()) check_scalar("add_", *this, alpha, "alpha");
     if (alpha == 1.0)
         return binary_inplace("add_", *this, other, any_dtype,
-                              [](auto y, auto x) { return y + x; });
-    return binary_inplace("add_", *this, other, any_dtype, [alpha](auto y, auto x) {
+                              [](auto y, auto x) { return detail::wrap_add(y, x); });
+    return binary_inplace("add_", *this, other, numeric, [alpha](auto y, auto x) {
         using T = decltype(y);
-        return y + T(alpha) * x;
+        return detail::wrap_add(y, detail::wrap_mul(T(alpha), x));
     });
 }
 
 Tensor& Tensor::add_(double s) {
     if (defined()) check_scalar("add_", *this, s, "scalar");
-    return unary_inplace("add_", *this, any_dtype, [s](auto y) { return y + decltype(y)(s); });
+    return unary_inplace("add_", *this, numeric,
+                         [s](auto y) { return detail::wrap_add(y, decltype(y)(s)); });
 }
 
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {
     if (defined()) check_scalar("sub_", *this, alpha, "alpha");
     if (alpha == 1.0)
-        return binary_inplace("sub_", *this, other, any_dtype,
-                              [](auto y, auto x) { return y - x; });
-    return binary_inplace("sub_", *this, other, any_dtype, [alpha](auto y, auto x) {
+        return binary_inplace("sub_", *this, other, numeric,
+                              [](auto y, auto x) { return detail::wrap_sub(y, x); });
+    return binary_inplace("sub_", *this, other, numeric, [alpha](auto y, auto x) {
         using T = decltype(y);
-        return y - T(alpha) * x;
+        return detail::wrap_sub(y, detail::wrap_mul(T(alpha), x));
     });
 }
 
 Tensor& Tensor::sub_(double s) {
     if (defined()) check_scalar("sub_", *this, s, "scalar");
-    return unary_inplace("sub_", *this, any_dtype, [s](auto y) { return y - decltype(y)(s); });
+    return unary_inplace("sub_", *this, numeric,
+                         [s](auto y) { return detail::wrap_sub(y, decltype(y)(s)); });
 }
 
 Tensor& Tensor::mul_(const Tensor& other) {
-    return binary_inplace("mul_", *this, other, any_dtype, [](auto y, auto x) { return y * x; });
+    return binary_inplace("mul_", *this, other, any_dtype,
+                          [](auto y, auto x) { return detail::wrap_mul(y, x); });
 }
 
 Tensor& Tensor::mul_(double s) {
     if (defined()) check_scalar("mul_", *this, s, "scalar");
-    return unary_inplace("mul_", *this, any_dtype, [s](auto y) { return y * decltype(y)(s); });
+    return unary_inplace("mul_", *this, numeric,
+                         [s](auto y) { return detail::wrap_mul(y, decltype(y)(s)); });
 }
 
 Tensor& Tensor::div_(const Tensor& other) {
@@ -223,7 +231,7 @@ Tensor& Tensor::fill_(double value) {
     check_scalar("fill_", *this, value, "value");
     dispatch_all(dtype(), [&](auto tag) {
         using T = decltype(tag);
-        mutable_data<T>().fill(static_cast<T>(value));
+        mutable_data<T>().fill(detail::value_cast<T>("fill_", value));
     });
     return *this;
 }

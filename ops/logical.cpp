@@ -29,7 +29,8 @@ template <class F>
 Tensor bitwise_binary(const char* op, const Tensor& a0, const Tensor& b0, F f) {
     detail::check_defined(op, a0, "input");
     detail::check_defined(op, b0, "other");
-    auto [a, b] = detail::promoted(op, a0.detach(), b0.detach());
+    const auto ab = detail::promoted(op, a0.detach(), b0.detach());
+    const Tensor &a = ab.first, &b = ab.second;
     XG_CHECK(!is_floating(a.dtype()), "{}: only bool and integer tensors have bits, got {} and {}",
              op, a0.dtype(), b0.dtype());
     return detail::exact_binary(op, a, b, f);

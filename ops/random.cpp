@@ -99,6 +99,9 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
     detail::SiteScope at(site);
     const char* op = "randint";
     XG_CHECK(low < high, "randint: low {} must be less than high {}", low, high);
+    XG_CHECK(dtype != bool_, "randint: not supported for bool");
+    XG_CHECK(dtype != int32 || (low >= -2147483648LL && high - 1 <= 2147483647LL),
+             "randint: [{}, {}) is out of bounds for int32", low, high);
     checked_numel(op, shape, dtype_size(dtype));
     // In uint64, where the difference and the sum wrap without undefined behaviour.
     const std::uint64_t range = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
@@ -125,6 +128,8 @@ Tensor randperm(std::int64_t n, Generator& gen, Dtype dtype, Site site) {
     detail::SiteScope at(site);
     const char* op = "randperm";
     XG_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
+    XG_CHECK(dtype != bool_ && (dtype != int32 || n - 1 <= 2147483647LL),
+             "randperm: n {} is too large for {}", n, dtype);
     // Beyond 2^24 float32 skips integers, so the result would not be a permutation.
     XG_CHECK(dtype != float32 || n <= (std::int64_t(1) << 24),
              "randperm: n {} is too large for float32 (at most 2^24 = 16777216)", n);

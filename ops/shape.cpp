@@ -441,16 +441,12 @@ Tensor pad(const Tensor& a, const std::vector<std::int64_t>& pads, double value,
         dst[d] = xt::range(std::max<std::int64_t>(0, lo), std::max<std::int64_t>(0, lo) + keep);
     }
     checked_numel("pad", out_shape, dtype_size(a.dtype()));
-    if (a.dtype() == int64) {  // 2^63 is exact; every double below it converts without overflow
-        XG_CHECK(std::isfinite(value) && value >= -9223372036854775808.0 &&
-                     value < 9223372036854775808.0,
-                 "pad: value {} cannot be represented as int64", value);
-    }
+    detail::check_representable("pad", value, a.dtype());
     Tensor out = naming_oom("pad", [&] {
         return detail::dispatch_all(a.dtype(), [&](auto tag) {
             using T = decltype(tag);
             xg::array<T> r = xg::array<T>::from_shape(out_shape);
-            r.fill(static_cast<T>(value));
+            r.fill(detail::value_cast<T>("pad", value));
             // An empty view still offsets its (null, for an empty array) data pointer: UB.
             if (!nothing_kept) {
                 auto from = xt::strided_view(a.data<T>(), src);

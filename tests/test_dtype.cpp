@@ -91,6 +91,16 @@ TEST_CASE("dtype: integer arithmetic wraps like PyTorch, bool + and * are or / a
     CHECK(as_longs(t * f) == std::vector<std::int64_t>{1, 0, 0, 0});
     CHECK(error_of([&] { t - f; }).find("sub: not supported for bool") == 0);
     CHECK(error_of([&] { neg(t); }).find("neg: not supported for bool") == 0);
+    CHECK(error_of([&] { t - 1; }).find("sub: not supported for bool") == 0);  // as torch
+    CHECK(error_of([&] { ints({1}) - t; }).find("sub: not supported for bool") == 0);
+    // In place: integers wrap, scalars must fit the dtype.
+    Tensor w32 = full({1}, 2147483647.0, int32);
+    w32.add_(1.0);
+    CHECK(w32.item<std::int32_t>() == std::numeric_limits<std::int32_t>::min());
+    CHECK(error_of([] { zeros({2}, int32).fill_(3e9); }) ==
+          "fill_: an int32 tensor takes a whole value within int32's range, got 3000000000");
+    CHECK(error_of([] { zeros({2}, int32).add_(ones({2}, int32), 3e9); }).find("add_: an int32") ==
+          0);
     // An integer scalar that int32 cannot hold is refused, not truncated.
     CHECK(error_of([&] { add(ints({1}, int32), Scalar(std::int64_t{1} << 40)); }) ==
           "add: value 1099511627776 cannot be represented as int32");
@@ -109,6 +119,9 @@ TEST_CASE("dtype: division: true division is float, rounding modes keep integers
     CHECK(as_longs(div(a, b, "trunc")) == std::vector<std::int64_t>{3, -3, -3, 3});
     check_values(div(tensor({7.5, -7.5}), tensor({2.0, 2.0}), "floor"), {3, -4});
     check_values(div(tensor({7.5, -7.5}), tensor({2.0, 2.0}), "trunc"), {3, -3});
+    // Python's // on floats: 1.0 // 0.1 is 9 (0.1 is a little more than a tenth).
+    CHECK(floor_divide(tensor({1.0}, float64), tensor({0.1}, float64)).item() == 9.0);
+    CHECK(std::isinf(floor_divide(tensor({1.0}), tensor({0.0})).item()));
     const auto min64 = std::numeric_limits<std::int64_t>::min();
     Tensor m = add(zeros({1}, int64), Scalar(min64));
     CHECK(as_longs(floor_divide(m, ints({-1})))[0] == min64);  // wraps, as PyTorch
@@ -186,6 +199,10 @@ TEST_CASE("dtype: clamp, where and sign on integers and bool") {
 TEST_CASE("dtype: bool and int32 print, save and load") {
     CHECK(to_string(tensor({1, 0}, bool_)) == "tensor({ true, false}, dtype=bool)");
     CHECK(to_string(tensor({1, -2}, int32)) == "tensor({ 1, -2}, dtype=int32)");
+    // Exact beyond 2^53 (a double would round these, and cast 2^63 out of range).
+    Tensor big = add(zeros({2}, int64), Scalar(std::numeric_limits<std::int64_t>::max()));
+    CHECK(to_string(sub(big, tensor({0, 2}, int64))) ==
+          "tensor({9223372036854775807, 9223372036854775805}, dtype=int64)");
     const auto path = std::filesystem::temp_directory_path() / "xgrad_test_dtype.safetensors";
     NamedTensors d;
     d.insert("mask", tensor({{1, 0}, {0, 1}}, bool_));

@@ -255,6 +255,13 @@ TEST_CASE("index: reads follow NumPy's rules") {
     Tensor m = gt(x.index({Slice(), Slice(), 0}), 6.0);  // [2, 3]
     CHECK(x.index({m}).shape() == Shape{4, 4});          // 8, 12, 16, 20 pass
     CHECK(values(x.index({lt(x, 3.0)})) == std::vector<double>{0, 1, 2});
+    // 0-d index tensors: a bool one acts as true/false, an integer one selects.
+    CHECK(x.index({tensor(0.0, bool_)}).shape() == Shape{0, 2, 3, 4});
+    CHECK(x.index({gt(x.sum(), 0.0)}).shape() == Shape{1, 2, 3, 4});
+    CHECK(x.index({Slice(), tensor(2.0, int64)}).shape() == Shape{2, 4});
+    Tensor z = ones({3});
+    z.index_put_({tensor(0.0, bool_)}, 5.0);  // a false condition writes nothing
+    CHECK(values(z) == std::vector<double>{1, 1, 1});
     // int32 index tensors work as int64 ones.
     CHECK(values(x.index({0, 0, tensor({3, 1}, int32)})) == std::vector<double>{3, 1});
 }
