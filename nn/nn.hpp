@@ -1,5 +1,6 @@
 #pragma once
-// Everything in nn/: Module, layers, losses, Sequential, init and the cs231n models.
+// Everything in nn/: Module, attention, layers, losses, Sequential, init and the cs231n models.
+#include "nn/attention.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
