@@ -1,9 +1,12 @@
 #pragma once
-// Everything in nn/: Module, layers, losses, Sequential, init and the cs231n models.
+// Everything in nn/: Module, layers, losses, Sequential, recurrent layers, init and the cs231n
+// models.
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
 #include "nn/models.hpp"
 #include "nn/module.hpp"
 #include "nn/norm.hpp"
+#include "nn/rnn.hpp"
+#include "nn/rnn_cell.hpp"
 #include "nn/sequential.hpp"
