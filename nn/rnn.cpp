@@ -48,8 +48,12 @@ RNNBase::RNNBase(const char* name, Mode mode, const LSTMOptions& o)
     XG_CHECK(o.dropout() >= 0.0 && o.dropout() <= 1.0,
              "{}: dropout must be a probability in [0, 1], got {}", name, o.dropout());
     const std::int64_t dirs = o.bidirectional() ? 2 : 1;
-    const auto rows = std::size_t(gates_of(mode)) * std::size_t(o.hidden_size());
     const auto hidden = std::size_t(o.hidden_size());
+    // Refuses sizes whose products overflow before any of them is computed.
+    checked_numel(name, {std::size_t(gates_of(mode)), hidden, std::size_t(o.input_size())},
+                  sizeof(float));
+    checked_numel(name, {std::size_t(gates_of(mode)), hidden, hidden}, sizeof(float));
+    const auto rows = std::size_t(gates_of(mode)) * hidden;
     for (std::int64_t l = 0; l < o.num_layers(); ++l) {
         const auto in = std::size_t(l == 0 ? o.input_size() : dirs * o.hidden_size());
         checked_numel(name, {rows, in}, sizeof(float));

@@ -48,9 +48,10 @@ RNNCellBase::RNNCellBase(const char* name, std::int64_t input_size, std::int64_t
     : Module(name), input_size_(input_size), hidden_size_(hidden_size) {
     XG_CHECK(input_size > 0, "{}: input_size must be positive, got {}", name, input_size);
     XG_CHECK(hidden_size > 0, "{}: hidden_size must be positive, got {}", name, hidden_size);
-    const auto rows = std::size_t(gates) * std::size_t(hidden_size);
-    checked_numel(name, {rows, std::size_t(input_size)}, sizeof(float));
-    checked_numel(name, {rows, std::size_t(hidden_size)}, sizeof(float));
+    const auto hidden = std::size_t(hidden_size);
+    checked_numel(name, {std::size_t(gates), hidden, std::size_t(input_size)}, sizeof(float));
+    checked_numel(name, {std::size_t(gates), hidden, hidden}, sizeof(float));
+    const auto rows = std::size_t(gates) * hidden;
     weight_ih = register_parameter("weight_ih", zeros({rows, std::size_t(input_size)}));
     weight_hh = register_parameter("weight_hh", zeros({rows, std::size_t(hidden_size)}));
     if (bias) {
@@ -79,6 +80,9 @@ Tensor RNNCellBase::batched_input(const Tensor& x) const {
     XG_CHECK(std::int64_t(x.size(-1)) == input_size_,
              "{}: input has {} features (shape {}), expected input_size {}", name, x.size(-1),
              x.shape(), input_size_);
+    XG_CHECK(x.dim() == 1 || x.size(0) > 0, "{}: input {} has no batch entries", name, x.shape());
+    XG_CHECK(x.dtype() == weight_ih.dtype(), "{}: input is {} but the parameters are {}", name,
+             x.dtype(), weight_ih.dtype());
     return x.dim() == 1 ? x.unsqueeze(0) : x;
 }
 

@@ -167,6 +167,9 @@ TEST_CASE("RNN modules: names, shapes, repr and default init as PyTorch") {
           "GRU(2, 3, bias=False, dropout=0.5)");
     CHECK(nn::RNNCell(nn::RNNCellOptions(2, 3).nonlinearity(nn::RNNNonlinearity::relu))->repr() ==
           "RNNCell(2, 3, nonlinearity=relu)");
+    CHECK(nn::RNN(nn::RNNOptions(2, 3).nonlinearity(nn::RNNNonlinearity::relu))->repr() ==
+          "RNN(2, 3)");  // PyTorch does not print the nonlinearity of RNN
+    CHECK(nn::RNN(nn::RNNOptions(2, 3).dropout(1.0))->repr() == "RNN(2, 3, dropout=1.0)");
     CHECK(nn::GRUCell(2, 3)->weight_hh.shape() == Shape{9, 3});
     const double bound = 1.0 / std::sqrt(5.0);
     for (const auto& [k, p] : lstm->named_parameters()) {
@@ -323,6 +326,10 @@ TEST_CASE("RNN modules refuse bad arguments by name") {
         {"GRU num_layers 0",
          [] { nn::GRU(nn::GRUOptions(3, 2).num_layers(0)); },
          {"GRU:", "num_layers", "0"}},
+        {"LSTM hidden_size overflowing", [] { nn::LSTM(3, std::int64_t(1) << 62); }, {"LSTM"}},
+        {"GRUCell hidden_size overflowing",
+         [] { nn::GRUCell(3, std::int64_t(1) << 62); },
+         {"GRUCell"}},
         {"RNNCell hidden_size 0", [] { nn::RNNCell(3, 0); }, {"RNNCell:", "hidden_size", "0"}},
         {"LSTMCell feature size",
          [&] {
@@ -339,6 +346,16 @@ TEST_CASE("RNN modules refuse bad arguments by name") {
              rnn_cell(f32({2, 3}), f32({3, 4}));
          },
          {"RNNCell:", "hx", "[2, 4]", "[3, 4]"}},
+        {"GRUCell dtype",
+         [&] {
+             gru_cell(zeros({2, 3}, float64));
+         },
+         {"GRUCell:", "float64", "float32"}},
+        {"RNNCell empty batch",
+         [&] {
+             rnn_cell(f32({0, 3}));
+         },
+         {"RNNCell:", "no batch entries"}},
         {"LSTMCell c shape",
          [&] {
              lstm_cell->forward(f32({3}), {f32({4}), f32({1, 4})});
