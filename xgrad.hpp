@@ -32,6 +32,8 @@
 #include "nn/models.hpp"
 #include "nn/module.hpp"
 #include "nn/norm.hpp"
+#include "nn/rnn.hpp"
+#include "nn/rnn_cell.hpp"
 #include "nn/sequential.hpp"
 #include "ops/attention.hpp"
 #include "ops/conv.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// Everything in nn/: Module, attention, layers, losses, Sequential, init and the cs231n models.
+// Everything in nn/: Module, layers, attention, recurrent layers, losses, Sequential, init and
+// the cs231n models.
 #include "nn/attention.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
@@ -7,4 +8,6 @@
 #include "nn/models.hpp"
 #include "nn/module.hpp"
 #include "nn/norm.hpp"
+#include "nn/rnn.hpp"
+#include "nn/rnn_cell.hpp"
 #include "nn/sequential.hpp"
