@@ -1,7 +1,11 @@
 #pragma once
-// Everything in nn/: Module, layers, losses, Sequential, init and the cs231n models.
+// Everything in nn/: Module, layers, embedding, losses, Sequential and the other containers,
+// init and the cs231n models.
+#include "nn/containers.hpp"
+#include "nn/embedding.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
+#include "nn/layers1d.hpp"
 #include "nn/loss.hpp"
 #include "nn/models.hpp"
 #include "nn/module.hpp"
