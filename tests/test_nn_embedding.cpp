@@ -28,6 +28,14 @@ TEST_CASE("Embedding parity: padding_idx -2 and max_norm, in a Sequential, match
         "nn/nn_embedding_seq");
 }
 
+TEST_CASE("Embedding parity: max_norm with norm_type 1, then AvgPool1d counting the padding") {
+    check_module_parity(
+        nn::Sequential({nn::Embedding(nn::EmbeddingOptions(6, 4).max_norm(0.9).norm_type(1.0)),
+                        nn::AvgPool1d(nn::AvgPool1dOptions(3).stride(1).padding(1)),
+                        nn::Flatten()}),
+        "nn/nn_embedding_l1");
+}
+
 TEST_CASE("Embedding: N(0, 1) init, the padding row zero, names and printing") {
     manual_seed(3);
     nn::Embedding e(nn::EmbeddingOptions(400, 50).padding_idx(-1));

@@ -45,6 +45,12 @@ def cases():
         nn.LogSoftmax(dim=1),
     )
     module_case("nn_embedding_seq", embed, x, seed=61)
+    l1 = nn.Sequential(
+        nn.Embedding(6, 4, max_norm=0.9, norm_type=1.0),
+        nn.AvgPool1d(3, stride=1, padding=1),  # count_include_pad over [N, T, D] as [N, C, L]
+        nn.Flatten(),
+    )
+    module_case("nn_embedding_l1", l1, ids(2, 3, high=6, seed=68), seed=69)
 
     conv = nn.Sequential(
         nn.Conv1d(2, 4, 3, stride=2, padding=1, dilation=2, groups=2),
