@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/checked.hpp"
+#include "core/dispatch.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "ops/conv.hpp"
@@ -51,12 +52,26 @@ void check_length(const char* layer, const Tensor& x, std::int64_t window, std::
 
 // ---- activations ----
 
+namespace {
+// The op would name itself ("gelu: ..."); these name the module first.
+void check_float_input(const char* layer, const Tensor& x) {
+    xg::detail::check_defined(layer, x, "input");
+    XG_CHECK(is_floating(x.dtype()), "{}: expects a floating input, got {}", layer, x.dtype());
+}
+
+void check_dim(const char* layer, const Tensor& x, std::int64_t dim) {
+    check_float_input(layer, x);
+    xg::detail::wrap_dim(layer, dim, x.dim());
+}
+}  // namespace
+
 GELUImpl::GELUImpl(const GELUOptions& o) : UnaryModule("GELU"), options(o) {
     XG_CHECK(o.approximate() == "none" || o.approximate() == "tanh",
              "GELU: approximate must be 'none' or 'tanh', got '{}'", o.approximate());
 }
 
 Tensor GELUImpl::forward(const Tensor& x) {
+    check_float_input("GELU", x);
     return gelu(x, options.approximate());
 }
 
@@ -65,10 +80,12 @@ std::string GELUImpl::extra_repr() const {
 }
 
 Tensor SiLUImpl::forward(const Tensor& x) {
+    check_float_input("SiLU", x);
     return silu(x);
 }
 
 Tensor SoftmaxImpl::forward(const Tensor& x) {
+    check_dim("Softmax", x, options.dim());
     return softmax(x, options.dim());
 }
 
@@ -77,6 +94,7 @@ std::string SoftmaxImpl::extra_repr() const {
 }
 
 Tensor LogSoftmaxImpl::forward(const Tensor& x) {
+    check_dim("LogSoftmax", x, options.dim());
     return log_softmax(x, options.dim());
 }
 

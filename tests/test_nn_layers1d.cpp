@@ -141,5 +141,20 @@ TEST_CASE("layers1d: bad inputs name the module and the values") {
          },
          {"AvgPool1d:", "length 3", "window 4"}},
         {"MaxPool1d rank", [] { nn::MaxPool1d(2)(zeros({4})); }, {"MaxPool1d:", "[4]"}},
+        {"GELU int64", [] { nn::GELU()(zeros({2}).to(int64)); }, {"GELU:", "int64"}},
+        {"SiLU int64", [] { nn::SiLU()(zeros({2}).to(int64)); }, {"SiLU:", "int64"}},
+        {"Softmax dim",
+         [] {
+             nn::Softmax(2)(zeros({2, 3}));
+         },
+         {"Softmax:", "dim 2", "2 dims"}},
+        {"LogSoftmax dim",
+         [] {
+             nn::LogSoftmax(-3)(zeros({2, 3}));
+         },
+         {"LogSoftmax:", "dim -3", "2 dims"}},
+        {"LogSoftmax int64",
+         [] { nn::LogSoftmax(0)(zeros({2}).to(int64)); },
+         {"LogSoftmax:", "int64"}},
     });
 }
