@@ -14,6 +14,11 @@ void ModuleListImpl::push_back(const AnyModule& m) {
     items_.push_back(m.ptr);
 }
 
+void ModuleListImpl::extend(const ModuleListImpl& other) {
+    const std::vector<ModulePtr> items = other.items_;  // other may be *this
+    for (const auto& m : items) push_back(m);
+}
+
 ModulePtr ModuleListImpl::operator[](std::size_t i) const {
     XG_CHECK(i < size(), "ModuleList: index {} is out of range for {} modules", i, size());
     return items_[i];

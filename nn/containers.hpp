@@ -18,6 +18,7 @@ class ModuleListImpl : public Module {
     ModuleListImpl() : Module("ModuleList") {}
     ModuleListImpl(std::initializer_list<AnyModule> modules);
     void push_back(const AnyModule& m);
+    void extend(const ModuleListImpl& other);  // appends other's modules (shared, not copied)
     std::size_t size() const { return named_children().size(); }
     bool is_empty() const { return size() == 0; }
     ModulePtr operator[](std::size_t i) const;  // throws when out of range

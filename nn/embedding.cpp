@@ -135,4 +135,14 @@ Embedding Embedding::from_pretrained(const Tensor& embeddings, bool freeze,
     return e;
 }
 
+Embedding Embedding::from_pretrained(const Tensor& embeddings,
+                                     const EmbeddingFromPretrainedOptions& options) {
+    Embedding e =
+        from_pretrained(embeddings, options.freeze(), options.padding_idx(), options.max_norm());
+    XG_CHECK(options.norm_type() > 0.0, "Embedding: norm_type must be positive, got {}",
+             options.norm_type());
+    e->options.norm_type(options.norm_type());
+    return e;
+}
+
 }  // namespace xg::nn

@@ -22,6 +22,14 @@ struct EmbeddingOptions {
     XG_ARG(double, norm_type) = 2.0;  // the p of max_norm's p-norm
 };
 
+// torch::nn::EmbeddingFromPretrainedOptions().freeze(false).padding_idx(0).
+struct EmbeddingFromPretrainedOptions {
+    XG_ARG(bool, freeze) = true;
+    XG_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+    XG_ARG(std::optional<double>, max_norm) = std::nullopt;
+    XG_ARG(double, norm_type) = 2.0;
+};
+
 class EmbeddingImpl : public UnaryModule {
   public:
     EmbeddingImpl(std::int64_t num_embeddings, std::int64_t embedding_dim)
@@ -46,6 +54,8 @@ class Embedding : public ModuleHolder<EmbeddingImpl> {
     static Embedding from_pretrained(const Tensor& embeddings, bool freeze = true,
                                      std::optional<std::int64_t> padding_idx = std::nullopt,
                                      std::optional<double> max_norm = std::nullopt);
+    static Embedding from_pretrained(const Tensor& embeddings,
+                                     const EmbeddingFromPretrainedOptions& options);
 };
 
 }  // namespace xg::nn

@@ -60,6 +60,11 @@ TEST_CASE("ModuleList: push_back, size, indexing, iteration and names") {
     CHECK(types == std::vector<std::string>{"Linear", "ReLU", "Linear"});
     CHECK(list->named_parameters().keys() ==
           std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+    nn::ModuleList more({nn::Tanh()});
+    more->extend(*list);
+    CHECK(more->size() == 4);
+    CHECK(more->at<nn::LinearImpl>(1) == list->at<nn::LinearImpl>(0));  // shared, as PyTorch
+    CHECK(more->named_parameters().keys()[0] == "1.weight");
     CHECK(fmt::format("{}", *list) ==
           "ModuleList(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n"
           "  (2): Linear(in_features=3, out_features=1, bias=True)\n)");

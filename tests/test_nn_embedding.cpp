@@ -88,6 +88,10 @@ TEST_CASE("Embedding::from_pretrained shares the table; freeze decides requires_
         Tensor(table).mul_(2.0);  // the module sees the caller's data
     }
     CHECK(frozen(ids64({1}, {1})).to_vector() == std::vector<double>{6, 8, 10});
+    auto o = nn::Embedding::from_pretrained(
+        table, nn::EmbeddingFromPretrainedOptions().freeze(false).padding_idx(-1).norm_type(1.0));
+    CHECK(o->weight.requires_grad());
+    CHECK(o->repr() == "Embedding(4, 3, padding_idx=3, norm_type=1.0)");
 }
 
 TEST_CASE("Embedding max_norm: only the looked-up rows over the norm are scaled, in place") {
