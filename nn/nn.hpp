@@ -2,8 +2,11 @@
 // Everything in nn/: Module, layers, attention, recurrent layers, losses, Sequential, init and
 // the cs231n models.
 #include "nn/attention.hpp"
+#include "nn/containers.hpp"
+#include "nn/embedding.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
+#include "nn/layers1d.hpp"
 #include "nn/loss.hpp"
 #include "nn/models.hpp"
 #include "nn/module.hpp"
