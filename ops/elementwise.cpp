@@ -233,6 +233,8 @@ Tensor add(const Tensor& a0, Scalar sc, Site site) {
 Tensor sub(const Tensor& a0, Scalar sc, Site site) {
     detail::SiteScope at(site);
     detail::check_defined("sub", a0, "input");
+    check_not_bool("sub", a0, "use logical_xor or ^");
+    XG_CHECK(!sc.is_boolean(), "sub: not supported for bool operands (use logical_xor or ^)");
     const Dtype r = result_type(a0.dtype(), sc);
     if (!is_floating(r)) return sub(a0.to(r), scalar_as("sub", sc, r));
     const Tensor a = a0.to(r);
@@ -271,6 +273,8 @@ Tensor div(const Tensor& a0, Scalar sc, Site site) {
 Tensor rsub(Scalar sc, const Tensor& b0, Site site) {
     detail::SiteScope at(site);
     detail::check_defined("sub", b0, "input");
+    check_not_bool("sub", b0, "use logical_xor or ^");
+    XG_CHECK(!sc.is_boolean(), "sub: not supported for bool operands (use logical_xor or ^)");
     const Dtype r = result_type(b0.dtype(), sc);
     if (!is_floating(r)) return sub(scalar_as("sub", sc, r), b0.to(r));
     const Tensor b = b0.to(r);

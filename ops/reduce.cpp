@@ -419,7 +419,7 @@ Tensor std(const Tensor& a, const Dims& dims, std::int64_t correction, bool keep
         // on the way so that the second derivative stays finite too.
         node->set_fn([so = SavedTensor(out)](const TensorList& g) {
             Tensor s = so.unpack();
-            Tensor zero = eq(s.detach(), 0.0);
+            Tensor zero = eq(s.detach(), 0.0).to(s.dtype());  // 1 where std is 0
             return TensorList{mul(div(g[0], mul(add(s, zero), 2.0)), rsub(1.0, zero))};
         });
     }
