@@ -172,7 +172,9 @@ TEST_CASE("RNN modules: names, shapes, repr and default init as PyTorch") {
     CHECK(nn::RNN(nn::RNNOptions(2, 3).dropout(1.0))->repr() == "RNN(2, 3, dropout=1.0)");
     CHECK(nn::GRUCell(2, 3)->weight_hh.shape() == Shape{9, 3});
     const double bound = 1.0 / std::sqrt(5.0);
-    for (const auto& [k, p] : lstm->named_parameters()) {
+    for (const auto& kp : lstm->named_parameters()) {  // no structured binding: CAPTURE
+        const std::string& k = kp.first;
+        const Tensor& p = kp.second;
         CAPTURE(k);
         double lo = 1.0, hi = -1.0;
         for (double v : p.to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
