@@ -203,9 +203,11 @@ Tensor apply_advanced(const Tensor& r, const std::vector<Advanced>& adv) {
     std::int64_t span = 1;
     for (std::size_t j = adv.size(); j-- > 0;) {
         const auto size = static_cast<std::int64_t>(r.shape()[adv[j].dim]);
-        const auto bj = xt::broadcast(adv[j].index.data<std::int64_t>(), b);
-        std::size_t k = 0;
-        for (auto it = bj.cbegin(); it != bj.cend(); ++it, ++k) flat.data()[k] += *it * span;
+        if (nb > 0) {  // an empty index has no data pointer to walk
+            const auto bj = xt::broadcast(adv[j].index.data<std::int64_t>(), b);
+            std::size_t k = 0;
+            for (auto it = bj.cbegin(); it != bj.cend(); ++it, ++k) flat.data()[k] += *it * span;
+        }
         span *= size;
     }
     std::vector<std::int64_t> merged = {span};
