@@ -2,6 +2,11 @@
 //
 //   ./build/bench/bench_steps                    # every case, 5 rounds, 2 threads
 //   ./build/bench/bench_steps --rounds 3 --threads 1 --cases lenet,overhead
+//   ./build/bench/bench_steps --competitors 2 --threads 0   # beside 2 busy processes
+//
+// --threads 0 runs each library at its default (xgrad: all cores, adapting to load; libtorch:
+// all cores). --competitors N starts N CPU-bound processes (a busy loop each) for the whole run,
+// as other jobs on a shared machine.
 //
 // The driver starts this program again once per (round, case, framework), alternating which
 // framework goes first, and reads one line back from each child: `result <ms> <extra>`. A child
@@ -12,6 +17,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdio>
@@ -76,13 +83,33 @@ std::string cell(const std::vector<double>& v, int prec) {
     return buf;
 }
 
-int driver(const std::string& self, int rounds, int reps, int threads,
+// N busy-loop children, killed by the returned guard's destructor.
+struct Competitors {
+    std::vector<pid_t> pids;
+    explicit Competitors(int n) {
+        for (int i = 0; i < n; ++i) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                volatile unsigned long x = 0;
+                for (;;) x = x + 1;
+            }
+            if (pid > 0) pids.push_back(pid);
+        }
+    }
+    ~Competitors() {
+        for (pid_t p : pids) kill(p, SIGKILL);
+        for (pid_t p : pids) waitpid(p, nullptr, 0);
+    }
+};
+
+int driver(const std::string& self, int rounds, int reps, int threads, int competitors,
            const std::vector<std::string>& names) {
     const auto& cases = xg::bench::all_cases();
+    Competitors busy(competitors);
     std::printf(
-        "bench_steps: %d rounds, %d threads, each cell the median over rounds of the "
-        "per-process median (range)\n",
-        rounds, threads);
+        "bench_steps: %d rounds, %s threads, %d CPU-bound competitors, each cell the median over "
+        "rounds of the per-process median (range)\n",
+        rounds, threads ? std::to_string(threads).c_str() : "default", competitors);
     const bool torch = xg::bench::torch_available();
     if (!torch) std::printf("(built without libtorch: xgrad's column only)\n");
     std::printf(
@@ -139,7 +166,7 @@ int main(int argc, char** argv) {
                                [&](const Case& c) { return c.name == args[2]; });
         if (it == cases.end()) return 2;
         int reps = std::max(1, std::atoi(args[3].c_str()));
-        int threads = std::max(1, std::atoi(args[4].c_str()));
+        int threads = std::max(0, std::atoi(args[4].c_str()));  // 0: the library's default
         double v = args[1] == "torch" ? xg::bench::run_torch(*it, reps, threads)
                                       : xg::bench::run_xgrad(*it, reps, threads);
         if (v < 0) return 3;
@@ -150,7 +177,7 @@ int main(int argc, char** argv) {
         for (const auto& c : xg::bench::all_cases()) std::printf("%s\n", c.name.c_str());
         return 0;
     }
-    int rounds = 5, reps = 15, threads = 2;
+    int rounds = 5, reps = 15, threads = 2, competitors = 0;
     std::vector<std::string> names;
     for (const auto& c : xg::bench::all_cases())
         if (c.in_default) names.push_back(c.name);
@@ -161,25 +188,28 @@ int main(int argc, char** argv) {
             reps = std::atoi(args[i + 1].c_str());
         else if (args[i] == "--threads")
             threads = std::atoi(args[i + 1].c_str());
+        else if (args[i] == "--competitors")
+            competitors = std::atoi(args[i + 1].c_str());
         else if (args[i] == "--cases")
             names = split(args[i + 1]);
         else {
             std::fprintf(stderr,
                          "usage: bench_steps [--rounds R] [--reps N] [--threads T] "
-                         "[--cases a,b,...]\n");
+                         "[--competitors C] [--cases a,b,...]\n");
             return 2;
         }
     }
-    rounds = std::max(1, rounds), reps = std::max(1, reps), threads = std::max(1, threads);
+    rounds = std::max(1, rounds), reps = std::max(1, reps), threads = std::max(0, threads);
+    competitors = std::max(0, competitors);
     if (args.size() % 2) {
         std::fprintf(stderr,
                      "usage: bench_steps [--rounds R] [--reps N] [--threads T] "
-                     "[--cases a,b,...]\n");
+                     "[--competitors C] [--cases a,b,...]\n");
         return 2;
     }
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) return 1;
     self[len] = 0;
-    return driver(self, rounds, reps, threads, names);
+    return driver(self, rounds, reps, threads, competitors, names);
 }

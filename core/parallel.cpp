@@ -14,7 +14,7 @@ namespace xg::detail {
 int parallel_threads(std::size_t n, std::size_t work) {
 #if defined(_OPENMP)
     if (n < 2 || work < min_parallel_work || omp_in_parallel()) return 1;
-    return static_cast<int>(std::min<std::size_t>(n, std::size_t(get_num_threads())));
+    return static_cast<int>(std::min<std::size_t>(n, std::size_t(active_threads())));
 #else
     (void)n, (void)work;
     return 1;

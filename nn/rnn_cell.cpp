@@ -9,6 +9,7 @@
 #include "ops/elementwise.hpp"
 #include "ops/layout.hpp"
 #include "ops/matmul.hpp"
+#include "ops/recurrent.hpp"
 #include "ops/shape.hpp"
 
 namespace xg::nn {
@@ -25,9 +26,8 @@ Tensor rnn_step(const Tensor& xp, const Tensor& h, const Tensor& w_hh, const Ten
 
 std::tuple<Tensor, Tensor> lstm_step(const Tensor& xp, const Tensor& h, const Tensor& c,
                                      const Tensor& w_hh, const Tensor& b_hh) {
-    TensorList g = chunk(xp + linear(h, w_hh, b_hh), 4, 1);  // i, f, g, o
-    Tensor c2 = sigmoid(g[1]) * c + sigmoid(g[0]) * xg::tanh(g[2]);
-    return {sigmoid(g[3]) * xg::tanh(c2), c2};
+    // The gates i, f, g, o; then one fused node for the pointwise rest (ops/recurrent.hpp).
+    return xg::detail::lstm_cell(xp + linear(h, w_hh, b_hh), c);
 }
 
 Tensor gru_step(const Tensor& xp, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {

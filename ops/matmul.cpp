@@ -12,6 +12,7 @@
 
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
+#include "core/threads.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 
@@ -42,6 +43,7 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float a
           std::size_t ldc) {
 #ifdef XGRAD_USE_DNNL
     if (m == 0 || n == 0) return;
+    active_threads();  // oneDNN threads as OpenMP is set for this thread
     using dim = dnnl_dim_t;
     dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', dim(m), dim(n), dim(k), alpha, a,
                                   dim(lda), b, dim(ldb), beta, c, dim(ldc));

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <vector>
 
 #include "core/parallel.hpp"
@@ -51,6 +52,55 @@ TEST_CASE("buffer cache: a block larger than the limit is freed without emptying
     { Tensor big = zeros({1024, 1024}); }  // 4 MB: above the limit
     CHECK(cache_stats().cached_bytes == cached);
     set_cache_limit(limit);
+}
+
+TEST_CASE("threads: the load policy goes to one thread when busy, back after its back-off") {
+    using P = detail::LoadPolicy;
+    using ms = std::chrono::milliseconds;
+    P p;
+    P::Clock::time_point t{};
+    auto at = [&](long ms_) { return t + ms(ms_); };
+    p.observe(0.02, at(1000));  // a quiet machine: all threads
+    CHECK_FALSE(p.one_thread);
+    p.observe(0.5, at(1050));  // busy: one thread, first back-off 500 ms
+    CHECK(p.one_thread);
+    CHECK(p.downs == 1);
+    CHECK(p.backoff == P::kFirstBackoff);
+    p.observe(0.01, at(1100));  // free, but within the back-off: stay
+    CHECK(p.one_thread);
+    p.observe(0.2, at(1600));  // past the back-off but not free (1 of 3 runnable waits): stay
+    CHECK(p.one_thread);
+    p.observe(0.01, at(1650));  // free and past the back-off: all threads again
+    CHECK_FALSE(p.one_thread);
+    CHECK(p.ups == 1);
+    p.observe(0.4, at(1700));  // busy again at once: the back-off doubles
+    CHECK(p.one_thread);
+    CHECK(p.backoff == 2 * P::kFirstBackoff);
+    p.observe(0.01, at(1700 + 999));  // not yet
+    CHECK(p.one_thread);
+    p.observe(0.01, at(1700 + 1000));
+    CHECK_FALSE(p.one_thread);
+    // Busy long after going up: the back-off starts over.
+    p.observe(0.6, at(1700 + 1000 + 60000));
+    CHECK(p.one_thread);
+    CHECK(p.backoff == P::kFirstBackoff);
+    // Doubling stops at the cap.
+    for (int i = 0; i < 20; ++i) {
+        long now = 100000 + i * 100000;
+        p.observe(0.01, at(now));
+        p.observe(0.9, at(now + 1));
+    }
+    CHECK(p.backoff == P::kMaxBackoff);
+}
+
+TEST_CASE("threads: adaptive until set_num_threads fixes the count") {
+    const int before = get_num_threads();
+    set_num_threads(2);
+    CHECK_FALSE(adaptive_threads());
+    CHECK(detail::active_threads() == 2);
+    set_num_threads(1);
+    CHECK(detail::active_threads() == 1);
+    set_num_threads(before);
 }
 
 }  // namespace xg::testing

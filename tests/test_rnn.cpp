@@ -13,8 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "ops/recurrent.hpp"
 #include "test_paths.hpp"
 #include "tests/error_of.hpp"
+#include "tests/fused_check.hpp"
 #include "tests/parity.hpp"
 #include "xgrad.hpp"
 
@@ -241,6 +243,31 @@ TEST_CASE("LSTM and GRU gradcheck and gradgradcheck in float64") {
         [small_gru](const TensorList& v) { return std::get<0>(small_gru->forward(v[0], v[1])); },
         sg);
     CHECK_MESSAGE(r.ok, r.log);
+}
+
+TEST_CASE("lstm_cell: the fused step equals the step composed of ops, and checks twice") {
+    auto composed = [](const TensorList& v) {
+        TensorList g = chunk(v[0], 4, 1);
+        Tensor c2 = sigmoid(g[1]) * v[1] + sigmoid(g[0]) * tanh(g[2]);
+        return cat({(sigmoid(g[3]) * tanh(c2)).flatten(), c2.flatten()});
+    };
+    auto fused = [](const TensorList& v) {
+        auto [h2, c2] = xg::detail::lstm_cell(v[0], v[1]);
+        return cat({h2.flatten(), c2.flatten()});
+    };
+    for (auto [n, h] : {std::pair<std::size_t, std::size_t>{1, 1}, {3, 4}, {5, 7}}) {
+        TensorList in = {rand_like_shape({n, 4 * h}, 30 + n) * 3.0,
+                         rand_like_shape({n, h}, 40 + n) * 2.0};
+        for (auto& t : in) t.requires_grad_(true);
+        testing::check_fused_vs_composed(fused, composed, in, 1e-12);
+        auto r = gradcheck(fused, in);
+        CHECK_MESSAGE(r.ok, r.log);
+        r = gradgradcheck(fused, in);
+        CHECK_MESSAGE(r.ok, r.log);
+        TensorList in32 = {in[0].detach().to(float32).requires_grad_(),
+                           in[1].detach().to(float32).requires_grad_()};
+        testing::check_fused_vs_composed(fused, composed, in32, 1e-5);
+    }
 }
 
 TEST_CASE("RNN dropout: between layers, in training only") {

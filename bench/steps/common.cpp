@@ -24,6 +24,8 @@ const std::vector<Case>& all_cases() {
             {"convnet", "b. ThreeLayerConvNet train step, batch 50, Adam", "ms"},
             {"fcn", "c. FullyConnectedNet [100,100] BN + dropout, batch 200, Adam", "ms"},
             {"epoch", "d. main-job CNN, one Fashion-MNIST epoch with loading", "s"},
+            {"lstm", "h. LSTM 2 layers, hidden 256, seq 64, batch 32, train step, Adam", "ms"},
+            {"gpt", "h. GPT 4 layers, d 128, 4 heads, context 128, batch 32, train step", "ms"},
         };
         for (int i = 0; i < 3; ++i) {
             std::string id = "conv" + std::to_string(i + 1);

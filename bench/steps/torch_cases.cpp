@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <limits>
 
 #include "bench/bench_util.hpp"
 #include "data/mnist.hpp"  // the IDX files are decoded by xgrad's reader on both sides
@@ -139,10 +140,93 @@ double conv(const std::string& name, int reps) {
         reps);
 }
 
+constexpr long kLstmIn = 128, kLstmHidden = 256, kSeqT = 64, kBatch = 32, kVocab = 96;
+constexpr long kGptD = 128, kGptHeads = 4, kGptLayers = 4, kGptT = 128;
+
+struct GptBlockImpl : tnn::Module {
+    tnn::LayerNorm ln1{nullptr}, ln2{nullptr};
+    tnn::MultiheadAttention attn{nullptr};
+    tnn::Linear fc1{nullptr}, fc2{nullptr};
+    GptBlockImpl() {
+        ln1 = register_module("ln1", tnn::LayerNorm(tnn::LayerNormOptions({kGptD})));
+        attn = register_module("attn", tnn::MultiheadAttention(kGptD, kGptHeads));
+        ln2 = register_module("ln2", tnn::LayerNorm(tnn::LayerNormOptions({kGptD})));
+        fc1 = register_module("fc1", tnn::Linear(kGptD, 4 * kGptD));
+        fc2 = register_module("fc2", tnn::Linear(4 * kGptD, kGptD));
+    }
+    // x (T, N, E): libtorch 1.13's MultiheadAttention has no batch_first.
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask) {
+        auto h = ln1(x);
+        auto y = x + std::get<0>(attn(h, h, h, torch::Tensor(), false, mask));
+        return y + fc2(torch::gelu(fc1(ln2(y))));
+    }
+};
+TORCH_MODULE(GptBlock);
+
+struct GptImpl : tnn::Module {
+    tnn::Embedding tok{nullptr}, pos{nullptr};
+    std::vector<GptBlock> blocks;
+    tnn::LayerNorm ln{nullptr};
+    tnn::Linear head{nullptr};
+    torch::Tensor mask =
+        torch::triu(torch::full({kGptT, kGptT}, -std::numeric_limits<float>::infinity()), 1);
+    torch::Tensor positions = torch::arange(kGptT);
+    GptImpl() {
+        tok = register_module("tok", tnn::Embedding(kVocab, kGptD));
+        pos = register_module("pos", tnn::Embedding(kGptT, kGptD));
+        for (long i = 0; i < kGptLayers; ++i)
+            blocks.push_back(register_module("h" + std::to_string(i), GptBlock()));
+        ln = register_module("ln", tnn::LayerNorm(tnn::LayerNormOptions({kGptD})));
+        head = register_module("head", tnn::Linear(kGptD, kVocab));
+    }
+    torch::Tensor forward(const torch::Tensor& idx) {
+        auto x = (tok(idx) + pos(positions)).transpose(0, 1);
+        for (auto& b : blocks) x = b(x, mask);
+        return head(ln(x.transpose(0, 1)));
+    }
+};
+TORCH_MODULE(Gpt);
+
+double lstm_step(int reps) {
+    tnn::LSTM lstm(tnn::LSTMOptions(kLstmIn, kLstmHidden).num_layers(2).batch_first(true));
+    tnn::Linear head(kLstmHidden, kVocab);
+    auto params = lstm->parameters();
+    for (auto& p : head->parameters()) params.push_back(p);
+    torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
+    auto x = torch::randn({kBatch, kSeqT, kLstmIn});
+    auto y = torch::randint(kVocab, {kBatch * kSeqT}, torch::kLong);
+    return median_ms(
+        [&] {
+            opt.zero_grad();
+            auto out = std::get<0>(lstm(x));
+            auto loss = torch::nn::functional::cross_entropy(
+                head(out).reshape({kBatch * kSeqT, kVocab}), y);
+            loss.backward();
+            opt.step();
+        },
+        reps, 3);
+}
+
+double gpt_step(int reps) {
+    Gpt model;
+    torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
+    auto x = torch::randint(kVocab, {kBatch, kGptT}, torch::kLong);
+    auto y = torch::randint(kVocab, {kBatch * kGptT}, torch::kLong);
+    return median_ms(
+        [&] {
+            opt.zero_grad();
+            auto loss =
+                torch::nn::functional::cross_entropy(model(x).reshape({kBatch * kGptT, kVocab}), y);
+            loss.backward();
+            opt.step();
+        },
+        reps, 3);
+}
+
 }  // namespace
 
 double run_torch(const Case& c, int reps, int threads) {
-    torch::set_num_threads(threads);
+    if (threads > 0) torch::set_num_threads(threads);
     torch::manual_seed(0);
     if (c.name == "lenet") {
         auto model = lenet5();
@@ -163,6 +247,8 @@ double run_torch(const Case& c, int reps, int threads) {
         return median_ms([&] { train_step(model, opt, x, y); }, reps, 5);
     }
     if (c.name == "epoch") return epoch_seconds();
+    if (c.name == "lstm") return lstm_step(reps);
+    if (c.name == "gpt") return gpt_step(reps);
     if (c.name.compare(0, 4, "conv") == 0) return conv(c.name, reps);
     if (c.name == "sgemm") {
         auto a = torch::ones({1024, 1024}), b = torch::full({1024, 1024}, 0.5);

@@ -83,10 +83,95 @@ double conv(const std::string& name, int reps) {
         reps);
 }
 
+// The sequence cases: shapes of issue [seq] item 5, the same on both sides.
+constexpr std::int64_t kLstmIn = 128, kLstmHidden = 256, kSeqT = 64, kBatch = 32, kVocab = 96;
+constexpr std::int64_t kGptD = 128, kGptHeads = 4, kGptLayers = 4, kGptT = 128;
+
+// Pre-norm GPT block: x + attn(ln1(x)), then x + mlp(ln2(x)), causal self-attention.
+struct GptBlock : nn::Module {
+    nn::LayerNorm ln1{nullptr}, ln2{nullptr};
+    nn::MultiheadAttention attn{nullptr};
+    nn::Linear fc1{nullptr}, fc2{nullptr};
+    GptBlock() {
+        ln1 = register_module("ln1", nn::LayerNorm(nn::LayerNormOptions({kGptD})));
+        attn = register_module(
+            "attn", nn::MultiheadAttention(
+                        nn::MultiheadAttentionOptions(kGptD, kGptHeads).batch_first(true)));
+        ln2 = register_module("ln2", nn::LayerNorm(nn::LayerNormOptions({kGptD})));
+        fc1 = register_module("fc1", nn::Linear(kGptD, 4 * kGptD));
+        fc2 = register_module("fc2", nn::Linear(4 * kGptD, kGptD));
+    }
+    Tensor forward(const Tensor& x, const Tensor& mask) {
+        Tensor h = ln1(x);
+        Tensor y = x + std::get<0>(attn(h, h, h, Tensor(), false, mask));
+        return y + fc2(gelu(fc1(ln2(y))));
+    }
+};
+
+struct Gpt : nn::Module {
+    nn::Embedding tok{nullptr}, pos{nullptr};
+    std::vector<std::shared_ptr<GptBlock>> blocks;
+    nn::LayerNorm ln{nullptr};
+    nn::Linear head{nullptr};
+    Tensor mask = nn::generate_square_subsequent_mask(kGptT),
+           positions = arange(double(kGptT), int64);
+    Gpt() {
+        tok = register_module("tok", nn::Embedding(kVocab, kGptD));
+        pos = register_module("pos", nn::Embedding(kGptT, kGptD));
+        for (int i = 0; i < kGptLayers; ++i)
+            blocks.push_back(
+                register_module("h" + std::to_string(i), std::make_shared<GptBlock>()));
+        ln = register_module("ln", nn::LayerNorm(nn::LayerNormOptions({kGptD})));
+        head = register_module("head", nn::Linear(kGptD, kVocab));
+    }
+    Tensor forward(const Tensor& idx) {
+        Tensor x = tok(idx) + pos(positions);
+        for (auto& b : blocks) x = b->forward(x, mask);
+        return head(ln(x));
+    }
+};
+
+Tensor tokens(std::int64_t n, std::int64_t t) {
+    return randint(0, kVocab, {std::size_t(n), std::size_t(t)});
+}
+
+double lstm_step(int reps) {
+    nn::LSTM lstm(nn::LSTMOptions(kLstmIn, kLstmHidden).num_layers(2).batch_first(true));
+    nn::Linear head(kLstmHidden, kVocab);
+    auto params = lstm->parameters();
+    for (auto& p : head->parameters()) params.push_back(p);
+    optim::Adam opt(params, optim::AdamOptions(1e-3));
+    Tensor x = randn({std::size_t(kBatch), std::size_t(kSeqT), std::size_t(kLstmIn)});
+    Tensor y = tokens(kBatch, kSeqT).reshape({kBatch * kSeqT});
+    return median_ms(
+        [&] {
+            opt.zero_grad();
+            Tensor out = std::get<0>(lstm(x));
+            Tensor loss = cross_entropy(head(out).reshape({kBatch * kSeqT, kVocab}), y);
+            loss.backward();
+            opt.step();
+        },
+        reps, 3);
+}
+
+double gpt_step(int reps) {
+    auto model = std::make_shared<Gpt>();
+    optim::Adam opt(model->parameters(), optim::AdamOptions(1e-3));
+    Tensor x = tokens(kBatch, kGptT), y = tokens(kBatch, kGptT).reshape({kBatch * kGptT});
+    return median_ms(
+        [&] {
+            opt.zero_grad();
+            Tensor loss = cross_entropy(model->forward(x).reshape({kBatch * kGptT, kVocab}), y);
+            loss.backward();
+            opt.step();
+        },
+        reps, 3);
+}
+
 }  // namespace
 
 double run_xgrad(const Case& c, int reps, int threads) {
-    set_num_threads(threads);
+    if (threads > 0) set_num_threads(threads);
     manual_seed(0);
     if (c.name == "lenet") {
         nn::Sequential model = nn::lenet5();
@@ -110,6 +195,8 @@ double run_xgrad(const Case& c, int reps, int threads) {
         return median_ms([&] { train_step(model, opt, x, y); }, reps, 5);
     }
     if (c.name == "epoch") return epoch_seconds();
+    if (c.name == "lstm") return lstm_step(reps);
+    if (c.name == "gpt") return gpt_step(reps);
     if (c.name.compare(0, 4, "conv") == 0) return conv(c.name, reps);
     if (c.name == "sgemm") {
         const std::size_t m = 1024;
