@@ -20,7 +20,7 @@ SAN_CONFIG = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_BUILD_BENCH=OFF
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
           UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: deps configure build run test bench format format-check clean test-sanitize test-tsan fuzz \
+.PHONY: deps configure build run run-seq-mnist test bench format format-check clean test-sanitize test-tsan fuzz \
         deps-fuzz deps-format
 
 deps-fuzz:
@@ -42,6 +42,12 @@ run: configure
 	bash scripts/install_deps.sh run
 	cmake --build $(BUILD) -j $(JOBS) --target train_cnn
 	./$(BUILD)/train_cnn $(ARGS)
+
+# The row-by-row LSTM on Fashion-MNIST (examples/train_seq_mnist), its test accuracy at the end.
+run-seq-mnist: configure
+	bash scripts/install_deps.sh run
+	cmake --build $(BUILD) -j $(JOBS) --target train_seq_mnist
+	./$(BUILD)/train_seq_mnist $(ARGS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure

@@ -3,6 +3,7 @@
 // the cs231n models.
 #include "nn/attention.hpp"
 #include "nn/containers.hpp"
+#include "nn/cs231n_rnn.hpp"
 #include "nn/embedding.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
