@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 struct Flags {
     std::string optimizer = "adam", scheduler = "onecycle";
-    int epochs = 3, threads = 1, stop_after = 0;
+    int epochs = 3, threads = 0, stop_after = 0;
     std::int64_t hidden = 128, layers = 1;
     std::size_t batch_size = 100, train_subset = 0, test_subset = 0;
     double lr = 5e-3, clip = 1.0;
@@ -55,9 +55,11 @@ void add_flags(CLI::App& app, Flags& f) {
     app.add_option("--clip", f.clip, "clip the gradients' total 2-norm to this (0: no clipping)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--seed", f.seed, "seed of initialization and batch order");
-    // One thread by default: the step's gemms are small ([100, 128] x [128, 512]), and on a busy
-    // 2-core machine two threads took 16.6 s for 10 steps against 1.6 s for one.
-    app.add_option("--threads", f.threads, "xgrad's threads (0: the library's default, all cores)");
+    // The library's default adapts to load (core/threads.hpp): on a busy 2-core machine two fixed
+    // threads took 16.6 s for 10 steps against 1.6 s for one.
+    app.add_option("--threads", f.threads,
+                   "xgrad's threads (0: the library's default, all cores, one while the machine "
+                   "is busy)");
     app.add_option("--data-dir", f.data_dir,
                    "Fashion-MNIST directory (default: $XGRAD_FASHION_MNIST_DIR or Debian's)");
     app.add_option("--out-dir", f.out_dir, "where metrics, the chart and checkpoints go");

@@ -293,6 +293,10 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
             if (std::isinf(norm_type)) {
                 n = std::max(n, std::abs(v));
                 if (std::isnan(v)) n = v;
+            } else if (norm_type == 2.0) {  // pow per element cost 4% of an LSTM step
+                n += v * v;
+            } else if (norm_type == 1.0) {
+                n += std::abs(v);
             } else {
                 n += std::pow(std::abs(v), norm_type);
             }
