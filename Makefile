@@ -44,6 +44,7 @@ run: configure
 	./$(BUILD)/train_cnn $(ARGS)
 
 test: build
+	bash scripts/install_deps.sh browser
 	cd $(BUILD) && ctest --output-on-failure
 
 test-sanitize: deps-fuzz

@@ -301,7 +301,7 @@ void write_report(const Flags& f, const train::TrainingProgress& run,
     for (std::size_t i = 0; i < lr.size(); ++i) xs.push_back(double(i) / double(steps));
     report.add_curve("Learning-rate schedule (per step)", "epoch", "learning rate", xs,
                      {{f.scheduler, "#2ca02c", lr}});
-    report.add_confusion(confusion);
+    report.add_confusion(confusion, data::FashionMNIST::classes());
     report.add_image_grid("The test images it got most wrong (highest loss)",
                           worst.images(data::FashionMNIST::classes(), kMean, kStd));
     train::Report::Rows settings(run.info.begin(), run.info.end()), timings;

@@ -19,7 +19,6 @@ class ConfusionMatrix {
     void add(std::int64_t label, std::int64_t prediction);
 
     std::size_t num_classes() const { return n_; }
-    const std::vector<std::string>& names() const { return names_; }
     std::size_t count(std::size_t label, std::size_t prediction) const {
         return counts_[label * n_ + prediction];
     }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "train/chart.hpp"
 
 namespace xg::train {
 

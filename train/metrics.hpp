@@ -37,17 +37,6 @@ class MetricsLog {
     std::vector<EpochMetrics> rows_;
 };
 
-// One curve of a chart: its legend name, an SVG color and a y per x (NaN: no point).
-struct ChartSeries {
-    std::string name, color;
-    std::vector<double> y;
-};
-// One panel of the same chart style as MetricsLog::svg, as an <svg> element without the XML
-// prolog (to inline in HTML). Curves longer than 400 points are drawn from 400 of them.
-std::string line_chart_svg(const std::string& ylabel, const std::string& xlabel,
-                           const std::vector<double>& xs, const std::vector<ChartSeries>& series,
-                           double width = 450, double height = 340);
-
 // Writes text to path atomically (sibling temp file, rename). Throws xg::Error on failure.
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -77,10 +77,10 @@ std::string shade(double t) {
     return fmt::format("rgb({},{},{})", mix(247, 8), mix(251, 48), mix(255, 107));
 }
 
-std::string heat_map(const ConfusionMatrix& cm) {
+std::string heat_map(const ConfusionMatrix& cm, const std::vector<std::string>& names) {
     const std::size_t n = cm.num_classes();
     std::size_t longest = 1;
-    for (const auto& s : cm.names()) longest = std::max(longest, s.size());
+    for (const auto& s : names) longest = std::max(longest, s.size());
     const double cell = n > 20 ? 22 : 42,
                  label = 16 + 6.0 * double(std::min<std::size_t>(longest, 24));
     const double l = label + 24, t = label + 24, w = l + cell * double(n) + 10,
@@ -96,7 +96,7 @@ std::string heat_map(const ConfusionMatrix& cm) {
         "font-size=\"13\">true</text>\n",
         l + cell * double(n) / 2, t + cell * double(n) / 2);
     for (std::size_t i = 0; i < n; ++i) {
-        const std::string name = html_escape(cm.names()[i]);
+        const std::string name = html_escape(names[i]);
         const double c = double(i) * cell + cell / 2;
         o += fmt::format(
             "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"11\">{}</text>\n",
@@ -114,7 +114,7 @@ std::string heat_map(const ConfusionMatrix& cm) {
                 "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" "
                 "stroke=\"#fff\"><title>true {}, predicted {}: {} ({:.1f}%)</title></rect>\n",
                 l + double(j) * cell, t + double(i) * cell, cell, cell, shade(frac), name,
-                html_escape(cm.names()[j]), k, 100 * frac);
+                html_escape(names[j]), k, 100 * frac);
             if (n <= 20 && k > 0)
                 o += fmt::format(
                     "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\" "
@@ -125,7 +125,7 @@ std::string heat_map(const ConfusionMatrix& cm) {
     return o + "</svg>\n";
 }
 
-std::string per_class_table(const ConfusionMatrix& cm) {
+std::string per_class_table(const ConfusionMatrix& cm, const std::vector<std::string>& names) {
     const auto acc = cm.per_class_accuracy();
     std::string o =
         "<table><tr><th>class</th><th>correct</th><th>samples</th><th>accuracy</th>"
@@ -138,7 +138,7 @@ std::string per_class_table(const ConfusionMatrix& cm) {
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
             "class=\"num\">{}</td><td style=\"width:160px\"><div class=\"bar\" "
             "style=\"width:{:.1f}%\"></div></td></tr>\n",
-            html_escape(cm.names()[i]), cm.count(i, i), row,
+            html_escape(names[i]), cm.count(i, i), row,
             std::isfinite(a) ? fmt::format("{:.2f}%", 100 * a) : "&ndash;",
             std::isfinite(a) ? 100 * a : 0.0);
     }
@@ -254,11 +254,18 @@ Report& Report::add_curve(const std::string& heading, const std::string& xlabel,
                    "</div>\n");
 }
 
-Report& Report::add_confusion(const ConfusionMatrix& confusion) {
+Report& Report::add_confusion(const ConfusionMatrix& confusion,
+                              const std::vector<std::string>& class_names) {
+    std::vector<std::string> names = class_names;
+    XG_CHECK(names.empty() || names.size() == confusion.num_classes(),
+             "Report::add_confusion: {} class names for {} classes", names.size(),
+             confusion.num_classes());
+    for (std::size_t i = names.size(); i < confusion.num_classes(); ++i)
+        names.push_back(std::to_string(i));
     return add("heatmap", "Confusion matrix and per-class accuracy (test)",
                "<p>Rows: true class; columns: predicted class; shade: fraction of the row.</p>\n"
                "<div class=\"charts\"><div>" +
-                   heat_map(confusion) + "</div><div>" + per_class_table(confusion) +
+                   heat_map(confusion, names) + "</div><div>" + per_class_table(confusion, names) +
                    "</div></div>\n");
 }
 

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "train/chart.hpp"
 #include "train/confusion.hpp"
 #include "train/metrics.hpp"
 
@@ -47,8 +48,10 @@ class Report {
                       const std::string& ylabel, const std::vector<double>& xs,
                       const std::vector<ChartSeries>& series);
     // The confusion matrix as a heat map (rows true, columns predicted, shaded by the fraction
-    // of the row) with the class names, beside the per-class accuracy.
-    Report& add_confusion(const ConfusionMatrix& confusion);
+    // of the row) with the class names (one per class; empty: 0, 1, ...), beside the per-class
+    // accuracy.
+    Report& add_confusion(const ConfusionMatrix& confusion,
+                          const std::vector<std::string>& names = {});
     Report& add_image_grid(const std::string& heading, const std::vector<ReportImage>& images);
     // Text shown as written (e.g. a language model's generated samples), one box each.
     Report& add_text_samples(const std::string& heading, const std::vector<std::string>& samples);
