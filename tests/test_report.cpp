@@ -2,6 +2,7 @@
 // atomic write), the PNG encoder (decoded back with zlib) and the top-k of the worst examples.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -39,7 +40,9 @@ std::uint32_t be32(const std::string& s, std::size_t at) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::temp_directory_path() / ("xgrad_test_report_" + name);
+    // The process id in the name: suites running side by side do not share the folder.
+    fs::path dir = fs::temp_directory_path() /
+                   ("xgrad_test_report_" + name + "_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;

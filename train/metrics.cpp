@@ -250,7 +250,9 @@ std::string line_chart_svg(const std::string& ylabel, const std::string& xlabel,
         "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\">\n"
         "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
         width, height);
-    o += panel(0, 0, width, height, ylabel, x, ss, false, xlabel);
+    // The legend where the curves are not: bottom right when the first one rises.
+    const bool rising = !ss.empty() && ss[0].y.size() > 1 && ss[0].y.back() > ss[0].y.front();
+    o += panel(0, 0, width, height, ylabel, x, ss, rising, xlabel);
     return o + "</svg>\n";
 }
 
