@@ -275,3 +275,24 @@ TEST_CASE("WorstExamples keeps the k highest losses over batches, with their ima
     CHECK(worst.examples().size() == 3);
     CHECK_THROWS_AS(WorstExamples(0), Error);
 }
+
+TEST_CASE("line_chart_svg: a constant curve, a long curve and round ticks") {
+    const std::string flat =
+        line_chart_svg("lr", "epoch", {1, 2, 3}, {{"lr", "green", {1e-3, 1e-3, 1e-3}}});
+    CHECK(flat.rfind("<svg ", 0) == 0);  // no XML prolog: it goes inline in HTML
+    CHECK(flat.find(">0.001</text>") != std::string::npos);  // an axis at the value's scale
+    CHECK(flat.find(">-0") == std::string::npos);
+    CHECK(count(flat, "<circle") == 3);
+
+    std::vector<double> xs, ys;
+    for (int i = 0; i < 1000; ++i) xs.push_back(i / 100.0), ys.push_back(std::sin(i / 100.0));
+    const std::string sine = line_chart_svg("y", "epoch", xs, {{"sin", "red", ys}});
+    CHECK(count(sine, "<circle") == 0);  // a long curve is a line alone
+    const std::size_t at = sine.find("<polyline points=\"");
+    REQUIRE(at != std::string::npos);
+    const std::string pts = sine.substr(at, sine.find('"', at + 18) - at);
+    CHECK(count(pts, ",") == 400);  // drawn from 400 of the 1000 points
+    for (const char* tick : {">0</text>", ">2</text>", ">4</text>", ">6</text>", ">8</text>"})
+        CHECK(sine.find(tick) != std::string::npos);
+    CHECK(sine.find(">0.01</text>") == std::string::npos);  // not a tick per point
+}

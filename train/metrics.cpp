@@ -38,10 +38,10 @@ struct Axis {
     double lo, hi, step;
 };
 Axis nice_axis(double lo, double hi) {
-    if (!(hi > lo)) {
-        double c = std::isfinite(lo) ? lo : 0.0;
-        lo = c - 0.5;
-        hi = c + 0.5;
+    if (!(hi > lo)) {  // one value: a range around it at its own scale (e.g. a constant lr)
+        double c = std::isfinite(lo) ? lo : 0.0, half = c != 0 ? std::abs(c) / 2 : 0.5;
+        lo = c - half;
+        hi = c + half;
     }
     double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
     double step = raw / mag < 1.5   ? mag
@@ -81,7 +81,7 @@ std::string panel(double x0, double y0, double w, double h, const std::string& y
         o += fmt::format(
             "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"11\">"
             "{:g}</text>\n",
-            l - 5, py(v) + 4, std::round(v / ya.step) * ya.step);
+            l - 5, py(v) + 4, std::round(v / ya.step) * ya.step + 0.0);  // no "-0"
     }
     // Up to 20 points: a tick at each x (epochs); more (steps): round ticks over the range.
     std::vector<double> ticks;
