@@ -50,6 +50,7 @@ run-seq-mnist: configure
 	./$(BUILD)/train_seq_mnist $(ARGS)
 
 test: build
+	bash scripts/install_deps.sh browser
 	cd $(BUILD) && ctest --output-on-failure
 
 test-sanitize: deps-fuzz

@@ -8,7 +8,8 @@
 //   mpirun -np 2 ./build/train_cnn         # data-parallel, one process per rank (with MPI)
 //
 // Outputs in --out-dir: metrics.csv, metrics.svg (loss and accuracy per epoch), a checkpoint per
-// epoch, and (with --export-dot) the graph of one training step as Graphviz DOT.
+// epoch, report.html at the end (curves, confusion heat map, the most wrong test images), and
+// (with --export-dot) the graph of one training step as Graphviz DOT.
 #include <xgrad.hpp>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,8 @@
 #include "train/metrics.hpp"
 #include "train/processes.hpp"
 #include "train/progress.hpp"
+#include "train/report.hpp"
+#include "train/worst_examples.hpp"
 
 // Under mpirun, one process per rank: each reads its shard of every epoch, gradients are
 // averaged in backward, rank 0 alone prints, evaluates and writes. Otherwise one process.
@@ -113,10 +116,12 @@ std::shared_ptr<const data::Dataset> fashion_mnist(data::Split split, const Flag
     return std::make_shared<data::Subset>(data::Subset::first(set, subset));
 }
 
+const double kMean = 0.2860, kStd = 0.3530;  // Fashion-MNIST's mean and std
+
 Data load_data(const Flags& f, const train::Processes& procs) {
     auto train_set = fashion_mnist(data::Split::train, f, f.train_subset);
     auto test_set = fashion_mnist(data::Split::test, f, f.test_subset);
-    data::Normalize normalize({0.2860}, {0.3530});  // Fashion-MNIST's mean and std
+    data::Normalize normalize({kMean}, {kStd});
     data::Transform plain = [normalize](const Tensor& x, Generator&) { return normalize(x); };
     // The batch order depends on the seed and the epoch only; each process takes its shard.
     auto train_options = data::DataLoaderOptions(f.batch_size).seed(f.seed);
@@ -233,8 +238,8 @@ Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model, data::
 
 // ---- 5. Evaluation: mean loss and accuracy, without recording, in eval mode ----
 
-Figures evaluate(nn::Sequential& model, data::DataLoader& loader,
-                 train::ConfusionMatrix* confusion) {
+Figures evaluate(nn::Sequential& model, data::DataLoader& loader, train::ConfusionMatrix* confusion,
+                 train::WorstExamples* worst = nullptr) {
     NoGradGuard no_grad;
     model->eval();
     double loss_sum = 0, right = 0, seen = 0;
@@ -245,6 +250,7 @@ Figures evaluate(nn::Sequential& model, data::DataLoader& loader,
         right += eq(pred, batch.labels).sum().item();
         seen += double(batch.size());
         if (confusion) confusion->add(pred, batch.labels);
+        if (worst) worst->add(batch.images, logits, batch.labels);
     }
     model->train();
     return {loss_sum / seen, right / seen};
@@ -270,6 +276,45 @@ void report_end(const Flags& f, const Figures& test, const train::ConfusionMatri
     fmt::print("metrics: {}/metrics.csv, chart: {}/metrics.svg, checkpoint: {}\n", f.out_dir,
                f.out_dir, checkpoint);
     fmt::print("test accuracy: {:.2f}%\n", 100 * test.accuracy);
+}
+
+// The learning rate of every step, from a fresh optimizer and schedule like the run's.
+std::vector<double> lr_per_step(const Flags& f, std::size_t steps) {
+    nn::Sequential fresh = make_model(f, false);
+    Optimization o = make_optimization(f, fresh, steps);
+    std::vector<double> lr;
+    for (std::size_t i = 0, total = steps * std::size_t(f.epochs); i < total; ++i) {
+        lr.push_back(o.optimizer->param_groups()[0].options().get_lr());
+        if (o.scheduler && i + 1 < total && (o.per_step || (i + 1) % steps == 0))
+            o.scheduler->step();
+    }
+    return lr;
+}
+
+// report.html: the curves, the lr schedule, the test set's heat map and worst images, settings.
+void write_report(const Flags& f, const train::TrainingProgress& run,
+                  const train::ConfusionMatrix& confusion, const train::WorstExamples& worst,
+                  std::size_t steps) {
+    train::Report report("train_cnn on Fashion-MNIST");
+    report.add_metrics(run.metrics, false);
+    std::vector<double> lr = lr_per_step(f, steps), xs;
+    for (std::size_t i = 0; i < lr.size(); ++i) xs.push_back(double(i) / double(steps));
+    report.add_curve("Learning-rate schedule (per step)", "epoch", "learning rate", xs,
+                     {{f.scheduler, "#2ca02c", lr}});
+    report.add_confusion(confusion, data::FashionMNIST::classes());
+    report.add_image_grid("The test images it got most wrong (highest loss)",
+                          worst.images(data::FashionMNIST::classes(), kMean, kStd));
+    train::Report::Rows settings(run.info.begin(), run.info.end()), timings;
+    settings.push_back({"test images", std::to_string(confusion.total())});
+    double total = 0;
+    for (const auto& m : run.metrics.rows()) total += m.seconds;
+    timings.push_back({"epochs in this report", std::to_string(run.metrics.rows().size())});
+    timings.push_back({"training and evaluation (s)", fmt::format("{:.1f}", total)});
+    timings.push_back({"steps per epoch", std::to_string(steps)});
+    report.add_settings(settings).add_table("Timings", timings);
+    const std::string path = (fs::path(f.out_dir) / "report.html").string();
+    report.write(path);
+    fmt::print("report: {}\n", path);
 }
 
 // The settings a checkpoint records, under the names of their flags (with _ for -).
@@ -343,6 +388,7 @@ int main(int argc, char** argv) {
         if (o.scheduler) ckpt.scheduler(*o.scheduler);
         train::TrainingProgress run = start_or_resume(f, ckpt, ckpt_path, lead);
         train::ConfusionMatrix confusion(10, data::FashionMNIST::classes());
+        train::WorstExamples worst(24);
         Figures test{};
         for (int epoch = int(run.epoch), done = 0; epoch < f.epochs; ++epoch) {
             auto t0 = std::chrono::steady_clock::now();
@@ -353,7 +399,7 @@ int main(int argc, char** argv) {
                 if (stop) return 0;
                 continue;
             }
-            test = evaluate(model, data.test, last ? &confusion : nullptr);
+            test = evaluate(model, data.test, last ? &confusion : nullptr, last ? &worst : nullptr);
             report_epoch(f, run,
                          {std::size_t(epoch + 1), tr.loss, tr.accuracy, test.loss, test.accuracy,
                           o.optimizer->param_groups()[0].options().get_lr(), seconds_since(t0)});
@@ -369,8 +415,9 @@ int main(int argc, char** argv) {
             fmt::print("nothing to train: the checkpoint is already at epoch {}\n", run.epoch);
             return 0;
         }
-        if (confusion.total() == 0) test = evaluate(model, data.test, &confusion);
+        if (confusion.total() == 0) test = evaluate(model, data.test, &confusion, &worst);
         report_end(f, test, confusion, ckpt_path);
+        write_report(f, run, confusion, worst, data.train.size());
     } catch (const std::exception& e) {
         fmt::print(stderr, "train_cnn{}: {}\n",
                    procs->world_size() > 1 ? fmt::format(" (rank {})", procs->rank()) : "",

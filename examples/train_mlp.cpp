@@ -4,17 +4,26 @@
 //
 //   ./train_mlp --epochs 2 --hidden 100,100 --dropout 0.1 --normalization batchnorm
 //   ./train_mlp --train-subset 1000 --epochs 1          # a quick smoke run
+//
+// Writes --out-dir/report.html: the curves, the test set's confusion matrix and worst images.
 #include <CLI/CLI.hpp>
 #include <xgrad.hpp>
 
+#include <chrono>
+#include <filesystem>
+
+#include "train/confusion.hpp"
+#include "train/report.hpp"
 #include "train/solver.hpp"
+#include "train/worst_examples.hpp"
 
 using namespace xg;
 
 struct Flags {
     std::size_t epochs = 2, batch_size = 100, train_subset = 0, num_val = 5000;
     double lr = 1e-3, dropout = 0.0, weight_scale = 5e-2, lr_decay = 0.95;
-    std::string hidden = "100,100", normalization = "batchnorm", data_dir;
+    std::string hidden = "100,100", normalization = "batchnorm", data_dir,
+                out_dir = "runs/train_mlp";
     std::uint64_t seed = 0;
 };
 
@@ -46,6 +55,7 @@ void add_flags(CLI::App& app, Flags& f) {
     app.add_option("--val", f.num_val, "images held out of the training set for validation")
         ->capture_default_str();
     app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory (default: the system's)");
+    app.add_option("--out-dir", f.out_dir, "where report.html goes")->capture_default_str();
 }
 
 // ---- 1. Data: rows of 784 pixels, the last --val training images for validation ----
@@ -104,6 +114,71 @@ train::SolverOptions solver_options(const Flags& f) {
         .seed(f.seed);
 }
 
+// ---- 4. The test pass: the confusion matrix and the worst images, from the same logits ----
+
+void test_pass(nn::FullyConnectedNet& net, const Tensor& X, const Tensor& y,
+               train::ConfusionMatrix& confusion, train::WorstExamples& worst) {
+    NoGradGuard no_grad;
+    net->eval();
+    const std::int64_t n = std::int64_t(y.size(0));
+    for (std::int64_t a = 0; a < n; a += 500) {
+        Tensor xb = slice(X, 0, a, std::min(n, a + 500)), yb = slice(y, 0, a, std::min(n, a + 500));
+        Tensor logits = net->forward(xb);
+        confusion.add(argmax(logits, 1), yb);
+        worst.add(xb.reshape({-1, 1, 28, 28}), logits, yb);
+    }
+}
+
+// ---- 5. report.html: loss per iteration, accuracies and lr per epoch, the test set, settings ----
+
+void write_report(const Flags& f, const train::Solver& solver,
+                  const train::ConfusionMatrix& confusion, const train::WorstExamples& worst,
+                  const train::Report::Rows& timings) {
+    train::Report report("train_mlp on Fashion-MNIST");
+    std::vector<double> it, epochs, lr;
+    for (std::size_t i = 0; i < solver.loss_history().size(); ++i) it.push_back(double(i + 1));
+    report.add_curve("Training loss per iteration", "iteration", "loss", it,
+                     {{"train", "#1f77b4", solver.loss_history()}});
+    // Entry 0: after the first iteration; entry e: after epoch e.
+    for (std::size_t e = 0; e < solver.val_acc_history().size(); ++e) epochs.push_back(double(e));
+    auto percent = [](std::vector<double> v) {
+        for (double& x : v) x *= 100;
+        return v;
+    };
+    report.add_curve("Accuracy (train: a sample of 1000; validation: all)", "epoch", "accuracy (%)",
+                     epochs,
+                     {{"train", "#1f77b4", percent(solver.train_acc_history())},
+                      {"validation", "#d62728", percent(solver.val_acc_history())}});
+    // The Solver multiplies the rate by --lr-decay after each epoch.
+    epochs.clear();
+    for (std::size_t e = 1; e <= f.epochs; ++e) {
+        epochs.push_back(double(e));
+        lr.push_back(f.lr * std::pow(f.lr_decay, double(e - 1)));
+    }
+    report.add_curve("Learning-rate schedule (per epoch)", "epoch", "learning rate", epochs,
+                     {{"adam", "#2ca02c", lr}});
+    report.add_confusion(confusion, data::FashionMNIST::classes());
+    report.add_image_grid("The test images it got most wrong (highest loss)",
+                          worst.images(data::FashionMNIST::classes(), kMean, kStd));
+    report.add_settings({{"hidden", f.hidden},
+                         {"normalization", f.normalization},
+                         {"dropout", fmt::format("{}", f.dropout)},
+                         {"lr", fmt::format("{}", f.lr)},
+                         {"lr_decay", fmt::format("{}", f.lr_decay)},
+                         {"batch_size", std::to_string(f.batch_size)},
+                         {"epochs", std::to_string(f.epochs)},
+                         {"seed", std::to_string(f.seed)}});
+    report.add_table("Timings", timings);
+    std::filesystem::create_directories(f.out_dir);
+    const std::string path = (std::filesystem::path(f.out_dir) / "report.html").string();
+    report.write(path);
+    fmt::print("report: {}\n", path);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 int main(int argc, char** argv) {
     Flags f;
     CLI::App app{"Train a fully connected net on Fashion-MNIST with the cs231n Solver"};
@@ -114,13 +189,25 @@ int main(int argc, char** argv) {
         train::SolverData d = load_data(f, train_set);
         nn::FullyConnectedNet net = make_model(f);
         train::Solver solver(train::solver_model(net), d, solver_options(f));
+        auto t0 = std::chrono::steady_clock::now();
         solver.train();
-        // ---- 4. Evaluation of the best parameters ----
+        const double train_s = seconds_since(t0);
+        // Evaluation of the best parameters
         data::FashionMNIST test_set(data::Split::test, f.data_dir);
         double val_acc = solver.check_accuracy(d.X_val, d.y_val);
         Tensor X_test = flatten_images(test_set, 0, test_set.size());
-        double test_acc = solver.check_accuracy(X_test, test_set.labels());
-        fmt::print("best val accuracy {:.4f}, test accuracy {:.4f}\n", val_acc, test_acc);
+        train::ConfusionMatrix confusion(10, data::FashionMNIST::classes());
+        train::WorstExamples worst(24);
+        t0 = std::chrono::steady_clock::now();
+        test_pass(net, X_test, test_set.labels(), confusion, worst);
+        const double test_s = seconds_since(t0);
+        fmt::print("best val accuracy {:.4f}, test accuracy {:.4f}\n", val_acc,
+                   confusion.accuracy());
+        write_report(f, solver, confusion, worst,
+                     {{"training (s)", fmt::format("{:.1f}", train_s)},
+                      {"test pass (s)", fmt::format("{:.2f}", test_s)},
+                      {"iterations", std::to_string(solver.loss_history().size())},
+                      {"test images", std::to_string(confusion.total())}});
     } catch (const Error& e) {
         fmt::print(stderr, "{}\n", e.what());
         return 1;

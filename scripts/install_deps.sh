@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages xgrad needs, only those that are missing. Idempotent.
-# Usage: scripts/install_deps.sh [build|run|test|ci|fuzz|format|bench|all]   (default: test)
+# Usage: scripts/install_deps.sh [build|run|test|ci|fuzz|format|browser|bench|all]   (default: test)
 #   build: compilers and libraries; run and test add the Fashion-MNIST dataset package (the main
 #   job trains on it, and the end-to-end tests read it); fuzz adds clang and its sanitizer and
 #   libFuzzer runtimes; ci is test plus fuzz (the sanitizer jobs of .ci/run build with clang)
-#   plus clang-format (make format-check, the first stage of .ci/run); format is clang-format
-#   alone.
+#   plus clang-format (make format-check, the first stage of .ci/run) and chromium; format is
+#   clang-format alone; browser is chromium alone (`make test` adds it: the report_browser test
+#   renders report.html headless; `make run` does not need it).
 #   OpenMPI is in the build set: distributed/ and its tests (mpirun -np 2) build when it is found.
 set -euo pipefail
 what=${1:-test}
@@ -18,11 +19,12 @@ case "$what" in
   run|test|data) pkgs+=(dataset-fashion-mnist) ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
   format) pkgs=(clang-format) ;;
-  ci) pkgs+=(dataset-fashion-mnist clang libclang-rt-14-dev clang-format) ;;
+  browser) pkgs=(chromium) ;;
+  ci) pkgs+=(dataset-fashion-mnist chromium clang libclang-rt-14-dev clang-format) ;;
   bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev) ;;
-  all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy clang
+  all) pkgs+=(libtorch-dev dataset-fashion-mnist chromium graphviz python3-torch python3-numpy clang
               libclang-rt-14-dev libblis-dev clang-format) ;;
-  *) echo "usage: $0 [build|run|test|ci|fuzz|format|bench|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|run|test|ci|fuzz|format|browser|bench|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "train/chart.hpp"
 
 namespace xg::train {
 
@@ -37,10 +38,10 @@ struct Axis {
     double lo, hi, step;
 };
 Axis nice_axis(double lo, double hi) {
-    if (!(hi > lo)) {
-        double c = std::isfinite(lo) ? lo : 0.0;
-        lo = c - 0.5;
-        hi = c + 0.5;
+    if (!(hi > lo)) {  // one value: a range around it at its own scale (e.g. a constant lr)
+        double c = std::isfinite(lo) ? lo : 0.0, half = c != 0 ? std::abs(c) / 2 : 0.5;
+        lo = c - half;
+        hi = c + half;
     }
     double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
     double step = raw / mag < 1.5   ? mag
@@ -50,16 +51,13 @@ Axis nice_axis(double lo, double hi) {
     return {std::floor(lo / step) * step, std::ceil(hi / step) * step, step};
 }
 
-struct Series {
-    std::string name, color;
-    std::vector<double> y;
-};
+using Series = ChartSeries;
 
 // One panel at (x0, y0) of size w x h: axes, ticks, a polyline and dots per series, a legend.
 // The legend goes top right (falling curves) or bottom right (rising ones).
 std::string panel(double x0, double y0, double w, double h, const std::string& ylabel,
                   const std::vector<double>& xs, const std::vector<Series>& series,
-                  bool legend_bottom) {
+                  bool legend_bottom, const std::string& xlabel = "epoch") {
     double lo = INFINITY, hi = -INFINITY;
     for (const auto& s : series)
         for (double v : s.y)
@@ -83,19 +81,28 @@ std::string panel(double x0, double y0, double w, double h, const std::string& y
         o += fmt::format(
             "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"11\">"
             "{:g}</text>\n",
-            l - 5, py(v) + 4, std::round(v / ya.step) * ya.step);
+            l - 5, py(v) + 4, std::round(v / ya.step) * ya.step + 0.0);  // no "-0"
     }
-    std::size_t every = std::max<std::size_t>(1, xs.size() / 10);
-    for (std::size_t i = 0; i < xs.size(); i += every) {
+    // Up to 20 points: a tick at each x (epochs); more (steps): round ticks over the range.
+    std::vector<double> ticks;
+    if (xs.size() <= 20) {
+        std::size_t every = std::max<std::size_t>(1, xs.size() / 10);
+        for (std::size_t i = 0; i < xs.size(); i += every) ticks.push_back(xs[i]);
+    } else {
+        Axis xa = nice_axis(xmin, xmax);
+        for (double v = xa.lo; v <= xmax + xa.step * 1e-6; v += xa.step)
+            if (v >= xmin - xa.step * 1e-6) ticks.push_back(std::round(v / xa.step) * xa.step);
+    }
+    for (double x : ticks) {
         o += fmt::format(
             "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" "
             "font-size=\"11\">{:g}</text>\n",
-            px(xs[i]), b + 15, xs[i]);
+            px(x), b + 15, x);
     }
     o += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\">"
-        "epoch</text>\n",
-        (l + r) / 2, b + 32);
+        "{}</text>\n",
+        (l + r) / 2, b + 32, esc(xlabel));
     o += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"13\" "
         "font-weight=\"bold\">{}</text>\n",
@@ -106,8 +113,9 @@ std::string panel(double x0, double y0, double w, double h, const std::string& y
         for (std::size_t i = 0; i < s.y.size() && i < xs.size(); ++i) {
             if (!std::isfinite(s.y[i])) continue;
             pts += fmt::format("{:.1f},{:.1f} ", px(xs[i]), py(s.y[i]));
-            o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n",
-                             px(xs[i]), py(s.y[i]), s.color);
+            if (xs.size() <= 60)  // dots for epochs; a long curve is a line alone
+                o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n",
+                                 px(xs[i]), py(s.y[i]), s.color);
         }
         o += fmt::format(
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" "
@@ -219,6 +227,33 @@ std::string MetricsLog::svg(const std::string& title) const {
     o += panel(w / 2, 20, w / 2, h - 20, "accuracy (%)", xs, {tra, tea}, true);
     o += "</svg>\n";
     return o;
+}
+
+std::string line_chart_svg(const std::string& ylabel, const std::string& xlabel,
+                           const std::vector<double>& xs, const std::vector<ChartSeries>& series,
+                           double width, double height) {
+    // At most 400 points per curve: evenly spaced ones keep the shape and the file small.
+    std::vector<double> x = xs;
+    std::vector<ChartSeries> ss = series;
+    if (xs.size() > 400) {
+        x.clear();
+        for (auto& s : ss) s.y.clear();
+        for (std::size_t j = 0; j < 400; ++j) {
+            std::size_t i = j * (xs.size() - 1) / 399;
+            x.push_back(xs[i]);
+            for (std::size_t k = 0; k < ss.size(); ++k)
+                ss[k].y.push_back(i < series[k].y.size() ? series[k].y[i] : NAN);
+        }
+    }
+    std::string o = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+        "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\">\n"
+        "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
+        width, height);
+    // The legend where the curves are not: bottom right when the first one rises.
+    const bool rising = !ss.empty() && ss[0].y.size() > 1 && ss[0].y.back() > ss[0].y.front();
+    o += panel(0, 0, width, height, ylabel, x, ss, rising, xlabel);
+    return o + "</svg>\n";
 }
 
 void MetricsLog::write_svg(const std::string& path, const std::string& title) const {
