@@ -3,7 +3,7 @@
 
 The same corpus reading (data/text.cpp: regular files in name order, fortune's .dat/.u8 index
 files and symlinks skipped, each "%" line made empty), vocabulary (sorted bytes), split (the last
-10% validates), model (examples/lm_model.hpp's GPT: names, GELU, GPT-2 init), optimizer (AdamW,
+10% validates), model (nn/char_lm.hpp's GPT: names, GELU, GPT-2 init), optimizer (AdamW,
 lr 2e-3, weight decay 0.01) with OneCycleLR's defaults per step, batch, context, steps, and the
 same evenly spaced validation windows. The batches are drawn from torch's generator, so the runs
 see different windows of the same training text.

@@ -1,7 +1,7 @@
 // Trains a character-level language model on a text corpus (by default Debian's fortunes, about
 // 2.6 MB of English) and writes text with it: `make run-lm`. The same pieces as train_cnn (flags,
 // progress bar, metrics CSV + SVG chart, an atomic checkpoint per epoch, exact --resume), with a
-// GPT or an LSTM from examples/lm_model.hpp and a sampler with temperature and top-k.
+// GPT or an LSTM from nn/char_lm.hpp and a sampler with temperature and top-k.
 //
 //   ./build/train_lm                         # the default GPT: 4 layers, width 128, 4 heads
 //   ./build/train_lm --model lstm --layers 2 --width 256
@@ -24,12 +24,13 @@
 #include <set>
 
 #include "data/text.hpp"
-#include "examples/lm_model.hpp"
+#include "nn/char_lm.hpp"
 #include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 
 using namespace xg;
+namespace lm = xg::nn::lm;
 namespace fs = std::filesystem;
 
 struct Flags {

@@ -1,4 +1,4 @@
-// The language models of examples/lm_model.hpp in process (a tiny GPT and LSTM learn a fixed
+// The language models of nn/char_lm.hpp in process (a tiny GPT and LSTM learn a fixed
 // batch; sampling is deterministic and stays in the vocabulary), and examples/train_lm end to
 // end on a small scratch corpus: the loss falls, a run stopped after one epoch and resumed ends
 // bit for bit where the uninterrupted run does, and --sample-only writes text of the requested
@@ -13,12 +13,14 @@
 
 #include "core/serialize.hpp"
 #include "data/text.hpp"
-#include "examples/lm_model.hpp"
+#include "nn/char_lm.hpp"
+#include "optim/adam.hpp"
 #include "test_paths.hpp"
 #include "tests/error_of.hpp"
 #include "train/metrics.hpp"
 
 using namespace xg;
+namespace lm = xg::nn::lm;
 namespace fs = std::filesystem;
 using xg::testing::error_of;
 

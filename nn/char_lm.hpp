@@ -1,16 +1,37 @@
 #pragma once
-// The character-level language models of examples/train_lm.cpp (shared with its tests): a small
+// The character-level language models of examples/train_lm.cpp (here for its tests too): a small
 // GPT (token and learned position embeddings, pre-norm Transformer blocks with causal
 // self-attention and a GELU MLP, a final LayerNorm, a linear head) and an LSTM. Both map token
 // ids [B, T] (int64) to next-token logits [B, T, vocab]. bench/lm_torch.py is the same GPT in
 // PyTorch, with the same parameter names and initialization.
-#include <xgrad.hpp>
-
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
-namespace lm {
+#include "core/error.hpp"
+#include "core/grad_mode.hpp"
+#include "core/random.hpp"
+#include "core/tensor.hpp"
+#include "nn/containers.hpp"
+#include "nn/embedding.hpp"
+#include "nn/init.hpp"
+#include "nn/layers.hpp"
+#include "nn/module.hpp"
+#include "nn/norm.hpp"
+#include "nn/rnn.hpp"
+#include "ops/attention.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/factories.hpp"
+#include "ops/logical.hpp"
+#include "ops/loss.hpp"
+#include "ops/math.hpp"
+#include "ops/random.hpp"
+#include "ops/shape.hpp"
+#include "ops/sort.hpp"
+
+namespace xg::nn::lm {
 
 struct Config {
     std::string model = "gpt";  // or "lstm"
@@ -197,4 +218,4 @@ inline std::vector<std::int64_t> sample(LanguageModel& model, std::vector<std::i
     return ids;
 }
 
-}  // namespace lm
+}  // namespace xg::nn::lm
