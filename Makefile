@@ -1,5 +1,6 @@
 # Thin wrapper over CMake. `make run` is the main job (trains the sample CNN on Fashion-MNIST and
-# prints its test accuracy), `make test` runs every test. Both install what is missing first.
+# prints its test accuracy), `make run-lm` trains the character-level GPT on Debian's fortunes and
+# prints text it writes, `make test` runs every test. Each installs what is missing first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -20,7 +21,7 @@ SAN_CONFIG = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_BUILD_BENCH=OFF
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
           UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: deps configure build run run-seq-mnist test bench format format-check clean test-sanitize test-tsan fuzz \
+.PHONY: deps configure build run run-seq-mnist run-lm test bench format format-check clean test-sanitize test-tsan fuzz \
         deps-fuzz deps-format
 
 deps-fuzz:
@@ -48,6 +49,12 @@ run-seq-mnist: configure
 	bash scripts/install_deps.sh run
 	cmake --build $(BUILD) -j $(JOBS) --target train_seq_mnist
 	./$(BUILD)/train_seq_mnist $(ARGS)
+
+# The character-level language model on Debian's fortunes (examples/train_lm), then its text.
+run-lm: configure
+	bash scripts/install_deps.sh lm
+	cmake --build $(BUILD) -j $(JOBS) --target train_lm
+	./$(BUILD)/train_lm $(ARGS)
 
 test: build
 	bash scripts/install_deps.sh browser

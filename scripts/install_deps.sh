@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages xgrad needs, only those that are missing. Idempotent.
-# Usage: scripts/install_deps.sh [build|run|test|ci|fuzz|format|browser|bench|all]   (default: test)
+# Usage: scripts/install_deps.sh [build|run|lm|test|ci|fuzz|format|browser|bench|all]   (default: test)
 #   build: compilers and libraries; run and test add the Fashion-MNIST dataset package (the main
-#   job trains on it, and the end-to-end tests read it); fuzz adds clang and its sanitizer and
+#   job trains on it, and the end-to-end tests read it); lm adds the fortunes text (make run-lm's
+#   corpus); fuzz adds clang and its sanitizer and
 #   libFuzzer runtimes; ci is test plus fuzz (the sanitizer jobs of .ci/run build with clang)
 #   plus clang-format (make format-check, the first stage of .ci/run) and chromium; format is
 #   clang-format alone; browser is chromium alone (`make test` adds it: the report_browser test
@@ -17,14 +18,15 @@ pkgs=("${build[@]}")
 case "$what" in
   build) ;;
   run|test|data) pkgs+=(dataset-fashion-mnist) ;;
+  lm) pkgs+=(fortunes) ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
   format) pkgs=(clang-format) ;;
   browser) pkgs=(chromium) ;;
   ci) pkgs+=(dataset-fashion-mnist chromium clang libclang-rt-14-dev clang-format) ;;
-  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev) ;;
-  all) pkgs+=(libtorch-dev dataset-fashion-mnist chromium graphviz python3-torch python3-numpy clang
-              libclang-rt-14-dev libblis-dev clang-format) ;;
-  *) echo "usage: $0 [build|run|test|ci|fuzz|format|browser|bench|all]" >&2; exit 2 ;;
+  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist fortunes libblis-dev) ;;
+  all) pkgs+=(libtorch-dev dataset-fashion-mnist fortunes chromium graphviz python3-torch python3-numpy
+              clang libclang-rt-14-dev libblis-dev clang-format) ;;
+  *) echo "usage: $0 [build|run|lm|test|ci|fuzz|format|browser|bench|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
