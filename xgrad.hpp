@@ -24,9 +24,12 @@
 #include "data/loader.hpp"
 #include "data/mnist.hpp"
 #include "data/sampler.hpp"
+#include "data/text.hpp"
 #include "data/transforms.hpp"
 #include "nn/attention.hpp"
+#include "nn/char_lm.hpp"
 #include "nn/containers.hpp"
+#include "nn/cs231n_rnn.hpp"
 #include "nn/embedding.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
@@ -70,7 +73,9 @@
 #include "train/metrics.hpp"
 #include "train/processes.hpp"
 #include "train/progress.hpp"
+#include "train/report.hpp"
 #include "train/solver.hpp"
+#include "train/worst_examples.hpp"
 
 // Data-parallel training over MPI: only when linked with xgrad::distributed (built when CMake
 // finds MPI), which defines XGRAD_WITH_MPI.
