@@ -13,6 +13,7 @@
 #include "core/memory.hpp"
 #include "core/named_tensors.hpp"
 #include "core/node.hpp"
+#include "core/npy.hpp"
 #include "core/options.hpp"
 #include "core/random.hpp"
 #include "core/scalar.hpp"
@@ -70,6 +71,7 @@
 #include "train/metrics.hpp"
 #include "train/processes.hpp"
 #include "train/progress.hpp"
+#include "train/save.hpp"
 #include "train/solver.hpp"
 
 // Data-parallel training over MPI: only when linked with xgrad::distributed (built when CMake
