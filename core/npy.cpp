@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -30,6 +31,11 @@ constexpr std::size_t kMaxRank = 64;
 }
 
 std::string read_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        fail(path,
+             std::filesystem::exists(path, ec) ? "not a regular file" : "cannot open the file");
+    }
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) fail(path, "cannot open the file");
     std::streamoff size = in.tellg();

@@ -98,6 +98,8 @@ TEST_CASE("npy: save_npy and load_npy round-trip every dtype, 0-d and empty tens
           std::string::npos);
     CHECK(error_of([&] { load_npy(dir.file("absent.npy")); }).find("cannot open") !=
           std::string::npos);
+    CHECK(error_of([&] { load_npy(dir.path().string()); }).find("not a regular file") !=
+          std::string::npos);
 }
 
 TEST_CASE("npy: every cut-short prefix and every extra byte is refused") {
