@@ -13,6 +13,7 @@
 #include "core/memory.hpp"
 #include "core/named_tensors.hpp"
 #include "core/node.hpp"
+#include "core/npy.hpp"
 #include "core/options.hpp"
 #include "core/random.hpp"
 #include "core/scalar.hpp"
@@ -74,6 +75,7 @@
 #include "train/processes.hpp"
 #include "train/progress.hpp"
 #include "train/report.hpp"
+#include "train/save.hpp"
 #include "train/solver.hpp"
 #include "train/worst_examples.hpp"
 

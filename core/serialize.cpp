@@ -117,8 +117,8 @@ std::uint32_t header_crc(const std::string& json_text) {
 
 // ---- saving --------------------------------------------------------------------------------
 
-std::string sys_error(const std::string& path, const std::string& what) {
-    return fmt::format("save_safetensors: {}: {} failed: {}", path, what, std::strerror(errno));
+std::string sys_error(const char* op, const std::string& path, const std::string& what) {
+    return fmt::format("{}: {}: {} failed: {}", op, path, what, std::strerror(errno));
 }
 
 // The temporary file of one save: removed unless committed.
@@ -152,13 +152,13 @@ void remove_stale_temps(const std::string& dir, const std::string& base) {
     ::closedir(d);
 }
 
-void write_all(int fd, const void* p, std::size_t n, const std::string& path) {
+void write_all(int fd, const void* p, std::size_t n, const char* op, const std::string& path) {
     const char* c = static_cast<const char*>(p);
     do {  // at least one call, so an empty tensor still meets the fault hook
         std::size_t chunk = std::min<std::size_t>(n, std::size_t(1) << 30);
         ssize_t w = injected("write") ? -1 : ::write(fd, c, chunk);
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw Error(sys_error(path, "write"));
+        if (w < 0) throw Error(sys_error(op, path, "write"));
         c += w;
         n -= static_cast<std::size_t>(w);
     } while (n > 0);
@@ -574,50 +574,13 @@ class Loader {
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata) {
     std::string header = build_header(path, tensors, metadata);  // all checks before any I/O
-    namespace fs = std::filesystem;
-    fs::path target(path);
-    std::string base = target.filename().string();
-    XG_CHECK(!base.empty() && base != "." && base != "..",
-             "save_safetensors: {}: path does not name a file", path);
-    std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-    remove_stale_temps(dir, base);
-
-    TempFile tmp;
-    std::mt19937_64 rng(
-        std::random_device{}() ^
-        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-    tmp.path = fmt::format("{}/{}{}-{:016x}", dir, temp_prefix(base), ::getpid(), rng());
-    tmp.fd = injected("open")
-                 ? -1
-                 : ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (tmp.fd < 0) {
-        std::string msg = sys_error(path, "creating a temporary file in " + dir);
-        tmp.path.clear();  // nothing to remove
-        throw Error(msg);
-    }
     unsigned char len_bytes[8];
     std::uint64_t n = header.size();
     for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(n >> (8 * i));
-    write_all(tmp.fd, len_bytes, 8, path);
-    write_all(tmp.fd, header.data(), header.size(), path);
-    for (const auto& [name, t] : tensors) {
-        auto [p, bytes] = bytes_of(t);
-        write_all(tmp.fd, p, bytes, path);
-    }
-    if (injected("fsync") || ::fsync(tmp.fd) != 0) throw Error(sys_error(path, "fsync"));
-    int fd = tmp.fd;
-    tmp.fd = -1;
-    if (injected("close") || ::close(fd) != 0) throw Error(sys_error(path, "close"));
-    if (injected("rename") || ::rename(tmp.path.c_str(), path.c_str()) != 0)
-        throw Error(sys_error(path, "rename over the target"));
-    tmp.committed = true;
-    // Make the rename itself durable.
-    int dfd = injected("fsync_dir") ? -1 : ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool ok = dfd >= 0 && ::fsync(dfd) == 0;
-    int saved = errno;
-    if (dfd >= 0) ::close(dfd);
-    errno = saved;
-    if (!ok) throw Error(sys_error(path, "saved, but syncing its directory"));
+    std::vector<std::pair<const void*, std::size_t>> pieces{{len_bytes, 8},
+                                                            {header.data(), header.size()}};
+    for (const auto& [name, t] : tensors) pieces.push_back(bytes_of(t));
+    detail::write_file_atomically("save_safetensors", path, pieces);
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
@@ -683,6 +646,47 @@ NamedTensors select_group(const NamedTensors& tensors, const std::string& group)
 }
 
 namespace detail {
+
+void write_file_atomically(const char* op, const std::string& path,
+                           const std::vector<std::pair<const void*, std::size_t>>& pieces) {
+    namespace fs = std::filesystem;
+    fs::path target(path);
+    std::string base = target.filename().string();
+    XG_CHECK(!base.empty() && base != "." && base != "..", "{}: {}: path does not name a file", op,
+             path);
+    std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+    remove_stale_temps(dir, base);
+
+    TempFile tmp;
+    std::mt19937_64 rng(
+        std::random_device{}() ^
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    tmp.path = fmt::format("{}/{}{}-{:016x}", dir, temp_prefix(base), ::getpid(), rng());
+    tmp.fd = injected("open")
+                 ? -1
+                 : ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (tmp.fd < 0) {
+        std::string msg = sys_error(op, path, "creating a temporary file in " + dir);
+        tmp.path.clear();  // nothing to remove
+        throw Error(msg);
+    }
+    for (const auto& [p, bytes] : pieces) write_all(tmp.fd, p, bytes, op, path);
+    if (injected("fsync") || ::fsync(tmp.fd) != 0) throw Error(sys_error(op, path, "fsync"));
+    int fd = tmp.fd;
+    tmp.fd = -1;
+    if (injected("close") || ::close(fd) != 0) throw Error(sys_error(op, path, "close"));
+    if (injected("rename") || ::rename(tmp.path.c_str(), path.c_str()) != 0)
+        throw Error(sys_error(op, path, "rename over the target"));
+    tmp.committed = true;
+    // Make the rename itself durable.
+    int dfd = injected("fsync_dir") ? -1 : ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok = dfd >= 0 && ::fsync(dfd) == 0;
+    int saved = errno;
+    if (dfd >= 0) ::close(dfd);
+    errno = saved;
+    if (!ok) throw Error(sys_error(op, path, "saved, but syncing its directory"));
+}
+
 void set_save_fault_hook(SaveFaultHook hook) {
     fault_hook() = std::move(hook);
 }

@@ -63,6 +63,10 @@ NamedTensors flatten_groups(const std::vector<std::pair<std::string, NamedTensor
 NamedTensors select_group(const NamedTensors& tensors, const std::string& group);
 
 namespace detail {
+// Writes the pieces, in order, to path atomically (a temporary file beside it, fsync, rename,
+// fsync of the directory): a crash leaves the old file or the new one. Errors name op and path.
+void write_file_atomically(const char* op, const std::string& path,
+                           const std::vector<std::pair<const void*, std::size_t>>& pieces);
 // For tests: called before each system call of a save ("open", "write", "fsync", "close",
 // "rename", "fsync_dir"); returning true makes that call fail as if with an I/O error.
 using SaveFaultHook = std::function<bool(const char* step)>;

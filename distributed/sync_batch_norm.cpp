@@ -2,11 +2,73 @@
 
 #include "core/grad_mode.hpp"
 #include "distributed/distributed.hpp"
+#include "nn/containers.hpp"
+#include "nn/sequential.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 
 namespace xg::distributed {
+
+namespace {
+
+// A BatchNorm1d/2d that is not already synchronized.
+nn::BatchNormImplBase* plain_batch_norm(const nn::ModulePtr& m) {
+    if (dynamic_cast<SyncBatchNormImpl*>(m.get())) return nullptr;
+    return dynamic_cast<nn::BatchNormImplBase*>(m.get());
+}
+
+// Containers run their children from their own lists, which replace_module updates.
+bool is_container(const nn::Module& m) {
+    return dynamic_cast<const nn::SequentialImpl*>(&m) ||
+           dynamic_cast<const nn::ModuleListImpl*>(&m) ||
+           dynamic_cast<const nn::ModuleDictImpl*>(&m);
+}
+
+nn::ModulePtr synced_copy(nn::BatchNormImplBase& bn) {
+    auto out = std::make_shared<SyncBatchNormImpl>(bn.options);
+    out->load_state_dict(bn.state_dict());
+    if (bn.weight.defined()) out->weight.requires_grad_(bn.weight.requires_grad());
+    if (bn.bias.defined()) out->bias.requires_grad_(bn.bias.requires_grad());
+    out->train(bn.is_training());
+    return out;
+}
+
+// Every batch norm below m that would be replaced, with its dotted path; refuses one whose
+// parent is not a container before anything changes.
+void collect(const nn::ModulePtr& m, const std::string& path,
+             std::vector<std::pair<nn::Module*, std::string>>& out) {
+    for (const auto& [name, child] : m->named_children()) {
+        const std::string where = path.empty() ? name : path + "." + name;
+        if (plain_batch_norm(child)) {
+            XG_CHECK(is_container(*m),
+                     "convert_sync_batchnorm: '{}' ({}) is a child of a {}, which calls it "
+                     "through a member of its own, so it cannot be replaced from outside; build "
+                     "that module with SyncBatchNorm instead",
+                     where, child->type_name(), m->type_name());
+            out.emplace_back(m.get(), name);
+        } else {
+            collect(child, where, out);
+        }
+    }
+}
+
+}  // namespace
+
+nn::ModulePtr convert_sync_batchnorm(const nn::ModulePtr& module) {
+    XG_CHECK(module != nullptr, "convert_sync_batchnorm: the module is null");
+    if (auto* bn = plain_batch_norm(module)) return synced_copy(*bn);
+    std::vector<std::pair<nn::Module*, std::string>> targets;
+    collect(module, "", targets);
+    for (const auto& target : targets) {
+        nn::Module* parent = target.first;
+        nn::ModulePtr old;
+        for (const auto& child : parent->named_children())
+            if (child.first == target.second) old = child.second;
+        parent->replace_module(target.second, synced_copy(*plain_batch_norm(old)));
+    }
+    return module;
+}
 
 void SyncBatchNormImpl::check_input(const Tensor& x) const {
     XG_CHECK(x.dim() >= 2, "SyncBatchNorm: expected an (N, C, ...) input, got shape {}", x.shape());

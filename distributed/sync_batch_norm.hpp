@@ -20,4 +20,17 @@ class SyncBatchNormImpl : public nn::BatchNormImplBase {
 };
 XG_MODULE(SyncBatchNorm);
 
+// PyTorch's SyncBatchNorm.convert_sync_batchnorm: every BatchNorm1d and BatchNorm2d in the tree
+// becomes a SyncBatchNorm with the same options, training mode, requires_grad and a copy of its
+// parameters and buffers (build the optimizer after converting, as before wrapping in DDP).
+// Returns the converted root (a new module when the root is a batch norm, else module itself,
+// with its children replaced through Module::replace_module). A batch norm that a user's module
+// calls through a member of its own cannot be swapped from outside (C++ has no setattr): that is
+// an xg::Error naming it, and nothing is changed; build such a module with SyncBatchNorm.
+nn::ModulePtr convert_sync_batchnorm(const nn::ModulePtr& module);
+template <class Impl>
+nn::ModulePtr convert_sync_batchnorm(const nn::ModuleHolder<Impl>& module) {
+    return convert_sync_batchnorm(nn::ModulePtr(module.ptr()));
+}
+
 }  // namespace xg::distributed

@@ -33,6 +33,9 @@ class ModuleListImpl : public Module {
     std::vector<ModulePtr>::const_iterator begin() const { return items_.begin(); }
     std::vector<ModulePtr>::const_iterator end() const { return items_.end(); }
 
+  protected:
+    void child_replaced(std::size_t index, const ModulePtr& m) override { items_[index] = m; }
+
   private:
     std::vector<ModulePtr> items_;
 };

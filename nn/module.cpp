@@ -67,6 +67,19 @@ void Module::add_child(const std::string& name, ModulePtr m) {
     m->rename_parameters(name);
 }
 
+ModulePtr Module::replace_module(const std::string& name, ModulePtr m) {
+    XG_CHECK(m != nullptr, "replace_module: module '{}' is null", name);
+    XG_CHECK(m.get() != this, "replace_module: a module cannot be its own child ('{}')", name);
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+        if (children_[i].first != name) continue;
+        child_replaced(i, m);  // may refuse m: then nothing changed
+        children_[i].second = m;
+        m->rename_parameters(name);
+        return m;
+    }
+    throw Error(fmt::format("replace_module: {} has no child '{}'", type_name_, name));
+}
+
 void Module::rename_parameters(const std::string& prefix) {
     for (auto& [n, t] : named_parameters()) {
         Tensor h = t;

@@ -57,6 +57,11 @@ class Module : public std::enable_shared_from_this<Module> {
         return holder;
     }
 
+    // Puts m in place of the direct child `name` (same name and position), as libtorch's
+    // replace_module, and returns m. Containers (Sequential, ModuleList) then run m. A module
+    // that calls the old child through a member of its own keeps calling the old one.
+    ModulePtr replace_module(const std::string& name, ModulePtr m);
+
     // Traversal, depth first in registration order; names are dotted ("features.1.weight").
     std::vector<Tensor> parameters(bool recurse = true) const;
     NamedTensors named_parameters(bool recurse = true) const;
@@ -102,6 +107,9 @@ class Module : public std::enable_shared_from_this<Module> {
 
   protected:
     void add_child(const std::string& name, ModulePtr m);
+    // Called by replace_module after child `index` (in registration order) became m: a container
+    // that keeps its own list of children updates it here (and may refuse m by throwing).
+    virtual void child_replaced(std::size_t /*index*/, const ModulePtr& /*m*/) {}
     Tensor run_pre_hooks(const Tensor& x);
     Tensor run_post_hooks(const Tensor& x, const Tensor& y);
     bool training_ = true;

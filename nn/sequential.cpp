@@ -25,6 +25,13 @@ void SequentialImpl::push_back(const std::string& name, const AnyModule& m) {
     steps_.push_back(u);
 }
 
+void SequentialImpl::child_replaced(std::size_t index, const ModulePtr& m) {
+    auto* u = dynamic_cast<UnaryModule*>(m.get());
+    XG_CHECK(u != nullptr, "Sequential: module {} ({}) does not map a Tensor to a Tensor", index,
+             m->type_name());
+    steps_[index] = u;
+}
+
 ModulePtr SequentialImpl::operator[](std::size_t i) const {
     XG_CHECK(i < size(), "Sequential: index {} is out of range for {} modules", i, size());
     return named_children()[i].second;

@@ -36,6 +36,9 @@ class SequentialImpl : public UnaryModule {
     }
     Tensor forward(const Tensor& x) override;
 
+  protected:
+    void child_replaced(std::size_t index, const ModulePtr& m) override;
+
   private:
     std::vector<UnaryModule*> steps_;
 };

@@ -22,16 +22,19 @@ std::string hex(double v) {
     return fmt::format("{:a}", v);
 }
 
-std::string encode(const optim::StateDict& sd) {
+}  // namespace
+
+namespace detail {
+
+std::string encode_state(const optim::StateDict& sd) {
     nlohmann::ordered_json j;
     for (const auto& [k, v] : sd.scalars) j["scalars"][k] = hex(v);
     for (const auto& [k, v] : sd.strings) j["strings"][k] = v;
     return j.dump();
 }
 
-// Parses what encode() wrote; tensors come from the file's "<group>." tensors.
-optim::StateDict decode(const std::string& path, const std::string& what, const std::string& text,
-                        const NamedTensors& tensors) {
+optim::StateDict decode_state(const char* op, const std::string& path, const std::string& what,
+                              const std::string& text, const NamedTensors& tensors) {
     optim::StateDict sd;
     try {
         auto j = nlohmann::json::parse(text);
@@ -50,15 +53,17 @@ optim::StateDict decode(const std::string& path, const std::string& what, const 
             for (const auto& [k, v] : j.at("strings").items()) sd.strings[k] = v.get<std::string>();
         }
     } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("load_checkpoint: {}: the {} state is malformed: {}", path, what,
-                                e.what()));
+        throw Error(fmt::format("{}: {}: the {} state is malformed: {}", op, path, what, e.what()));
     } catch (const Error& e) {
-        throw Error(fmt::format("load_checkpoint: {}: the {} state is malformed: {}", path, what,
-                                e.what()));
+        throw Error(fmt::format("{}: {}: the {} state is malformed: {}", op, path, what, e.what()));
     }
     sd.tensors = tensors;
     return sd;
 }
+
+}  // namespace detail
+
+namespace {
 
 NamedTensors with_prefix(const std::string& group, const NamedTensors& m) {
     NamedTensors out;
@@ -158,12 +163,12 @@ void Checkpoint::save(const std::string& path, const TrainingProgress& p) const 
     if (optimizer_) {
         optim::StateDict sd = optimizer_->state_dict();
         groups.emplace_back("optim", with_prefix("t", sd.tensors));
-        meta["optim.state"] = encode(sd);
+        meta["optim.state"] = detail::encode_state(sd);
     }
     if (scheduler_ || plateau_) {
         optim::StateDict sd = scheduler_ ? scheduler_->state_dict() : plateau_->state_dict();
         groups.emplace_back("sched", with_prefix("t", sd.tensors));
-        meta["sched.state"] = encode(sd);
+        meta["sched.state"] = detail::encode_state(sd);
     }
     for (const auto& [name, g] : generators_) meta["rng." + name] = g->state();
     save_safetensors(path, flatten_groups(groups), meta);
@@ -187,11 +192,13 @@ TrainingProgress Checkpoint::load(const std::string& path) {
     std::optional<optim::StateDict> opt_sd, sched_sd;
     if (optimizer_) {
         NamedTensors ts = select_group(select_group(f.tensors, "optim"), "t");
-        opt_sd = decode(path, "optimizer", metadata_at(f, path, "optim.state"), ts);
+        opt_sd = detail::decode_state("load_checkpoint", path, "optimizer",
+                                      metadata_at(f, path, "optim.state"), ts);
     }
     if (scheduler_ || plateau_) {
         NamedTensors ts = select_group(select_group(f.tensors, "sched"), "t");
-        sched_sd = decode(path, "scheduler", metadata_at(f, path, "sched.state"), ts);
+        sched_sd = detail::decode_state("load_checkpoint", path, "scheduler",
+                                        metadata_at(f, path, "sched.state"), ts);
     }
     std::vector<std::string> rng;
     for (const auto& [name, g] : generators_) rng.push_back(metadata_at(f, path, "rng." + name));

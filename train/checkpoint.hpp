@@ -57,4 +57,12 @@ class Checkpoint {
     std::vector<std::pair<std::string, Generator*>> generators_;
 };
 
+namespace detail {
+// An optimizer's or scheduler's scalars and strings as JSON text (scalars as exact hex floats),
+// and back; decode_state's errors start with "op: path:" and take the tensors from the file.
+std::string encode_state(const optim::StateDict& sd);
+optim::StateDict decode_state(const char* op, const std::string& path, const std::string& what,
+                              const std::string& text, const NamedTensors& tensors);
+}  // namespace detail
+
 }  // namespace xg::train

@@ -399,3 +399,65 @@ int main(int argc, char** argv) {
     dist::finalize();
     return any.item<std::int64_t>() != 0 ? 1 : 0;
 }
+
+namespace {
+// A user's module that calls its batch norm through a member.
+struct HeldImpl : nn::Module {
+    HeldImpl() : bn(register_module("bn", nn::BatchNorm2d(2))) {}
+    Tensor forward(const Tensor& x) { return bn(x); }
+    nn::BatchNorm2d bn;
+};
+XG_MODULE(Held);
+}  // namespace
+
+TEST_CASE("convert_sync_batchnorm: every BatchNorm in containers, parameters kept") {
+    manual_seed(3);
+    nn::Sequential net({nn::Conv2d(nn::Conv2dOptions(1, 2, 3)), nn::BatchNorm2d(2), nn::ReLU(),
+                        nn::Flatten(), nn::Linear(8, 4), nn::BatchNorm1d(4)});
+    nn::ModuleList list({nn::BatchNorm1d(4)});
+    nn::ModuleDict root({{"net", net}, {"list", list}});
+    Tensor x = randn({6, 1, 4, 4});
+    net(x.index({indexing::Slice(0, 4)}));  // running statistics move off their init
+    {
+        NoGradGuard no_grad;
+        net->at<nn::BatchNorm2dImpl>(1)->weight.fill_(1.5);
+    }
+    const NamedTensors before = net->state_dict();
+    nn::Sequential reference({nn::Conv2d(nn::Conv2dOptions(1, 2, 3)), nn::BatchNorm2d(2),
+                              nn::ReLU(), nn::Flatten(), nn::Linear(8, 4), nn::BatchNorm1d(4)});
+    reference->load_state_dict(before);
+
+    nn::ModulePtr out = dist::convert_sync_batchnorm(root);
+    CHECK(out == root.ptr());
+    CHECK((*net)[1]->type_name() == "SyncBatchNorm");
+    CHECK((*net)[5]->type_name() == "SyncBatchNorm");
+    CHECK((*list)[0]->type_name() == "SyncBatchNorm");
+    CHECK((*net)[4]->type_name() == "Linear");
+    const NamedTensors after = net->state_dict();
+    REQUIRE(after.keys() == before.keys());
+    for (const std::string& k : before.keys())
+        CHECK(after.at(k).to_vector() == before.at(k).to_vector());
+
+    // Eval mode normalizes by the running statistics on any number of ranks; one process in
+    // training mode is plain batch norm.
+    net->eval();
+    reference->eval();
+    CHECK(net(x).to_vector() == reference(x).to_vector());
+    if (N() == 1) {
+        net->train();
+        reference->train();
+        CHECK(net(x).to_vector() == reference(x).to_vector());
+    }
+
+    // A root batch norm comes back as a new module.
+    nn::BatchNorm2d bn(2);
+    nn::ModulePtr synced = dist::convert_sync_batchnorm(bn);
+    CHECK(synced != bn.ptr());
+    CHECK(synced->type_name() == "SyncBatchNorm");
+
+    // A member that the module calls itself is refused by name, with nothing changed.
+    Held held;
+    std::string msg = error_of([&] { dist::convert_sync_batchnorm(held); });
+    CHECK(msg.find("'bn' (BatchNorm2d)") != std::string::npos);
+    CHECK(held->named_children()[0].second->type_name() == "BatchNorm2d");
+}
