@@ -1,48 +1,58 @@
 #include "data/dataset.hpp"
 
+#include <algorithm>
 #include <array>
-#include <cstring>
+#include <string>
+
+#include "core/dispatch.hpp"
 
 namespace xg::data {
 
-Example Dataset::get(std::size_t i) const {
+Example<> ImageDataset::get(std::size_t i) const {
     XG_CHECK(i < size(), "Dataset::get: index {} is out of range for a dataset of {} samples", i,
              size());
     xg::array<float> image = xg::array<float>::from_shape(image_shape());
-    Example ex;
-    ex.label = read(i, image.data());
-    ex.image = Tensor(std::move(image));
-    return ex;
+    xg::array<std::int64_t> label = xg::array<std::int64_t>::from_shape({});
+    label() = read(i, image.data());
+    return {Tensor(std::move(image)), Tensor(std::move(label))};
 }
 
-TensorDataset::TensorDataset(Tensor images, Tensor labels)
-    : images_(std::move(images)), labels_(std::move(labels)) {
-    XG_CHECK(images_.defined() && labels_.defined(),
-             "TensorDataset: images and labels must be defined tensors");
-    XG_CHECK(images_.dtype() == float32, "TensorDataset: images must be float32, got {}",
-             images_.dtype());
-    XG_CHECK(images_.dim() == 4, "TensorDataset: images must be 4-D (N, C, H, W), got shape {}",
-             images_.shape());
-    XG_CHECK(labels_.dtype() == int64, "TensorDataset: labels must be int64, got {}",
-             labels_.dtype());
-    XG_CHECK(labels_.dim() == 1, "TensorDataset: labels must be 1-D (N), got shape {}",
-             labels_.shape());
-    XG_CHECK(images_.size(0) == labels_.size(0),
-             "TensorDataset: {} images but {} labels (shapes {} and {})", images_.size(0),
-             labels_.size(0), images_.shape(), labels_.shape());
-    size_ = images_.size(0);
-    sample_numel_ = images_.size(1) * images_.size(2) * images_.size(3);
+TensorDataset::TensorDataset(std::vector<Tensor> tensors) : tensors_(std::move(tensors)) {
+    XG_CHECK(!tensors_.empty(), "TensorDataset: needs at least one tensor");
+    std::string shapes, sizes;
+    for (std::size_t k = 0; k < tensors_.size(); ++k) {
+        XG_CHECK(tensors_[k].defined(), "TensorDataset: tensor {} is undefined", k);
+        XG_CHECK(tensors_[k].dim() > 0,
+                 "TensorDataset: tensor {} is 0-D; each tensor needs a first dimension of samples",
+                 k);
+        shapes += (k ? ", " : "") + shape_str(tensors_[k].shape());
+        sizes += (k ? ", " : "") + std::to_string(tensors_[k].size(0));
+    }
+    size_ = tensors_[0].size(0);
+    for (const Tensor& t : tensors_)
+        XG_CHECK(t.size(0) == size_,
+                 "TensorDataset: the tensors hold {} samples (first dimensions of shapes {}); "
+                 "they must all be equal",
+                 sizes, shapes);
 }
 
-Shape TensorDataset::image_shape() const {
-    const auto& s = images_.shape();
-    return Shape{s[1], s[2], s[3]};
-}
-
-std::int64_t TensorDataset::read(std::size_t i, float* out) const {
-    const float* src = images_.data<float>().data() + i * sample_numel_;
-    std::memcpy(out, src, sample_numel_ * sizeof(float));
-    return labels_.data<std::int64_t>().data()[i];
+std::vector<Tensor> TensorDataset::get(std::size_t index) {
+    XG_CHECK(index < size_,
+             "TensorDataset::get: index {} is out of range for a dataset of {} samples", index,
+             size_);
+    std::vector<Tensor> row;
+    row.reserve(tensors_.size());
+    for (const Tensor& t : tensors_) {
+        Shape shape(t.shape().begin() + 1, t.shape().end());
+        const std::size_t numel = shape_numel(shape);
+        row.push_back(xg::detail::dispatch_all(t.dtype(), [&](auto zero) {
+            using T = decltype(zero);
+            xg::array<T> out = xg::array<T>::from_shape(shape);
+            std::copy_n(t.data<T>().data() + index * numel, numel, out.data());
+            return Tensor(std::move(out));
+        }));
+    }
+    return row;
 }
 
 namespace {
@@ -100,7 +110,7 @@ const std::vector<std::uint8_t>& ByteImageDataset::pixels() const {
     return pixels_ ? *pixels_ : none;
 }
 
-Subset::Subset(std::shared_ptr<const Dataset> dataset, std::vector<std::size_t> indices)
+Subset::Subset(std::shared_ptr<const ImageDataset> dataset, std::vector<std::size_t> indices)
     : dataset_(std::move(dataset)), indices_(std::move(indices)) {
     XG_CHECK(dataset_ != nullptr, "Subset: the dataset is null");
     const std::size_t n = dataset_->size();
@@ -111,7 +121,7 @@ Subset::Subset(std::shared_ptr<const Dataset> dataset, std::vector<std::size_t> 
                  indices_[k], k, n);
 }
 
-Subset Subset::first(std::shared_ptr<const Dataset> dataset, std::size_t n) {
+Subset Subset::first(std::shared_ptr<const ImageDataset> dataset, std::size_t n) {
     XG_CHECK(dataset != nullptr, "Subset::first: the dataset is null");
     std::vector<std::size_t> idx(std::min(n, dataset->size()));
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;

@@ -1,58 +1,59 @@
 #pragma once
-// Datasets of (image, label) samples held in memory, and subsets of them.
+// Datasets: TensorDataset (rows of any tensors), and the image datasets the DataLoader reads
+// through a fast path (images written straight into the batch): ByteImageDataset and Subset.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "data/example.hpp"
 
 namespace xg::data {
 
-// One sample: image float32 (C, H, W), label int64 scalar.
-struct Example {
-    Tensor image;
-    std::int64_t label = 0;
+// Rows of tensors of any shapes and dtypes that share their first dimension (the samples), as
+// PyTorch's TensorDataset(*tensors): get(i) is {t[i] for each tensor t}, copies without history.
+// The tensors are shared, not copied.
+class TensorDataset : public Dataset<TensorDataset, std::vector<Tensor>> {
+  public:
+    TensorDataset() = default;
+    explicit TensorDataset(std::vector<Tensor> tensors);
+    template <class... T, class = std::enable_if_t<(std::is_convertible_v<T, Tensor> && ...)>>
+    TensorDataset(Tensor first, T... rest)  // NOLINT: TensorDataset(x, y)
+        : TensorDataset(std::vector<Tensor>{std::move(first), Tensor(std::move(rest))...}) {}
+
+    std::vector<Tensor> get(std::size_t index) override;
+    std::optional<std::size_t> size() const override { return size_; }
+    const std::vector<Tensor>& tensors() const { return tensors_; }
+
+  private:
+    std::vector<Tensor> tensors_;
+    std::size_t size_ = 0;
 };
 
-// What a DataLoader reads. Implementations must allow concurrent reads (the loader reads on
-// its worker thread while the caller may read too).
-class Dataset {
+// Samples (image float32 (C, H, W), label int64) that the DataLoader copies straight into its
+// batch (no tensor per sample): the fast path of the image datasets. get(i) gives them as an
+// Example<> (image, label as an int64 scalar tensor). Concurrent reads must be safe (the
+// loader reads on its worker thread while the caller may read too).
+class ImageDataset {
   public:
-    virtual ~Dataset() = default;
+    using ExampleType = Example<>;
+    virtual ~ImageDataset() = default;
     virtual std::size_t size() const = 0;
     virtual Shape image_shape() const = 0;  // (C, H, W)
     // Copies sample i's image (numel of image_shape() floats) to out and returns its label.
     // i < size() is the caller's duty (get() checks it).
     virtual std::int64_t read(std::size_t i, float* out) const = 0;
 
-    Example get(std::size_t i) const;  // checked, as tensors
-};
-
-// Images (N, C, H, W) float32 and labels (N) int64 as tensors (shared, not copied).
-class TensorDataset : public Dataset {
-  public:
-    TensorDataset() = default;
-    TensorDataset(Tensor images, Tensor labels);
-
-    std::size_t size() const override { return size_; }
-    Shape image_shape() const override;
-    std::int64_t read(std::size_t i, float* out) const override;
-
-    const Tensor& images() const { return images_; }
-    const Tensor& labels() const { return labels_; }
-
-  private:
-    Tensor images_, labels_;
-    std::size_t size_ = 0;
-    std::size_t sample_numel_ = 0;
+    Example<> get(std::size_t i) const;  // checked, as tensors
 };
 
 // Images kept as bytes (N, C, H, W) and read as float32 byte / 255.0f (exactly torchvision's
 // ToTensor), labels int64 (N): a quarter of the memory of float images, and converting a batch
 // costs less than touching four times the pages. Copies share the data.
-class ByteImageDataset : public Dataset {
+class ByteImageDataset : public ImageDataset {
   public:
     ByteImageDataset() = default;
     ByteImageDataset(std::vector<std::uint8_t> pixels, Shape shape, Tensor labels);
@@ -73,19 +74,19 @@ class ByteImageDataset : public Dataset {
 };
 
 // The samples of another dataset at the given indices (which may repeat), in that order.
-class Subset : public Dataset {
+class Subset : public ImageDataset {
   public:
-    Subset(std::shared_ptr<const Dataset> dataset, std::vector<std::size_t> indices);
-    template <class D, class = std::enable_if_t<std::is_base_of_v<Dataset, std::decay_t<D>>>>
+    Subset(std::shared_ptr<const ImageDataset> dataset, std::vector<std::size_t> indices);
+    template <class D, class = std::enable_if_t<std::is_base_of_v<ImageDataset, std::decay_t<D>>>>
     Subset(D dataset, std::vector<std::size_t> indices)
         : Subset(std::make_shared<const std::decay_t<D>>(std::move(dataset)), std::move(indices)) {}
 
     // The first n samples (all of them if the dataset is smaller).
-    template <class D, class = std::enable_if_t<std::is_base_of_v<Dataset, std::decay_t<D>>>>
+    template <class D, class = std::enable_if_t<std::is_base_of_v<ImageDataset, std::decay_t<D>>>>
     static Subset first(D dataset, std::size_t n) {
         return first(std::make_shared<const std::decay_t<D>>(std::move(dataset)), n);
     }
-    static Subset first(std::shared_ptr<const Dataset> dataset, std::size_t n);
+    static Subset first(std::shared_ptr<const ImageDataset> dataset, std::size_t n);
 
     std::size_t size() const override { return indices_.size(); }
     Shape image_shape() const override { return dataset_->image_shape(); }
@@ -93,7 +94,7 @@ class Subset : public Dataset {
     const std::vector<std::size_t>& indices() const { return indices_; }
 
   private:
-    std::shared_ptr<const Dataset> dataset_;
+    std::shared_ptr<const ImageDataset> dataset_;
     std::vector<std::size_t> indices_;
 };
 

@@ -1,6 +1,7 @@
 #include "data/loader.hpp"
 
 #include <algorithm>
+#include <any>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 namespace xg::data {
 
+namespace detail {
 namespace {
 
 std::uint64_t splitmix64(std::uint64_t x) {
@@ -32,14 +34,15 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_t
 // One pass over the data. Batches are claimed in order, by the worker (at most `prefetch`
 // ahead of the consumer) or by the consumer itself when the next batch is not claimed yet, so
 // the consumer never waits for a worker that the OS has not scheduled.
-struct DataLoader::Epoch {
-    std::shared_ptr<const Dataset> dataset;
+struct EpochRun {
+    std::shared_ptr<const BatchMaker> maker;
     DataLoaderOptions options;
     std::uint64_t seed = 0, epoch = 0;
     std::vector<std::size_t> order;
     std::size_t num_batches = 0;
 
-    using Item = std::variant<std::monostate, Batch, std::exception_ptr>;  // monostate: not ready
+    using Item =
+        std::variant<std::monostate, std::any, std::exception_ptr>;  // monostate: not ready
     std::mutex mutex;
     std::condition_variable worker_cv, consumer_cv;
     std::vector<Item> items;   // by batch index
@@ -48,7 +51,7 @@ struct DataLoader::Epoch {
     bool stop = false;
     std::thread worker;
 
-    ~Epoch() {
+    ~EpochRun() {
         {
             std::lock_guard<std::mutex> lock(mutex);
             stop = true;
@@ -57,35 +60,12 @@ struct DataLoader::Epoch {
         if (worker.joinable()) worker.join();
     }
 
-    Batch make_batch(std::size_t b) const {
-        const std::size_t bs = options.batch_size();
-        const std::size_t start = b * bs;
-        const std::size_t count = std::min(bs, order.size() - start);
-        const Shape sample = dataset->image_shape();
-        const std::size_t numel = shape_numel(sample);
-        Shape shape(sample.size() + 1);
-        shape[0] = count;
-        std::copy(sample.begin(), sample.end(), shape.begin() + 1);
-        xg::array<float> images = xg::array<float>::from_shape(shape);
-        xg::array<std::int64_t> labels = xg::array<std::int64_t>::from_shape({count});
-        for (std::size_t k = 0; k < count; ++k)
-            labels.data()[k] = dataset->read(order[start + k], images.data() + k * numel);
-        Batch batch{Tensor(std::move(images)), Tensor(std::move(labels))};
-        if (options.transform()) {
-            Generator gen(derive_seed(seed, epoch, 1 + b));
-            Tensor out = options.transform()(batch.images, gen);
-            XG_CHECK(out.defined() && out.dim() == 4 && out.size(0) == count,
-                     "DataLoader: the transform must return a (N, C, H, W) tensor with N = {}, "
-                     "got {}",
-                     count, out.defined() ? shape_str(out.shape()) : std::string("undefined"));
-            batch.images = out;
-        }
-        return batch;
-    }
-
     Item make_item(std::size_t b) const {
         try {
-            return make_batch(b);
+            const std::size_t bs = options.batch_size();
+            const std::size_t start = b * bs;
+            const std::size_t count = std::min(bs, order.size() - start);
+            return maker->make(order.data() + start, count, derive_seed(seed, epoch, 1 + b));
         } catch (...) {
             return std::current_exception();
         }
@@ -110,7 +90,7 @@ struct DataLoader::Epoch {
     }
 
     // The next batch into out; false at the end of the epoch. Rethrows a loading error.
-    bool next(Batch& out) {
+    bool next(std::any& out) {
         if (consumed == num_batches) return false;
         const std::size_t b = consumed;
         std::unique_lock<std::mutex> lock(mutex);
@@ -138,10 +118,8 @@ struct DataLoader::Epoch {
     }
 };
 
-DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options,
-                       Generator& gen)
-    : dataset_(std::move(dataset)), options_(std::move(options)) {
-    XG_CHECK(dataset_ != nullptr, "DataLoader: the dataset is null");
+LoaderCore::LoaderCore(BatchMaker maker, DataLoaderOptions options, Generator& gen)
+    : maker_(std::make_shared<const BatchMaker>(std::move(maker))), options_(std::move(options)) {
     XG_CHECK(options_.batch_size() > 0, "DataLoader: batch_size must be positive, got 0");
     XG_CHECK(!(options_.sampler() && options_.shuffle()),
              "DataLoader: sampler option is mutually exclusive with shuffle (the sampler "
@@ -149,20 +127,21 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
     seed_ = options_.seed() ? *options_.seed() : gen.next_u64();
 }
 
-DataLoader::~DataLoader() = default;
-DataLoader::DataLoader(DataLoader&&) noexcept = default;
-DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
+LoaderCore::~LoaderCore() = default;
+LoaderCore::LoaderCore(LoaderCore&&) noexcept = default;
+LoaderCore& LoaderCore::operator=(LoaderCore&&) noexcept = default;
 
-std::size_t DataLoader::size() const {
-    const std::size_t n =
-        options_.sampler() ? options_.sampler()->num_samples(dataset_->size()) : dataset_->size();
+std::size_t LoaderCore::size() const {
+    const std::size_t samples = maker_->size();
+    const std::size_t n = options_.sampler() ? options_.sampler()->num_samples(samples) : samples;
     const std::size_t bs = options_.batch_size();
     return options_.drop_last() ? n / bs : (n + bs - 1) / bs;
 }
 
-std::vector<std::size_t> DataLoader::epoch_order(std::uint64_t e) const {
-    if (options_.sampler()) return options_.sampler()->indices(dataset_->size(), e);
-    std::vector<std::size_t> order(dataset_->size());
+std::vector<std::size_t> LoaderCore::epoch_order(std::uint64_t e) const {
+    const std::size_t samples = maker_->size();
+    if (options_.sampler()) return options_.sampler()->indices(samples, e);
+    std::vector<std::size_t> order(samples);
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (options_.shuffle()) {
         // Fisher-Yates; next_u64() % (i + 1) is biased by under 2^-32 for any real dataset.
@@ -173,11 +152,11 @@ std::vector<std::size_t> DataLoader::epoch_order(std::uint64_t e) const {
     return order;
 }
 
-DataLoader::Iterator DataLoader::begin() {
+EpochRun* LoaderCore::start() {
     running_.reset();  // joins a worker still running
     const std::uint64_t e = next_epoch_++;
-    auto epoch = std::make_unique<Epoch>();
-    epoch->dataset = dataset_;
+    auto epoch = std::make_unique<EpochRun>();
+    epoch->maker = maker_;
     epoch->options = options_;
     epoch->seed = seed_;
     epoch->epoch = e;
@@ -187,20 +166,54 @@ DataLoader::Iterator DataLoader::begin() {
     if (options_.prefetch() > 0 && epoch->num_batches > 0)
         epoch->worker = std::thread([p = epoch.get()] { p->run_worker(); });
     running_ = std::move(epoch);
-
-    Iterator it;
-    it.epoch_ = running_.get();
-    ++it;
-    return it;
+    return running_.get();
 }
 
-DataLoader::Iterator& DataLoader::Iterator::operator++() {
-    if (epoch_ != nullptr) {
-        Epoch* e = epoch_;
-        epoch_ = nullptr;  // at the end if next() throws or finds no batch
-        if (e->next(current_)) epoch_ = e;
-    }
-    return *this;
+bool LoaderCore::next(EpochRun* run, std::any& out) {
+    return run->next(out);
 }
+
+BatchMaker image_batch_maker(std::shared_ptr<const ImageDataset> dataset, Transform transform) {
+    auto make = [dataset, transform](const std::size_t* indices, std::size_t count,
+                                     std::uint64_t seed) -> std::any {
+        const Shape sample = dataset->image_shape();
+        const std::size_t numel = shape_numel(sample);
+        Shape shape(sample.size() + 1);
+        shape[0] = count;
+        std::copy(sample.begin(), sample.end(), shape.begin() + 1);
+        xg::array<float> images = xg::array<float>::from_shape(shape);
+        xg::array<std::int64_t> labels = xg::array<std::int64_t>::from_shape({count});
+        for (std::size_t k = 0; k < count; ++k)
+            labels.data()[k] = dataset->read(indices[k], images.data() + k * numel);
+        Batch batch{Tensor(std::move(images)), Tensor(std::move(labels))};
+        if (transform) {
+            Generator gen(seed);
+            Tensor out = transform(batch.images, gen);
+            XG_CHECK(out.defined() && out.dim() == 4 && out.size(0) == count,
+                     "DataLoader: the transform must return a (N, C, H, W) tensor with N = {}, "
+                     "got {}",
+                     count, out.defined() ? shape_str(out.shape()) : std::string("undefined"));
+            batch.images = out;
+        }
+        return batch;
+    };
+    return {[dataset] { return dataset->size(); }, std::move(make)};
+}
+
+void transform_batch(Tensor* images, const Transform& transform, std::size_t count,
+                     std::uint64_t seed) {
+    XG_CHECK(images != nullptr,
+             "DataLoader: options.transform needs a batch with images (Batch::images, "
+             "Example::data of tensors or a TensorDataset's first tensor); transform the "
+             "examples with Dataset::map instead");
+    Generator gen(seed);
+    Tensor out = transform(*images, gen);
+    XG_CHECK(out.defined() && out.dim() > 0 && out.size(0) == count,
+             "DataLoader: the transform must return a tensor of N = {} samples, got {}", count,
+             out.defined() ? shape_str(out.shape()) : std::string("undefined"));
+    *images = out;
+}
+
+}  // namespace detail
 
 }  // namespace xg::data

@@ -106,11 +106,11 @@ void note_given_flags(const CLI::App& app, Flags& f) {
 // ---- 1. Data: bytes in memory, batches prepared ahead on a worker thread ----
 
 struct Data {
-    data::DataLoader train, test;
+    data::DataLoader<> train, test;
 };
 
-std::shared_ptr<const data::Dataset> fashion_mnist(data::Split split, const Flags& f,
-                                                   std::size_t subset) {
+std::shared_ptr<const data::ImageDataset> fashion_mnist(data::Split split, const Flags& f,
+                                                        std::size_t subset) {
     auto set = std::make_shared<data::FashionMNIST>(split, f.data_dir);
     if (!subset) return set;
     return std::make_shared<data::Subset>(data::Subset::first(set, subset));
@@ -181,8 +181,9 @@ struct Figures {
     double loss = 0, accuracy = 0;
 };
 
-Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model, data::DataLoader& loader,
-                        Optimization& o, train::Processes& procs, train::TrainingProgress& run) {
+Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model,
+                        data::DataLoader<>& loader, Optimization& o, train::Processes& procs,
+                        train::TrainingProgress& run) {
     model->train();
     loader.set_epoch(static_cast<std::uint64_t>(epoch));
     // Each rank's dropout stream is seeded from (seed, rank, epoch) at every epoch, so a resumed
@@ -238,8 +239,8 @@ Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model, data::
 
 // ---- 5. Evaluation: mean loss and accuracy, without recording, in eval mode ----
 
-Figures evaluate(nn::Sequential& model, data::DataLoader& loader, train::ConfusionMatrix* confusion,
-                 train::WorstExamples* worst = nullptr) {
+Figures evaluate(nn::Sequential& model, data::DataLoader<>& loader,
+                 train::ConfusionMatrix* confusion, train::WorstExamples* worst = nullptr) {
     NoGradGuard no_grad;
     model->eval();
     double loss_sum = 0, right = 0, seen = 0;

@@ -43,7 +43,7 @@ struct Run {
     nn::Sequential net;
     std::unique_ptr<optim::Adam> opt;
     std::unique_ptr<optim::OneCycleLR> sched;
-    data::DataLoader loader;
+    data::DataLoader<std::vector<Tensor>> loader;  // rows of (images, labels)
     train::Checkpoint ckpt;
     train::TrainingProgress progress;
 
@@ -68,7 +68,7 @@ struct Run {
             loader.set_epoch(static_cast<std::uint64_t>(e));
             double sum = 0;
             for (auto& b : loader) {
-                Tensor loss = cross_entropy(net(b.images), b.labels);
+                Tensor loss = cross_entropy(net(b[0]), b[1]);
                 opt->zero_grad();
                 loss.backward();
                 opt->step();

@@ -6,8 +6,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
 
 #include "data/mnist.hpp"
+#include "ops/factories.hpp"
 #include "tests/data_testing.hpp"
 
 namespace xg::testing {
@@ -39,12 +43,21 @@ class EnvGuard {
     bool had_ = false;
 };
 
-TensorDataset small_dataset(std::size_t n) {
-    xt::xarray<float> images = xt::xarray<float>::from_shape({n, 2, 2, 3});
-    for (std::size_t i = 0; i < images.size(); ++i) images.data()[i] = static_cast<float>(i);
+// n images (2, 2, 3) whose bytes count up from 0 across the dataset, label i % 7.
+data::ByteImageDataset small_dataset(std::size_t n) {
+    std::vector<std::uint8_t> pixels(n * 12);
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i);
     xt::xarray<std::int64_t> labels = xt::xarray<std::int64_t>::from_shape({n});
     for (std::size_t i = 0; i < n; ++i) labels(i) = static_cast<std::int64_t>(i % 7);
-    return TensorDataset(Tensor(images), Tensor(labels));
+    return data::ByteImageDataset(std::move(pixels), {n, 2, 2, 3}, Tensor(labels));
+}
+
+float px(int byte) {
+    return static_cast<float>(byte) / 255.0f;
+}
+
+std::int64_t label_of(const data::Example<>& ex) {
+    return ex.target.item<std::int64_t>();
 }
 
 TEST_CASE("load_idx_dataset: images (N, 1, H, W) as byte / 255, labels int64") {
@@ -60,10 +73,12 @@ TEST_CASE("load_idx_dataset: images (N, 1, H, W) as byte / 255, labels int64") {
     for (std::size_t k = 0; k < 60; ++k)
         CHECK(p[k] == static_cast<float>(4 * k + 1) / 255.0f);  // pixel formula of make_idx.py
     CHECK(ds.labels().to_vector() == std::vector<double>{0, 3, 6, 9, 2});
-    data::Example ex = ds.get(3);
-    CHECK(ex.label == 9);
-    CHECK(ex.image.shape() == Shape{1, 3, 4});
-    CHECK(ex.image.data<float>()(0, 0, 0) == static_cast<float>(4 * 36 + 1) / 255.0f);
+    data::Example<> ex = ds.get(3);
+    CHECK(label_of(ex) == 9);
+    CHECK(ex.target.dtype() == int64);
+    CHECK(ex.target.dim() == 0);
+    CHECK(ex.data.shape() == Shape{1, 3, 4});
+    CHECK(ex.data.data<float>()(0, 0, 0) == static_cast<float>(4 * 36 + 1) / 255.0f);
     CHECK(error_of([&] { ds.get(5); }) ==
           "Dataset::get: index 5 is out of range for a dataset of 5 samples");
     CHECK(error_of([] {
@@ -87,41 +102,43 @@ TEST_CASE("ByteImageDataset: argument checks; copies share the bytes") {
                              tensor({4, 7}, int64));
     data::ByteImageDataset b = a;
     CHECK(&a.pixels() == &b.pixels());
-    data::Example ex = b.get(0);
-    CHECK(ex.label == 4);
-    CHECK(ex.image.to_vector() == std::vector<double>{0.0f, 51 / 255.0f, 102 / 255.0f, 1.0f});
+    data::Example<> ex = b.get(0);
+    CHECK(label_of(ex) == 4);
+    CHECK(ex.data.to_vector() == std::vector<double>{0.0f, 51 / 255.0f, 102 / 255.0f, 1.0f});
     CHECK(data::ByteImageDataset().size() == 0);
 }
 
 TEST_CASE("TensorDataset: argument checks") {
-    Tensor img = zeros({3, 1, 2, 2});
-    Tensor lab = zeros({3}, int64);
-    CHECK(error_of([&] { TensorDataset(img.to(float64), lab); }) ==
-          "TensorDataset: images must be float32, got float64");
-    CHECK(error_of([&] {
-              TensorDataset(zeros({3, 4}), lab);
-          }) == "TensorDataset: images must be 4-D (N, C, H, W), got shape [3, 4]");
-    CHECK(error_of([&] { TensorDataset(img, zeros({3})); }) ==
-          "TensorDataset: labels must be int64, got float32");
-    CHECK(error_of([&] { TensorDataset(img, zeros({2}, int64)); }) ==
-          "TensorDataset: 3 images but 2 labels (shapes [3, 1, 2, 2] and [2])");
-    CHECK(error_of([&] { TensorDataset(img, Tensor()); }).find("must be defined") !=
-          std::string::npos);
+    CHECK(error_of([] {
+              TensorDataset(zeros({3, 4}), zeros({3}, int64), zeros({2, 5}, float64));
+          }) ==
+          "TensorDataset: the tensors hold 3, 3, 2 samples (first dimensions of shapes "
+          "[3, 4], [3], [2, 5]); they must all be equal");
+    CHECK(error_of([] {
+              TensorDataset(zeros({3}), zeros({}));
+          }).find("TensorDataset: tensor 1 is 0-D") == 0);
+    CHECK(error_of([] { TensorDataset(zeros({3}), Tensor()); }) ==
+          "TensorDataset: tensor 1 is undefined");
+    CHECK(error_of([] { TensorDataset(std::vector<Tensor>{}); }) ==
+          "TensorDataset: needs at least one tensor");
+    TensorDataset two(zeros({2, 1}), zeros({2}));
+    CHECK(error_of([&] { two.get(2); }) ==
+          "TensorDataset::get: index 2 is out of range for a dataset of 2 samples");
 }
 
 TEST_CASE("Subset: chosen indices in order, first n, range checks") {
-    TensorDataset ds = small_dataset(10);
+    data::ByteImageDataset ds = small_dataset(10);
     Subset s(ds, {7, 2, 2});
     CHECK(s.size() == 3);
-    CHECK(s.get(0).label == 0);  // 7 % 7
-    CHECK(s.get(1).label == 2);
-    CHECK(s.get(0).image.data<float>()(0, 0, 0) == 7 * 12);
+    CHECK(label_of(s.get(0)) == 0);  // 7 % 7
+    CHECK(label_of(s.get(1)) == 2);
+    CHECK(s.get(0).data.data<float>()(0, 0, 0) == px(7 * 12));
     Subset f = Subset::first(ds, 4);
     CHECK(f.indices() == std::vector<std::size_t>{0, 1, 2, 3});
     CHECK(Subset::first(ds, 100).size() == 10);
     // Subsets nest.
     Subset ff = Subset::first(f, 2);
-    CHECK(ff.get(1).image.data<float>()(1, 1, 2) == 12 + 11);
+    CHECK(ff.get(1).data.data<float>()(1, 1, 2) == px(12 + 11));
     CHECK(error_of([&] {
               Subset(ds, {1, 10});
           }) == "Subset: index 10 (at position 1) is out of range for a dataset of 10 samples");
@@ -170,7 +187,7 @@ TEST_CASE("FashionMNIST / MNIST: the environment variable and the argument choos
 }
 
 // More bad inputs: swapped IDX files, a root that does not exist, indices past the end of a
-// TensorDataset and of a Subset made from a shared dataset.
+// ByteImageDataset and of a Subset made from a shared dataset.
 TEST_CASE("datasets: swapped files, a missing root, indices past the end") {
     ScratchDir dir;
     auto file = [&dir](const std::string& name, const std::vector<char>& b) {
@@ -178,7 +195,10 @@ TEST_CASE("datasets: swapped files, a missing root, indices past the end") {
     };
     const std::string images = file("images.idx3", idx_bytes(8, {2, 3, 4}, 24));
     const std::string labels = file("labels.idx1", idx_bytes(8, {2}, 2));
-    auto two = [] { return TensorDataset(zeros({2, 1, 2, 2}), tensor({0, 1}, int64)); };
+    auto two = [] {
+        return data::ByteImageDataset(std::vector<std::uint8_t>(8), {2, 1, 2, 2},
+                                      tensor({0, 1}, int64));
+    };
     check_error_rows({
         {"load_idx_dataset: images and labels swapped",
          [=] { data::load_idx_dataset(labels, images); },
@@ -186,12 +206,12 @@ TEST_CASE("datasets: swapped files, a missing root, indices past the end") {
         {"FashionMNIST: a root that does not exist",
          [&dir] { data::FashionMNIST(Split::train, dir.file("nowhere")); },
          {"nowhere"}},
-        {"TensorDataset::get: index past the end",
+        {"ByteImageDataset::get: index past the end",
          [=] { two().get(2); },
          {"Dataset::get: index 2 is out of range for a dataset of 2 samples"}},
         {"Subset of a shared dataset: index past the end",
          [=] {
-             data::Subset(std::make_shared<TensorDataset>(two()), {0, 5});
+             data::Subset(std::make_shared<data::ByteImageDataset>(two()), {0, 5});
          },
          {"Subset:"}},
     });
@@ -238,6 +258,173 @@ TEST_CASE("FashionMNIST: the installed test split (skipped with a message when a
     double sum0 = 0;
     for (std::size_t k = 0; k < 784; ++k) sum0 += px.data()[k];
     CHECK(sum0 * 255.0 == doctest::Approx(33456).epsilon(1e-6));
+}
+
+// ---- Datasets of anything, as libtorch's torch::data ----
+
+// A user's dataset written as in libtorch (torch:: -> xg::): x and x^2 as float32 (1).
+class Squares : public xg::data::Dataset<Squares> {
+  public:
+    explicit Squares(size_t n) : n_(n) {}
+    xg::data::Example<> get(size_t index) override {
+        double x = static_cast<double>(index);
+        return {xg::full({1}, x), xg::full({1}, x * x)};
+    }
+    std::optional<size_t> size() const override { return n_; }
+
+  private:
+    size_t n_;
+};
+
+// A user's own example type: a token sequence, its length and its text.
+struct Sentence {
+    Tensor tokens;  // int64 (4), zero-padded
+    std::int64_t length = 0;
+    std::string text;
+};
+
+class Sentences : public xg::data::Dataset<Sentences, Sentence> {
+  public:
+    Sentence get(size_t index) override {
+        std::vector<std::int64_t> t(4, 0);
+        for (size_t k = 0; k <= index; ++k) t[k] = static_cast<std::int64_t>(k + 1);
+        return {tensor(t), static_cast<std::int64_t>(index + 1), std::string(index + 1, 'a')};
+    }
+    std::optional<size_t> size() const override { return 3; }
+};
+
+// Examples whose target is a number of type T: the batch's target is a tensor (N).
+template <class T>
+class Numbers : public xg::data::Dataset<Numbers<T>, xg::data::Example<Tensor, T>> {
+  public:
+    xg::data::Example<Tensor, T> get(size_t index) override {
+        return {full({2, 3}, double(index)), static_cast<T>(index)};
+    }
+    std::optional<size_t> size() const override { return 5; }
+};
+
+TEST_CASE("Dataset<Self>: a user's dataset subclass, get and size as in libtorch") {
+    Squares ds(6);
+    CHECK(ds.size() == std::optional<size_t>(6));
+    data::Example<> ex = ds.get(3);
+    CHECK(ex.data.to_vector() == std::vector<double>{3});
+    CHECK(ex.target.to_vector() == std::vector<double>{9});
+    // Through a reference to the base, as the loader's users hold it.
+    data::Dataset<Squares>& base = ds;
+    CHECK(base.get(2).target.to_vector() == std::vector<double>{4});
+
+    Sentences sentences;
+    Sentence s = sentences.get(1);
+    CHECK(s.tokens.to_vector() == std::vector<double>{1, 2, 0, 0});
+    CHECK(s.length == 2);
+    CHECK(s.text == "aa");
+}
+
+TEST_CASE("Stack: tensors stacked, numbers as a tensor (N), other fields as a vector") {
+    using data::Example;
+    using data::transforms::Stack;
+    Squares sq(4);
+    std::vector<Example<>> ex{sq.get(1), sq.get(2), sq.get(3)};
+    Example<> batch = Stack<>()(ex);
+    CHECK(batch.data.shape() == Shape{3, 1});
+    CHECK(batch.data.dtype() == float32);
+    CHECK(batch.target.to_vector() == std::vector<double>{1, 4, 9});
+
+    Numbers<std::int64_t> ints;
+    Example<Tensor, Tensor> b = Stack<Example<Tensor, std::int64_t>>()({ints.get(4), ints.get(1)});
+    CHECK(b.data.shape() == Shape{2, 2, 3});
+    CHECK(b.data.data<float>()(1, 1, 2) == 1.0f);
+    CHECK(b.target.dtype() == int64);
+    CHECK(b.target.to_vector() == std::vector<double>{4, 1});
+    Numbers<double> doubles;
+    CHECK(Stack<Example<Tensor, double>>()({doubles.get(0)}).target.dtype() == float64);
+    Numbers<float> floats;
+    CHECK(Stack<Example<Tensor, float>>()({floats.get(0)}).target.dtype() == float32);
+    Numbers<int> plain_ints;  // any integer type gives int64 labels, as cross_entropy wants
+    CHECK(Stack<Example<Tensor, int>>()({plain_ints.get(3)}).target.dtype() == int64);
+    Numbers<bool> flags;
+    CHECK(Stack<Example<Tensor, bool>>()({flags.get(0), flags.get(2)}).target.to_vector() ==
+          std::vector<double>{0, 1});
+
+    // Fields that are neither tensors nor numbers stay a vector; an example type of its own
+    // is batched as the vector of its examples (libtorch's batch without Stack).
+    using Texts = Example<Tensor, std::string>;
+    static_assert(
+        std::is_same_v<Stack<Texts>::BatchType, Example<Tensor, std::vector<std::string>>>);
+    static_assert(std::is_same_v<Stack<Sentence>::BatchType, std::vector<Sentence>>);
+    auto texts = Stack<Texts>()({Texts(zeros({2}), "x"), Texts(ones({2}), "yz")});
+    CHECK(texts.target == std::vector<std::string>{"x", "yz"});
+    CHECK(texts.data.to_vector() == std::vector<double>{0, 0, 1, 1});
+
+    CHECK(error_of([] {
+              Stack<>()({Example<>(zeros({2}), zeros({})), Example<>(zeros({3}), zeros({}))});
+          }) ==
+          "Stack: data of example 1 is float32 [3] but example 0's is float32 [2]; "
+          "stacking needs one shape and dtype (pad sequences to one length, or collate "
+          "them yourself)");
+    CHECK(
+        error_of([] {
+            Stack<>()({Example<>(zeros({2}), zeros({}, int64)), Example<>(zeros({2}), zeros({}))});
+        }).find("Stack: target of example 1 is float32 [] but example 0's is int64 []") == 0);
+    CHECK(error_of([] { Stack<>()({Example<>(zeros({2}), Tensor())}); }) ==
+          "Stack: target of example 0 is undefined");
+    CHECK(error_of([] { Stack<>()({}); }) == "Stack: no examples to stack");
+}
+
+TEST_CASE("TensorDataset: three tensors of different dtypes and shapes, rows and stacking") {
+    Tensor x = arange(0, 30).reshape({5, 2, 3});                       // float32
+    Tensor y = tensor(std::vector<std::int64_t>{10, 11, 12, 13, 14});  // int64
+    Tensor z = arange(0, 20, 1, float64).reshape({5, 4});              // float64
+    TensorDataset ds(x, y, z);
+    CHECK(ds.size() == std::optional<size_t>(5));
+    CHECK(ds.tensors().size() == 3);
+    std::vector<Tensor> row = ds.get(2);
+    REQUIRE(row.size() == 3);
+    CHECK(row[0].shape() == Shape{2, 3});
+    CHECK(row[0].dtype() == float32);
+    CHECK(row[0].to_vector() == std::vector<double>{12, 13, 14, 15, 16, 17});
+    CHECK(row[1].shape() == Shape{});
+    CHECK(row[1].dtype() == int64);
+    CHECK(row[1].item<std::int64_t>() == 12);
+    CHECK(row[2].dtype() == float64);
+    CHECK(row[2].to_vector() == std::vector<double>{8, 9, 10, 11});
+    // A row is a copy: writing it leaves the dataset alone.
+    row[0].mutable_data<float>()(0, 0) = -1;
+    CHECK(ds.get(2)[0].to_vector()[0] == 12);
+
+    std::vector<Tensor> batch =
+        data::transforms::Stack<std::vector<Tensor>>()({ds.get(4), ds.get(0)});
+    REQUIRE(batch.size() == 3);
+    CHECK(batch[0].shape() == Shape{2, 2, 3});
+    CHECK(batch[1].shape() == Shape{2});
+    CHECK(batch[1].dtype() == int64);
+    CHECK(batch[1].to_vector() == std::vector<double>{14, 10});
+    CHECK(batch[2].shape() == Shape{2, 4});
+    CHECK(batch[2].dtype() == float64);
+    // The vector form, and one tensor alone.
+    CHECK(TensorDataset(std::vector<Tensor>{x, y}).get(0).size() == 2);
+    CHECK(TensorDataset(y).get(4)[0].item<std::int64_t>() == 14);
+}
+
+TEST_CASE("Dataset::map: transforms::Lambda on each example; map(Stack<>()) as in libtorch") {
+    using data::Example;
+    auto plus_one = Squares(5).map(data::transforms::Lambda<Example<>>([](Example<> e) {
+        e.target = e.target.add(1.0);
+        return e;
+    }));
+    CHECK(plus_one.size() == std::optional<size_t>(5));
+    CHECK(plus_one.get(3).target.to_vector() == std::vector<double>{10});
+    // A Lambda may change the example type; maps chain.
+    auto as_number =
+        std::move(plus_one).map(data::transforms::Lambda<Example<>, Example<Tensor, double>>(
+            [](Example<> e) { return Example<Tensor, double>(e.data, e.target.item<float>()); }));
+    static_assert(std::is_same_v<decltype(as_number)::ExampleType, Example<Tensor, double>>);
+    CHECK(as_number.get(2).target == 5.0);
+    // libtorch's dataset.map(Stack<>()) is the dataset itself: the loader stacks by default.
+    Squares sq(3);
+    auto same = sq.map(data::transforms::Stack<>());
+    static_assert(std::is_same_v<decltype(same), Squares>);
+    CHECK(same.get(2).target.to_vector() == std::vector<double>{4});
 }
 
 }  // namespace

@@ -6,10 +6,37 @@
 #include <atomic>
 #include <chrono>
 #include <numeric>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "data/loader.hpp"
+#include "ops/factories.hpp"
+#include "ops/shape.hpp"
 #include "tests/data_testing.hpp"
+
+// A user's example type with its own collation, declared as a user would: a Stack
+// specialization (x stacked, weights summed).
+struct Weighted {
+    xg::Tensor x;
+    double weight = 1;
+};
+
+namespace xg::data::transforms {
+template <>
+struct Stack<Weighted> {
+    using BatchType = Weighted;
+    Weighted operator()(std::vector<Weighted> examples) const {
+        std::vector<Tensor> xs;
+        double total = 0;
+        for (Weighted& e : examples) {
+            xs.push_back(e.x);
+            total += e.weight;
+        }
+        return {xg::stack(xs), total};
+    }
+};
+}  // namespace xg::data::transforms
 
 namespace xg::testing {
 namespace {
@@ -17,17 +44,17 @@ namespace {
 using data::Batch;
 using data::DataLoader;
 using data::DataLoaderOptions;
-using data::TensorDataset;
 
-// n images of shape (1, 2, 2); image i holds the value i everywhere and has label i.
-TensorDataset numbered(std::size_t n) {
-    xt::xarray<float> images = xt::xarray<float>::from_shape({n, 1, 2, 2});
+// n images of shape (1, 2, 2); image i holds the byte i everywhere (read as i / 255) and has
+// label i.
+data::ByteImageDataset numbered(std::size_t n) {
+    std::vector<std::uint8_t> pixels(n * 4);
     xt::xarray<std::int64_t> labels = xt::xarray<std::int64_t>::from_shape({n});
     for (std::size_t i = 0; i < n; ++i) {
         labels(i) = static_cast<std::int64_t>(i);
-        for (std::size_t k = 0; k < 4; ++k) images.data()[i * 4 + k] = static_cast<float>(i);
+        for (std::size_t k = 0; k < 4; ++k) pixels[i * 4 + k] = static_cast<std::uint8_t>(i);
     }
-    return TensorDataset(Tensor(images), Tensor(labels));
+    return data::ByteImageDataset(std::move(pixels), {n, 1, 2, 2}, Tensor(labels));
 }
 
 struct Epoch {
@@ -36,7 +63,7 @@ struct Epoch {
 };
 
 // Runs one epoch, checking each batch's shapes and that images match their labels.
-Epoch run_epoch(DataLoader& loader) {
+Epoch run_epoch(DataLoader<>& loader) {
     Epoch e;
     for (Batch& b : loader) {
         const std::size_t n = b.size();
@@ -45,7 +72,7 @@ Epoch run_epoch(DataLoader& loader) {
         REQUIRE(b.labels.dtype() == int64);
         for (std::size_t k = 0; k < n; ++k) {
             std::int64_t l = b.labels.data<std::int64_t>()(k);
-            CHECK(b.images.data<float>()(k, 0, 1, 1) == static_cast<float>(l));
+            CHECK(b.images.data<float>()(k, 0, 1, 1) == static_cast<float>(l) / 255.0f);
             e.labels.push_back(l);
         }
         e.batch_sizes.push_back(n);
@@ -175,7 +202,7 @@ TEST_CASE("DataLoader: transforms run on the worker with the loader's seeded gen
 }
 
 // Fails when asked for sample `bad`; counts reads.
-class FailingDataset : public data::Dataset {
+class FailingDataset : public data::ImageDataset {
   public:
     FailingDataset(std::size_t n, std::size_t bad) : n_(n), bad_(bad) {}
     std::size_t size() const override { return n_; }
@@ -215,7 +242,7 @@ TEST_CASE("DataLoader: an error on the worker reaches the consumer, after the go
 }
 
 // Sleeps in read() so the worker is busy or blocked on a full queue when the loader dies.
-class SlowDataset : public data::Dataset {
+class SlowDataset : public data::ImageDataset {
   public:
     std::size_t size() const override { return 1000; }
     Shape image_shape() const override { return {1, 1, 1}; }
@@ -256,7 +283,7 @@ TEST_CASE("DataLoader: argument checks and an empty dataset") {
     o.batch_size(0);
     CHECK(error_of([&] { DataLoader(numbered(3), o); }) ==
           "DataLoader: batch_size must be positive, got 0");
-    CHECK(error_of([] { DataLoader(std::shared_ptr<const data::Dataset>(), {}); }) ==
+    CHECK(error_of([] { DataLoader(std::shared_ptr<const data::ImageDataset>(), {}); }) ==
           "DataLoader: the dataset is null");
     o.batch_size(4);
     DataLoader empty(data::Subset::first(numbered(3), 0), o);
@@ -266,6 +293,196 @@ TEST_CASE("DataLoader: argument checks and an empty dataset") {
     DataLoader small(numbered(3), o);
     CHECK(small.size() == 0);
     CHECK(small.begin() == small.end());
+}
+
+// ---- The loader over datasets of anything ----
+
+// A user's dataset (libtorch's form): example i is data (2) = {i, -i} float32, target int64 i.
+class Pairs : public xg::data::Dataset<Pairs> {
+  public:
+    explicit Pairs(size_t n) : n_(n) {}
+    xg::data::Example<> get(size_t index) override {
+        double i = static_cast<double>(index);
+        return {tensor(std::vector<float>{float(i), float(-i)}), full({}, i, int64)};
+    }
+    std::optional<size_t> size() const override { return n_; }
+
+  private:
+    size_t n_;
+};
+
+std::vector<std::int64_t> targets_of(DataLoader<data::Example<>>& loader) {
+    std::vector<std::int64_t> t;
+    for (data::Example<>& b : loader) {
+        const std::size_t n = b.target.size(0);
+        REQUIRE(b.data.shape() == Shape{n, 2});
+        REQUIRE(b.target.shape() == Shape{n});
+        REQUIRE(b.target.dtype() == int64);
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto i = b.target.data<std::int64_t>()(k);
+            CHECK(b.data.data<float>()(k, 1) == -static_cast<float>(i));
+            t.push_back(i);
+        }
+    }
+    return t;
+}
+
+TEST_CASE("DataLoader over a user's dataset: stacked batches, seeded, same on every thread") {
+    DataLoaderOptions o(4);
+    DataLoader in_order(Pairs(10), o);
+    static_assert(std::is_same_v<decltype(in_order), DataLoader<data::Example<>>>);
+    CHECK(in_order.size() == 3);
+    CHECK(targets_of(in_order) == iota_labels(10));
+
+    o.shuffle(true).seed(11);
+    std::vector<std::vector<std::int64_t>> runs;
+    for (std::size_t prefetch : {0, 2}) {
+        o.prefetch(prefetch);
+        DataLoader loader(std::make_shared<Pairs>(10), o);
+        runs.push_back(targets_of(loader));
+        runs.push_back(targets_of(loader));  // the next epoch
+    }
+    CHECK(runs[0] == runs[2]);  // same seed: same order, whichever thread made the batches
+    CHECK(runs[1] == runs[3]);
+    CHECK(runs[0] != runs[1]);  // a new order each epoch
+    std::vector<std::int64_t> sorted = runs[0];
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(sorted == iota_labels(10));
+    DataLoader other(Pairs(10), DataLoaderOptions(4).shuffle(true).seed(12));
+    CHECK(targets_of(other) != runs[0]);
+
+    // libtorch's form: make_data_loader shuffles unless told SequentialSampler.
+    auto loader = data::make_data_loader<data::samplers::SequentialSampler>(
+        Pairs(5).map(data::transforms::Stack<>()), 2);
+    std::vector<std::int64_t> seen;
+    for (auto& batch : *loader)
+        for (double v : batch.target.to_vector()) seen.push_back(std::int64_t(v));
+    CHECK(seen == iota_labels(5));
+    auto shuffled = data::make_data_loader(Pairs(50), DataLoaderOptions(50).seed(1));
+    CHECK(targets_of(*shuffled) != iota_labels(50));
+}
+
+TEST_CASE("DataLoader: a TensorDataset of three dtypes, a transform on the examples") {
+    Tensor x = arange(0, 24).reshape({6, 1, 2, 2});
+    Tensor y = tensor(std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+    Tensor w = arange(0, 6, 1, float64);
+    DataLoader loader(data::TensorDataset(x, y, w), DataLoaderOptions(4));
+    std::vector<Shape> shapes;
+    for (std::vector<Tensor>& b : loader) {
+        REQUIRE(b.size() == 3);
+        CHECK(b[0].dtype() == float32);
+        CHECK(b[1].dtype() == int64);
+        CHECK(b[2].dtype() == float64);
+        for (const Tensor& t : b) shapes.push_back(t.shape());
+    }
+    CHECK(shapes == std::vector<Shape>{{4, 1, 2, 2}, {4}, {4}, {2, 1, 2, 2}, {2}, {2}});
+
+    // The image transforms apply to the first tensor (the images), seeded per batch.
+    auto o = DataLoaderOptions(3).seed(5).transform(
+        data::Compose({data::RandomHorizontalFlip(), data::Normalize({1.0}, {2.0})}));
+    std::vector<std::vector<double>> images;
+    for (std::size_t prefetch : {0, 2}) {
+        DataLoader flipped(data::TensorDataset(x, y), DataLoaderOptions(o).prefetch(prefetch));
+        std::vector<double> all;
+        for (auto& b : flipped) {
+            auto v = b[0].to_vector();
+            all.insert(all.end(), v.begin(), v.end());
+        }
+        images.push_back(all);
+    }
+    CHECK(images[0] == images[1]);
+    std::vector<double> sorted = images[0], want;
+    for (int v = 0; v < 24; ++v) want.push_back((v - 1.0) / 2.0);
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(sorted == want);
+
+    // An example transform (libtorch's transforms::Lambda), applied before stacking.
+    using data::Example;
+    auto doubled = Pairs(4).map(data::transforms::Lambda<Example<>>(
+        [](Example<> e) { return Example<>(e.data.mul(2.0), e.target); }));
+    DataLoader mapped(std::move(doubled), DataLoaderOptions(4));
+    auto it = mapped.begin();
+    REQUIRE(it != mapped.end());
+    CHECK(it->data.to_vector() == std::vector<double>{0, 0, 2, -2, 4, -4, 6, -6});
+}
+
+// Examples of the wrong shapes, or without a known size.
+class Ragged : public xg::data::Dataset<Ragged> {
+  public:
+    xg::data::Example<> get(size_t index) override {
+        return {zeros({index == 4 ? 3u : 2u}), zeros({})};
+    }
+    std::optional<size_t> size() const override { return size_; }
+    std::optional<size_t> size_ = 6;
+};
+
+struct Tagged {
+    Tensor x;
+    std::string tag;
+};
+class TaggedSet : public xg::data::Dataset<TaggedSet, Tagged> {
+  public:
+    Tagged get(size_t index) override { return {full({1}, double(index)), std::to_string(index)}; }
+    std::optional<size_t> size() const override { return 5; }
+};
+
+class WeightedSet : public xg::data::Dataset<WeightedSet, Weighted> {
+  public:
+    Weighted get(size_t index) override { return {full({3}, double(index)), 0.5 * index}; }
+    std::optional<size_t> size() const override { return 4; }
+};
+
+TEST_CASE("DataLoader over datasets of anything: own example types and bad inputs") {
+    // Collated by the user's Stack specialization.
+    DataLoader weighted(WeightedSet(), DataLoaderOptions(2));
+    static_assert(std::is_same_v<decltype(weighted), DataLoader<Weighted>>);
+    std::vector<double> weights;
+    for (Weighted& b : weighted) {
+        CHECK(b.x.shape() == Shape{2, 3});
+        weights.push_back(b.weight);
+    }
+    CHECK(weights == std::vector<double>{0.5, 2.5});
+
+    // An example type of the user's own: the batch is the vector of its examples.
+    DataLoader tagged(TaggedSet(), DataLoaderOptions(2));
+    static_assert(std::is_same_v<decltype(tagged), DataLoader<std::vector<Tagged>>>);
+    std::string tags;
+    for (std::vector<Tagged>& b : tagged)
+        for (Tagged& t : b) tags += t.tag;
+    CHECK(tags == "01234");
+
+    for (std::size_t prefetch : {0, 2}) {
+        CAPTURE(prefetch);
+        DataLoader ragged(Ragged(), DataLoaderOptions(3).prefetch(prefetch));
+        std::size_t batches = 0;
+        std::string msg = error_of([&] {
+            for (auto& b : ragged) {
+                CHECK(b.data.shape() == Shape{3, 2});
+                ++batches;
+            }
+        });
+        CHECK(batches == 1);
+        CHECK(msg ==
+              "Stack: data of example 1 is float32 [3] but example 0's is float32 [2]; "
+              "stacking needs one shape and dtype (pad sequences to one length, or "
+              "collate them yourself)");
+    }
+    Ragged unsized;
+    unsized.size_ = std::nullopt;
+    CHECK(error_of([&] { DataLoader(unsized, DataLoaderOptions(2)).size(); }) ==
+          "DataLoader: the dataset's size() is nullopt; the loader needs it");
+    CHECK(error_of([] { DataLoader(std::shared_ptr<Pairs>(), {}); }) ==
+          "DataLoader: the dataset is null");
+    CHECK(error_of([] {
+              DataLoader l(TaggedSet(), DataLoaderOptions(2).transform(data::Normalize({0}, {1})));
+              l.begin();
+          }).find("DataLoader: options.transform needs a batch with images") == 0);
+    CHECK(error_of([] {
+              auto o = DataLoaderOptions(2).transform(
+                  [](const Tensor& t, Generator&) { return t.reshape({-1}); });
+              DataLoader l(data::TensorDataset(zeros({4, 3})), o);
+              l.begin();
+          }) == "DataLoader: the transform must return a tensor of N = 2 samples, got [6]");
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ TEST_CASE("DataLoader with a DistributedSampler: each rank's batches hold its sh
         const auto want = o.sampler()->indices(n, 4);
         std::vector<std::size_t> got;
         for (auto& b : loader)
-            for (double v : b.labels.to_vector()) got.push_back(static_cast<std::size_t>(v));
+            for (double v : b[1].to_vector()) got.push_back(static_cast<std::size_t>(v));
         CHECK(got == want);
         seen.insert(got.begin(), got.end());
     }
