@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <numeric>
+#include <vector>
 
 #include "core/tensor_impl.hpp"
 #include "tests/error_of.hpp"
@@ -477,6 +479,45 @@ TEST_CASE("transpose and permute: values") {
     Tensor ints = transpose(reshape(arange(6, int64), {2, 3}), 0, 1);
     CHECK(ints.dtype() == int64);
     CHECK(values(ints) == std::vector<double>{0, 3, 1, 4, 2, 5});
+}
+
+TEST_CASE("permute: every permutation of shapes up to 5 dims, against index arithmetic") {
+    Generator gen(7);
+    for (std::size_t nd = 0; nd <= 5; ++nd) {
+        for (int trial = 0; trial < 6; ++trial) {
+            Shape shape(nd);
+            for (auto& d : shape) d = 1 + std::size_t(gen.uniform() * 4);  // sizes 1..4
+            std::vector<std::int64_t> perm(nd);
+            std::iota(perm.begin(), perm.end(), 0);
+            for (std::size_t i = nd; i > 1; --i)
+                std::swap(perm[i - 1], perm[std::size_t(gen.uniform() * double(i)) % i]);
+            Tensor a = arange(double(shape_numel(shape)), int64)
+                           .reshape(std::vector<std::int64_t>(shape.begin(), shape.end()));
+            for (Dtype dt : {int64, float32, bool_}) {
+                Tensor x = a.to(dt == bool_ ? int64 : dt);
+                if (dt == bool_) x = a > double(shape_numel(shape)) / 3.0;
+                Tensor y = x.permute(perm);
+                auto xv = x.to_vector(), yv = y.to_vector();
+                // y[j] = x[sum_k j_k * in_stride[perm[k]]]
+                std::vector<std::size_t> in_stride(nd, 1);
+                for (std::size_t k = nd; k-- > 1;) in_stride[k - 1] = in_stride[k] * shape[k];
+                std::vector<std::size_t> j(nd, 0);
+                bool ok = y.numel() == x.numel();
+                for (std::size_t flat = 0; ok && flat < yv.size(); ++flat) {
+                    std::size_t off = 0;
+                    for (std::size_t k = 0; k < nd; ++k)
+                        off += j[k] * in_stride[std::size_t(perm[k])];
+                    ok = yv[flat] == xv[off];
+                    for (std::size_t k = nd; k-- > 0;) {
+                        if (++j[k] < y.shape()[k]) break;
+                        j[k] = 0;
+                    }
+                }
+                CHECK_MESSAGE(
+                    ok, "shape " << shape << " perm " << fmt::format("{}", fmt::join(perm, ",")));
+            }
+        }
+    }
 }
 
 TEST_CASE("slice: steps and Python clamping") {
