@@ -155,10 +155,18 @@ TextDataset::TextDataset(std::shared_ptr<const std::vector<std::int64_t>> tokens
     size_ = end - begin - std::size_t(context);
 }
 
-TextExample TextDataset::get(std::size_t i) const {
+TextExample TextDataset::example(std::size_t i) const {
     TextBatch b = get_batch({i});
     return {b.context.reshape({context_}), b.target.reshape({context_})};
 }
+
+namespace transforms {
+TextBatch Stack<TextExample>::operator()(std::vector<TextExample> examples) const {
+    std::vector<Tensor> x, y;
+    for (auto& e : examples) x.push_back(std::move(e.context)), y.push_back(std::move(e.target));
+    return {detail::stack_tensors(x, "context"), detail::stack_tensors(y, "target")};
+}
+}  // namespace transforms
 
 TextBatch TextDataset::get_batch(const std::vector<std::size_t>& indices) const {
     const std::size_t T = std::size_t(context_);

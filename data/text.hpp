@@ -14,10 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "data/example.hpp"
 
 namespace xg::data {
 
@@ -63,7 +65,7 @@ struct TextBatch {
 
 // Every window of context+1 tokens of a range of a token sequence (shared, not copied). Reads
 // are const and may run concurrently.
-class TextDataset {
+class TextDataset : public Dataset<TextDataset, TextExample> {
   public:
     TextDataset() = default;
     // The examples of tokens[begin, end): end - begin - context of them. xg::Error if the range
@@ -71,10 +73,15 @@ class TextDataset {
     TextDataset(std::shared_ptr<const std::vector<std::int64_t>> tokens, std::size_t begin,
                 std::size_t end, std::int64_t context);
 
-    std::size_t size() const { return size_; }
+    // libtorch's Dataset interface: a DataLoader over it yields TextBatch (transforms::Stack
+    // below). Reads only, so the loader's worker and the caller may call get at once.
+    std::optional<std::size_t> size() const override { return size_; }
+    TextExample get(std::size_t i) override { return example(i); }
+
+    std::size_t windows() const { return size_; }  // size() as a number
     std::int64_t context() const { return context_; }
     std::size_t tokens() const { return end_ - begin_; }  // tokens in the range
-    TextExample get(std::size_t i) const;                 // xg::Error if i >= size()
+    TextExample example(std::size_t i) const;             // xg::Error if i >= windows()
     // The examples at indices stacked along a new first dim (what stacking get(i) gives).
     TextBatch get_batch(const std::vector<std::size_t>& indices) const;
 
@@ -83,6 +90,15 @@ class TextDataset {
     std::size_t begin_ = 0, end_ = 0, size_ = 0;
     std::int64_t context_ = 0;
 };
+
+namespace transforms {
+// A batch of text examples: contexts and targets stacked to [B, T].
+template <>
+struct Stack<TextExample> {
+    using BatchType = TextBatch;
+    TextBatch operator()(std::vector<TextExample> examples) const;
+};
+}  // namespace transforms
 
 // The bytes of a corpus: a file, or a directory whose regular files are read in name order
 // (fortune's .dat and .u8 index files, symlinks, dot files and subdirectories skipped), and in

@@ -144,7 +144,7 @@ Generator batch_generator(const Flags& f, int epoch) {
 }
 
 data::TextBatch random_batch(const data::TextDataset& set, std::size_t batch, Generator& gen) {
-    Tensor idx = randint(0, std::int64_t(set.size()), {batch}, gen);
+    Tensor idx = randint(0, std::int64_t(set.windows()), {batch}, gen);
     std::vector<std::size_t> indices;
     for (double d : idx.to_vector()) indices.push_back(std::size_t(d));
     return set.get_batch(indices);
@@ -153,10 +153,10 @@ data::TextBatch random_batch(const data::TextDataset& set, std::size_t batch, Ge
 // n windows spread evenly over the validation text (the same ones every epoch and in
 // bench/lm_torch.py: window j starts at j * (size - 1) / (n - 1)).
 std::vector<std::size_t> validation_windows(const data::TextDataset& set, std::size_t n) {
-    n = std::min(n, set.size());
+    n = std::min(n, set.windows());
     std::vector<std::size_t> starts;
     for (std::size_t j = 0; j < n; ++j)
-        starts.push_back(n == 1 ? 0 : j * (set.size() - 1) / (n - 1));
+        starts.push_back(n == 1 ? 0 : j * (set.windows() - 1) / (n - 1));
     return starts;
 }
 

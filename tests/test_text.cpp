@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <string>
+#include <type_traits>
 
 #include "core/serialize.hpp"
+#include "data/loader.hpp"
 #include "data/text.hpp"
 #include "ops/shape.hpp"
 #include "tests/data_testing.hpp"
@@ -92,26 +94,45 @@ TEST_CASE("text: examples are windows of the tokens; batches stack them") {
     CHECK(f.split() == 8);
     auto train = f.train(3);
     CHECK(train.size() == 5);  // windows of 4 tokens in 8
-    auto e = train.get(0);
+    auto e = train.example(0);
     CHECK(e.context.dtype() == int64);
     CHECK(ints(e.context) == std::vector<std::int64_t>{0, 1, 2});
     CHECK(ints(e.target) == std::vector<std::int64_t>{1, 2, 3});
-    auto last = train.get(4);
+    auto last = train.example(4);
     CHECK(ints(last.target) == std::vector<std::int64_t>{5, 6, 7});  // never a validation token
-    CHECK(error_of([&] { train.get(5); }).find("index 5") != std::string::npos);
+    CHECK(error_of([&] { train.example(5); }).find("index 5") != std::string::npos);
 
     auto b = train.get_batch({4, 0, 2});
     CHECK(b.size() == 3);
     CHECK(b.context.shape() == Shape{3, 3});
-    Tensor stacked = stack({train.get(4).context, train.get(0).context, train.get(2).context});
+    Tensor stacked =
+        stack({train.example(4).context, train.example(0).context, train.example(2).context});
     CHECK(ints(b.context) == ints(stacked));
-    Tensor stacked_y = stack({train.get(4).target, train.get(0).target, train.get(2).target});
+    Tensor stacked_y =
+        stack({train.example(4).target, train.example(0).target, train.example(2).target});
     CHECK(ints(b.target) == ints(stacked_y));
 
     auto val = f.validation(1);
     CHECK(val.size() == 1);
-    CHECK(ints(val.get(0).context) == std::vector<std::int64_t>{8});
-    CHECK(ints(val.get(0).target) == std::vector<std::int64_t>{9});
+    CHECK(ints(val.example(0).context) == std::vector<std::int64_t>{8});
+    CHECK(ints(val.example(0).target) == std::vector<std::int64_t>{9});
+}
+
+TEST_CASE("text: a TextDataset is a libtorch-style Dataset; the DataLoader stacks TextBatch") {
+    auto f = data::TextFile::from_text("abcdefghijklmnopqrstuvwxyz", 0.1);
+    data::TextDataset train = f.train(4);
+    REQUIRE(train.size().has_value());
+    CHECK(*train.size() == train.windows());
+    data::DataLoader loader(train, data::DataLoaderOptions(5).shuffle(false));
+    std::size_t seen = 0;
+    for (auto& b : loader) {
+        static_assert(std::is_same_v<std::decay_t<decltype(b)>, data::TextBatch>);
+        CHECK(b.context.shape()[1] == 4);
+        for (std::size_t r = 0; r < b.size(); ++r, ++seen)
+            CHECK(ints(slice(b.context, 0, std::int64_t(r), std::int64_t(r) + 1).reshape({-1})) ==
+                  ints(train.example(seen).context));
+    }
+    CHECK(seen == train.windows());
 }
 
 TEST_CASE("text: malformed input is an xg::Error naming the problem") {
