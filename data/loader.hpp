@@ -68,6 +68,12 @@ class DataLoader {
     std::uint64_t epoch() const { return next_epoch_; }
     void set_epoch(std::uint64_t e) { next_epoch_ = e; }
     std::vector<std::size_t> epoch_order(std::uint64_t e) const;  // sample indices of epoch e
+    // The next begin() starts at batch b of its epoch, skipping the ones before it without
+    // loading them (a run resumed mid-epoch); begin() then sets it back to 0. The batches are
+    // the same as in an epoch run from its start (order and transforms depend on seed, epoch
+    // and batch index only).
+    void set_start_batch(std::size_t b) { start_batch_ = b; }
+    std::size_t start_batch() const { return start_batch_; }
 
     struct Epoch;
     class Iterator {
@@ -101,6 +107,7 @@ class DataLoader {
     DataLoaderOptions options_;
     std::uint64_t seed_ = 0;
     std::uint64_t next_epoch_ = 0;
+    std::size_t start_batch_ = 0;
     std::unique_ptr<Epoch> running_;
 };
 
