@@ -3,7 +3,10 @@
 // wrap-around (undefined behaviour) or a wrong shape.
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 
+#include "core/alloc_failure.hpp"
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -56,7 +59,26 @@ std::size_t checked_numel(const char* op, const Shape& s, std::size_t elem_bytes
     return n;
 }
 
+AllocationFailure::AllocationFailure(const char* description) {
+    std::snprintf(text_, sizeof text_, "%s", description);
+}
+
+// Called from a catch handler (naming_oom, dispatch_float): the exception being handled says
+// how much was asked when xgrad's allocator threw it.
 void throw_out_of_memory(const char* op) {
+    if (std::current_exception()) {
+        try {
+            throw;
+        } catch (const AllocationFailure& f) {
+            if (f.bytes() > 0)
+                throw Error(
+                    fmt::format("{}: out of memory: an allocation of {} bytes ({:.1f} MiB) failed",
+                                op, f.bytes(), double(f.bytes()) / (1 << 20)));
+            if (f.description()[0] != '\0')
+                throw Error(fmt::format("{}: out of memory: {}", op, f.description()));
+        } catch (...) {
+        }
+    }
     throw Error(fmt::format("{}: out of memory (an allocation failed)", op));
 }
 

@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 
+#include "core/alloc_failure.hpp"
+
 namespace xg {
 
 namespace {
@@ -78,10 +80,10 @@ namespace detail {
 void* cache_allocate(std::size_t bytes) {
     if (bytes < cache_min_bytes) {
         void* p = std::malloc(bytes ? bytes : 1);
-        if (!p) throw std::bad_alloc();
+        if (!p) throw AllocationFailure(bytes);
         return p;
     }
-    if (bytes > std::size_t(-1) / 2) throw std::bad_alloc();
+    if (bytes > std::size_t(-1) / 2) throw AllocationFailure(bytes);
     const std::size_t need = block_size(bytes);
     Cache& c = cache();
     std::unique_lock<std::mutex> lock(c.mu);
@@ -101,7 +103,7 @@ void* cache_allocate(std::size_t bytes) {
         if (!block) {  // out of memory: give the cache back and try once more
             empty_cache();
             block = static_cast<char*>(std::aligned_alloc(kHeader, size));
-            if (!block) throw std::bad_alloc();
+            if (!block) throw AllocationFailure(bytes);
         }
         lock.lock();
     }

@@ -384,8 +384,9 @@ Tensor fill_as(const char* op, const Shape& shape, double value, Dtype dtype) {
             return Tensor(std::move(a));
         });
     } catch (const std::bad_alloc&) {
-        throw Error(fmt::format("{}: out of memory allocating {} elements of {} (shape {})", op, n,
-                                dtype_name(dtype), shape_str(shape)));
+        throw Error(
+            fmt::format("{}: out of memory allocating {} elements of {} ({} bytes, shape {})", op,
+                        n, dtype_name(dtype), n * dtype_size(dtype), shape_str(shape)));
     }
 }
 

@@ -114,15 +114,31 @@ InParallelFn omp_in_parallel_fn() {
 thread_local int omp_applied = -1;  // the count last given to OpenMP on this thread
 }  // namespace
 
+int blas_num_threads() {
+    auto f = blas_get();
+    return f ? f() : 0;
+}
+
 bool blas_threads_controllable() {
     return blas_set() != nullptr && blas_get() != nullptr;
+}
+
+bool blas_runs_float32_gemms() {
+#if defined(XGRAD_USE_DNNL)
+    return false;
+#else
+    return true;
+#endif
 }
 
 void set_num_threads(int n) {
     XG_CHECK(n >= 1, "set_num_threads: expected at least 1 thread, got {}", n);
     fallback_threads() = n;
     adaptive() = false;
-    if (auto f = blas_set()) f(n);
+    // With oneDNN, OpenBLAS runs only float64 gemms: more OpenBLAS threads would be a second
+    // pool beside OpenMP's, each worker asking for a 128 MB buffer when it starts (under a
+    // memory limit it retries forever and exit() waits for it), so it stays at one thread.
+    if (auto f = blas_set()) f(blas_runs_float32_gemms() ? n : 1);
     if (auto f = omp_set()) f(n);
     omp_applied = n;
 }

@@ -154,7 +154,15 @@ std::vector<std::uint8_t> IdxReader::read_payload() {
             ec ? std::size_t{1} << 20 : static_cast<std::size_t>(compressed) * 1032 + 1024;
         initial = std::min(numel, bound);
     }
-    out.reserve(initial);
+    // Out of memory names the file and the bytes asked (the payload is read in one buffer).
+    auto grow = [&](std::size_t bytes, bool reserve) {
+        try {
+            reserve ? out.reserve(bytes) : out.resize(bytes);
+        } catch (const std::bad_alloc&) {
+            IDX_FAIL("out of memory: an allocation of {} bytes for the payload failed", bytes);
+        }
+    };
+    grow(initial, true);
     while (out.size() < numel) {
         std::size_t want = numel - out.size();
         if (out.size() >= initial)
@@ -163,7 +171,7 @@ std::vector<std::uint8_t> IdxReader::read_payload() {
             want = initial - out.size();
         want = std::min(want, std::size_t{1} << 30);  // gzread takes an unsigned int
         std::size_t old = out.size();
-        out.resize(old + want);
+        grow(old + want, false);
         int got = gzread(gz, out.data() + old, static_cast<unsigned>(want));
         if (got < 0) check_stream("in the payload");
         std::size_t n = static_cast<std::size_t>(std::max(got, 0));

@@ -1,11 +1,15 @@
 #include "data/loader.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <any>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <numeric>
+#include <system_error>
 #include <thread>
 #include <variant>
 
@@ -163,8 +167,23 @@ EpochRun* LoaderCore::start() {
     epoch->order = epoch_order(e);
     epoch->num_batches = size();
     epoch->items.resize(epoch->num_batches);
-    if (options_.prefetch() > 0 && epoch->num_batches > 0)
-        epoch->worker = std::thread([p = epoch.get()] { p->run_worker(); });
+    epoch->claimed = epoch->consumed = std::min(start_batch_, epoch->num_batches);
+    start_batch_ = 0;
+    if (options_.prefetch() > 0 && epoch->num_batches > 0) {
+        try {
+            epoch->worker = std::thread([p = epoch.get()] { p->run_worker(); });
+        } catch (const std::system_error& e) {  // no memory for its stack, or too many threads
+            rlimit stack{};  // a new thread's stack is RLIMIT_STACK's size (glibc's default)
+            getrlimit(RLIMIT_STACK, &stack);
+            throw Error(fmt::format(
+                "DataLoader: cannot start the prefetch thread ({}): out of memory for its stack "
+                "of {} bytes, or at the thread limit; with DataLoaderOptions::prefetch(0) batches "
+                "are made on the caller's thread",
+                e.what(), stack.rlim_cur));
+        } catch (const std::bad_alloc&) {
+            throw Error("DataLoader: out of memory starting the prefetch thread");
+        }
+    }
     running_ = std::move(epoch);
     return running_.get();
 }

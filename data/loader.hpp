@@ -89,6 +89,12 @@ class LoaderCore {
     std::uint64_t epoch() const { return next_epoch_; }
     void set_epoch(std::uint64_t e) { next_epoch_ = e; }
     std::vector<std::size_t> epoch_order(std::uint64_t e) const;
+    // The next start() begins at batch b of its epoch, skipping the ones before it without
+    // loading them (a run resumed mid-epoch); start() then sets it back to 0. The batches are
+    // the same as in an epoch run from its start (order and transforms depend on seed, epoch
+    // and batch index only).
+    void set_start_batch(std::size_t b) { start_batch_ = b; }
+    std::size_t start_batch() const { return start_batch_; }
     // Starts the next epoch, ending one still running (it joins its worker).
     EpochRun* start();
     // The next batch of `run` into out; false at the end of the epoch. Rethrows a loading error.
@@ -99,6 +105,7 @@ class LoaderCore {
     DataLoaderOptions options_;
     std::uint64_t seed_ = 0;
     std::uint64_t next_epoch_ = 0;
+    std::size_t start_batch_ = 0;
     std::unique_ptr<EpochRun> running_;
 };
 
@@ -208,6 +215,9 @@ class DataLoader {
     void set_epoch(std::uint64_t e) { core_.set_epoch(e); }
     // Sample indices of epoch e.
     std::vector<std::size_t> epoch_order(std::uint64_t e) const { return core_.epoch_order(e); }
+    // The next begin() starts at batch b of its epoch (a run resumed mid-epoch; see LoaderCore).
+    void set_start_batch(std::size_t b) { core_.set_start_batch(b); }
+    std::size_t start_batch() const { return core_.start_batch(); }
 
     class Iterator {
       public:

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "train/checkpoint.hpp"
@@ -29,6 +30,8 @@
 #include "train/processes.hpp"
 #include "train/progress.hpp"
 #include "train/report.hpp"
+#include "train/signal_guard.hpp"
+#include "train/startup.hpp"
 #include "train/worst_examples.hpp"
 
 // Under mpirun, one process per rank: each reads its shard of every epoch, gradients are
@@ -193,8 +196,21 @@ Figures train_one_epoch(const Flags& f, int epoch, nn::Sequential& model,
     train::ProgressBar bar(loader.size(), fmt::format("epoch {}/{}", epoch + 1, f.epochs),
                            procs.lead() ? stdout : nullptr);
     double right = 0, seen = 0, waited = 0;
-    std::size_t skipped = 0;
+    std::size_t skipped = 0, batches = 0;
+    if (run.mid_epoch) {  // resumed after a signal: the epoch goes on where it stopped
+        const train::EpochPosition at = *run.mid_epoch;
+        loader.set_start_batch(at.batch);
+        bar.resume(at.batch, at.samples, at.loss_sum);
+        batches = at.batch, skipped = at.skipped, right = at.correct, seen = double(at.samples);
+        run.mid_epoch.reset();
+    }
     for (auto& batch : loader) {
+        if (train::SignalGuard::received()) {  // SIGINT/SIGTERM: main saves where we stopped
+            run.mid_epoch =
+                train::EpochPosition{batches, bar.samples(), skipped, bar.loss_sum(), right};
+            return {};
+        }
+        ++batches;
         Tensor logits = procs.forward(batch.images);
         Tensor loss = cross_entropy(logits, batch.labels);
         const double value = loss.item();
@@ -363,11 +379,23 @@ train::TrainingProgress start_or_resume(const Flags& f, train::Checkpoint& ckpt,
     return run;
 }
 
+// After SIGINT or SIGTERM (the step in progress finished): save where the run is, exit 128+sig.
+int stop_on_signal(const train::Checkpoint& ckpt, const std::string& path,
+                   const train::TrainingProgress& run) {
+    ckpt.save(path, run);
+    fmt::print(
+        "stopped by signal {} in epoch {} after batch {}: saved {}; continue with --resume\n",
+        train::SignalGuard::received(), run.epoch + 1, run.mid_epoch ? run.mid_epoch->batch : 0,
+        path);
+    return train::SignalGuard::exit_status();
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 int main(int argc, char** argv) {
+    train::prepare_for_faults(argv);  // out of memory: an error and exit 1, never a hang
     Flags f;
     CLI::App app{"Train a CNN on Fashion-MNIST with xgrad"};
     add_flags(app, f);
@@ -375,6 +403,10 @@ int main(int argc, char** argv) {
     note_given_flags(app, f);
     auto procs = processes(&argc, &argv);
     const bool lead = procs->lead();
+    // One process: a signal ends the run after the current step. (Ranks would stop at
+    // different steps and wait for each other in the all-reduce: mpirun's own handling stays.)
+    std::optional<train::SignalGuard> signals;
+    if (procs->world_size() == 1) signals.emplace();
     try {
         if (f.threads > 0) set_num_threads(f.threads);
         manual_seed(f.seed);
@@ -394,6 +426,7 @@ int main(int argc, char** argv) {
         for (int epoch = int(run.epoch), done = 0; epoch < f.epochs; ++epoch) {
             auto t0 = std::chrono::steady_clock::now();
             Figures tr = train_one_epoch(f, epoch, model, data.train, o, *procs, run);
+            if (run.mid_epoch) return stop_on_signal(ckpt, ckpt_path, run);
             run.epoch = static_cast<std::uint64_t>(epoch + 1);
             const bool last = epoch + 1 == f.epochs, stop = ++done == f.stop_after && !last;
             if (!lead) {  // rank 0 evaluates and writes; the others go on to the next epoch
@@ -405,6 +438,8 @@ int main(int argc, char** argv) {
                          {std::size_t(epoch + 1), tr.loss, tr.accuracy, test.loss, test.accuracy,
                           o.optimizer->param_groups()[0].options().get_lr(), seconds_since(t0)});
             ckpt.save(ckpt_path, run);
+            if (train::SignalGuard::received() && !last)
+                return stop_on_signal(ckpt, ckpt_path, run);
             if (stop) {
                 fmt::print("stopping after epoch {} (--stop-after); continue with --resume\n",
                            epoch + 1);
@@ -422,7 +457,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         fmt::print(stderr, "train_cnn{}: {}\n",
                    procs->world_size() > 1 ? fmt::format(" (rank {})", procs->rank()) : "",
-                   e.what());
+                   train::failure_message(e));
         return 1;
     }
     return 0;

@@ -1,6 +1,7 @@
 #include "ops/matmul.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
+#include "core/alloc_failure.hpp"
 #include "core/dispatch.hpp"
 #include "core/node.hpp"
 #include "core/threads.hpp"
@@ -47,7 +49,13 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float a
     using dim = dnnl_dim_t;
     dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', dim(m), dim(n), dim(k), alpha, a,
                                   dim(lda), b, dim(ldb), beta, c, dim(ldc));
-    if (st == dnnl_out_of_memory) throw std::bad_alloc();
+    if (st == dnnl_out_of_memory) {  // the op calling gemm names itself (naming_oom)
+        char what[128];
+        std::snprintf(what, sizeof what,
+                      "oneDNN's sgemm could not allocate its scratch memory (gemm %zux%zux%zu)", m,
+                      n, k);
+        throw AllocationFailure(what);
+    }
     XG_CHECK(st == dnnl_success, "gemm: dnnl_sgemm failed (status {}) for {}x{}x{}", int(st), m, n,
              k);
 #else

@@ -175,6 +175,32 @@ TEST_CASE("DataLoader: the order does not depend on other draws from the generat
     CHECK(run_epoch(b).labels == a0.labels);
 }
 
+TEST_CASE("DataLoader: set_start_batch resumes an epoch mid-way with the same batches") {
+    DataLoaderOptions o;
+    o.batch_size(4);
+    o.shuffle(true);
+    o.seed(7);
+    o.transform(data::RandomHorizontalFlip(0.5));
+    for (std::size_t prefetch : {2, 0}) {
+        o.prefetch(prefetch);
+        DataLoader loader(numbered(30), o);
+        loader.set_epoch(1);
+        std::vector<std::vector<double>> whole;
+        for (Batch& b : loader) whole.push_back(b.images.to_vector());
+        REQUIRE(whole.size() == 8);
+        for (std::size_t start : {0, 3, 7, 8, 20}) {
+            loader.set_epoch(1);
+            loader.set_start_batch(start);
+            std::vector<std::vector<double>> rest;
+            for (Batch& b : loader) rest.push_back(b.images.to_vector());
+            CHECK(loader.start_batch() == 0);  // one epoch only
+            CHECK(rest == std::vector<std::vector<double>>(
+                              whole.begin() + std::ptrdiff_t(std::min<std::size_t>(start, 8)),
+                              whole.end()));
+        }
+    }
+}
+
 TEST_CASE("DataLoader: transforms run on the worker with the loader's seeded generator") {
     DataLoaderOptions o;
     o.batch_size(4);

@@ -86,6 +86,40 @@ std::uint64_t parse_count(const std::string& path, const std::string& key, const
     return v;
 }
 
+std::string encode_position(const EpochPosition& e) {
+    nlohmann::ordered_json j;
+    j["batch"] = e.batch;
+    j["samples"] = e.samples;
+    j["skipped"] = e.skipped;
+    j["loss_sum"] = hex(e.loss_sum);
+    j["correct"] = hex(e.correct);
+    return j.dump();
+}
+
+EpochPosition decode_position(const std::string& path, const std::string& text) {
+    try {
+        auto j = nlohmann::json::parse(text);
+        auto number = [&](const char* key) {
+            const std::string s = j.at(key).get<std::string>();
+            char* end = nullptr;
+            double d = std::strtod(s.c_str(), &end);
+            XG_CHECK(!s.empty() && end && *end == '\0' && std::isfinite(d),
+                     "'{}' is not a finite number: '{}'", key, s);
+            return d;
+        };
+        EpochPosition e;
+        e.batch = j.at("batch").get<std::uint64_t>();
+        e.samples = j.at("samples").get<std::uint64_t>();
+        e.skipped = j.at("skipped").get<std::uint64_t>();
+        e.loss_sum = number("loss_sum");
+        e.correct = number("correct");
+        return e;
+    } catch (const std::exception& e) {
+        throw Error(fmt::format("load_checkpoint: {}: the mid-epoch position is malformed: {}",
+                                path, e.what()));
+    }
+}
+
 // Deep copies of a module's state, for putting it back if a later part of a load fails.
 nn::StateDict snapshot(const nn::Module& m) {
     nn::StateDict out;
@@ -157,6 +191,7 @@ void Checkpoint::save(const std::string& path, const TrainingProgress& p) const 
     meta["checkpoint.step"] = std::to_string(p.step);
     meta["checkpoint.metrics"] = p.metrics.csv();
     for (const auto& [k, v] : p.info) meta["info." + k] = v;
+    if (p.mid_epoch) meta["checkpoint.mid_epoch"] = encode_position(*p.mid_epoch);
     if (model_) {
         groups.emplace_back("model", model_->state_dict());
     }
@@ -186,6 +221,8 @@ TrainingProgress Checkpoint::load(const std::string& path) {
     for (const auto& [k, v] : f.metadata) {
         if (k.rfind("info.", 0) == 0) p.info[k.substr(5)] = v;
     }
+    if (f.metadata.count("checkpoint.mid_epoch"))
+        p.mid_epoch = decode_position(path, f.metadata.at("checkpoint.mid_epoch"));
     // Everything is parsed before anything changes.
     nn::StateDict model_sd;
     if (model_) model_sd = select_group(f.tensors, "model");

@@ -13,6 +13,7 @@
 // scheduler and generators are left exactly as they were.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,12 +26,24 @@
 
 namespace xg::train {
 
+// Where an epoch stopped when a run was interrupted (train/signal_guard.hpp): the batches of
+// the epoch already consumed and its running sums, so the resumed run ends bitwise equal to one
+// never interrupted.
+struct EpochPosition {
+    std::uint64_t batch = 0;    // batches of the epoch consumed (trained or skipped)
+    std::uint64_t samples = 0;  // samples trained on
+    std::uint64_t skipped = 0;  // steps skipped (a non-finite loss)
+    double loss_sum = 0;        // sum over trained batches of mean loss * samples
+    double correct = 0;         // correctly classified samples
+};
+
 // Counters and history saved beside the objects' states.
 struct TrainingProgress {
     std::uint64_t epoch = 0;  // epochs completed
     std::uint64_t step = 0;   // optimizer steps taken
     MetricsLog metrics;
     std::map<std::string, std::string> info;  // free-form (e.g. the command line's settings)
+    std::optional<EpochPosition> mid_epoch;   // set when epoch `epoch` stopped part-way
 };
 
 class Checkpoint {

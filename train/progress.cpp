@@ -42,6 +42,12 @@ std::string ProgressBar::status() const {
                        format_duration(done_ >= total_ ? t : eta));
 }
 
+void ProgressBar::resume(std::size_t batches, std::size_t samples, double loss_sum) {
+    done_ = batches;
+    samples_ = samples;
+    loss_sum_ = loss_sum;
+}
+
 void ProgressBar::update(std::size_t samples, double loss) {
     ++done_;
     samples_ += samples;

@@ -18,6 +18,11 @@ class ProgressBar {
                 double plain_every_s = 5.0);
     // One batch done with `samples` samples and its mean loss.
     void update(std::size_t samples, double loss);
+    // Continues an epoch resumed mid-way: `batches` done with `samples` samples whose losses
+    // summed (each batch's mean loss times its samples) to loss_sum.
+    void resume(std::size_t batches, std::size_t samples, double loss_sum);
+    std::size_t samples() const { return samples_; }
+    double loss_sum() const { return loss_sum_; }
     // Ends the epoch's line (a final redraw on a terminal; nothing more otherwise).
     void finish();
 

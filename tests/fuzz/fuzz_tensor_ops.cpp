@@ -1,11 +1,15 @@
 // libFuzzer target for the argument space of tensor creation and the movement ops: the input
 // is decoded into a tensor (from nested lists, ragged or not, or from a factory) of a dtype,
 // then a chain of reshape / view / slice / pad / flatten / transpose / permute / squeeze /
-// unsqueeze / cat / stack calls with decoded arguments, then a backward when the result
+// unsqueeze / cat / stack calls with decoded arguments, and of indexing (t.index and
+// index_put_ with decoded Slice / None / Ellipsis / integer / bool / bool-mask / int64-tensor
+// indices) and gather / scatter / scatter_add with decoded, often invalid, index tensors, then
+// a backward when the result
 // requires grad. Every call must either succeed or throw xg::Error; anything else (a crash, a
 // sanitizer report, another exception, a leak, a hang) is a bug. Results are kept small (the
 // harness skips calls whose valid result would exceed 2^16 elements: a big allocation is not a
 // bug), but sizes that overflow int64 are passed on, and must be refused.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -15,6 +19,7 @@
 
 namespace {
 using xg::Tensor;
+using xg::TensorIndex;
 using xg::fuzz::Bytes;
 constexpr std::size_t max_numel = 1 << 16;
 
@@ -130,7 +135,93 @@ bool pad_worth_calling(const Tensor& t, const std::vector<std::int64_t>& pads) {
     return !big;
 }
 
+// An int64 tensor of rank 0-3 (sizes 0-3) whose values are often out of range for t.
+Tensor int_tensor(Bytes& in) {
+    xg::Shape shape(in.u8() % 4);
+    for (auto& d : shape) d = in.u8() % 4;
+    std::vector<std::int64_t> v(xg::shape_numel(shape));
+    for (auto& x : v) x = in.small_or_extreme(-5, 5);
+    return xg::tensor(v, shape);
+}
+
+// A bool mask from the input: t's leading dims (a valid mask) or a decoded shape (often not).
+Tensor bool_mask(Bytes& in, const Tensor& t) {
+    xg::Shape shape;
+    if (in.u8() % 2) {
+        shape.assign(t.shape().begin(), t.shape().begin() + std::min<std::size_t>(t.dim(), 2));
+    } else {
+        shape.resize(in.u8() % 3);
+        for (auto& d : shape) d = in.u8() % 4;
+    }
+    if (xg::shape_numel(shape) > max_numel) shape = {0};
+    std::vector<std::int64_t> v(xg::shape_numel(shape));
+    for (auto& x : v) x = in.u8() % 2;
+    return xg::gt(xg::tensor(v, shape), 0);
+}
+
+xg::indexing::SliceBound bound(Bytes& in) {
+    if (in.u8() % 3 == 0) return xg::indexing::None;
+    return in.small_or_extreme(-6, 6);
+}
+
+std::vector<TensorIndex> indices(Bytes& in, const Tensor& t) {
+    std::vector<TensorIndex> out;
+    const std::size_t n = in.u8() % 5;
+    for (std::size_t i = 0; i < n; ++i) {
+        switch (in.u8() % 7) {
+            case 0:
+                out.emplace_back(in.small_or_extreme(-5, 5));
+                break;
+            case 1:
+                out.emplace_back(xg::indexing::Slice(bound(in), bound(in), bound(in)));
+                break;
+            case 2:
+                out.emplace_back(xg::indexing::None);
+                break;
+            case 3:
+                out.emplace_back(xg::indexing::Ellipsis);
+                break;
+            case 4:
+                out.emplace_back(in.u8() % 2 == 0);
+                break;
+            case 5:
+                out.emplace_back(bool_mask(in, t));
+                break;
+            default:
+                out.emplace_back(int_tensor(in));
+                break;
+        }
+    }
+    return out;
+}
+
+// Indexing and gather / scatter with decoded (often invalid) indices.
+Tensor index_step(Bytes& in, const Tensor& t) {
+    switch (in.u8() % 6) {
+        case 0:
+            return t.index(indices(in, t));
+        case 1: {
+            Tensor c = t.detach().clone();
+            xg::index_put_(c, indices(in, t), in.value());
+            return c;
+        }
+        case 2: {
+            Tensor c = t.detach().clone();
+            auto idx = indices(in, t);
+            xg::index_put_(c, idx, in.u8() % 2 ? t : int_tensor(in), in.u8() % 2 == 0);
+            return c;
+        }
+        case 3:
+            return xg::gather(t, in.small_or_extreme(-5, 4), int_tensor(in));
+        case 4:
+            return xg::scatter(t, in.small_or_extreme(-5, 4), int_tensor(in), in.value());
+        default:
+            return xg::scatter_add(t, in.small_or_extreme(-5, 4), int_tensor(in), t);
+    }
+}
+
 Tensor step(Bytes& in, const Tensor& t) {
+    if (in.u8() % 4 == 0) return index_step(in, t);
     switch (in.u8() % 12) {
         case 0:
             return xg::reshape(t, int_list(in, 5, -2, 8));
