@@ -96,6 +96,9 @@ std::tuple<Tensor, Tensor> MultiheadAttentionImpl::forward(
              key.shape(), value.shape());
     XG_CHECK(key.size(-1) == E, "{}: key's last dim must be embed_dim {}, got shape {}", kMha, E,
              key.shape());
+    XG_CHECK(key.dtype() == query.dtype() && value.dtype() == query.dtype(),
+             "{}: key ({}) and value ({}) must have the query's dtype {}", kMha, key.dtype(),
+             value.dtype(), query.dtype());
     const bool batched = query.dim() == 3;
     Tensor q = query, k = key, v = value;
     if (!batched) {

@@ -1,6 +1,6 @@
 #pragma once
-// Everything in nn/: Module, layers, attention, recurrent layers, losses, Sequential, init and
-// the cs231n models.
+// Everything in nn/: Module, layers, attention, Transformer layers, recurrent layers, losses,
+// Sequential, init and the cs231n models.
 #include "nn/attention.hpp"
 #include "nn/containers.hpp"
 #include "nn/cs231n_rnn.hpp"
@@ -15,3 +15,4 @@
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"
 #include "nn/sequential.hpp"
+#include "nn/transformer.hpp"

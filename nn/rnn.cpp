@@ -116,6 +116,8 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::run(const Tensor& input, const Tenso
             return zeros({std::size_t(L * D), std::size_t(N), std::size_t(H)}, input.dtype());
         XG_CHECK(s.shape() == want, "{}: expected {} of shape {}, got {}", name, what, want,
                  s.shape());
+        XG_CHECK(s.dtype() == input.dtype(), "{}: {} is {} but the input is {}", name, what,
+                 s.dtype(), input.dtype());
         return batched ? s : s.unsqueeze(1);
     };
     const bool lstm = mode_ == Mode::lstm;

@@ -92,6 +92,8 @@ Tensor RNNCellBase::batched_state(const Tensor& x, const Tensor& state, const ch
     if (!state.defined()) return zeros({want.size() == 1 ? 1 : want[0], want.back()}, x.dtype());
     XG_CHECK(state.shape() == want, "{}: expected {} of shape {}, got {}", type_name(), what, want,
              state.shape());
+    XG_CHECK(state.dtype() == x.dtype(), "{}: {} is {} but the input is {}", type_name(), what,
+             state.dtype(), x.dtype());
     return x.dim() == 1 ? state.unsqueeze(0) : state;
 }
 

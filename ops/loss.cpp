@@ -12,6 +12,7 @@
 #include "core/grad_mode.hpp"
 #include "core/node.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/layout.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 #include "ops/vec_math.hpp"
@@ -156,8 +157,12 @@ void check_reduction(const char* op, Reduction r) {
              static_cast<int>(r));
 }
 
-void check_class_target(const char* op, const Tensor& x, const Tensor& target,
-                        const Tensor& weight) {
+// No label is skipped (nll_loss, multi_margin_loss).
+constexpr std::int64_t kNoIgnore = std::numeric_limits<std::int64_t>::min();
+
+// Labels equal to `ignore` are skipped, so they may lie outside [0, C) (PyTorch's ignore_index).
+void check_class_target(const char* op, const Tensor& x, const Tensor& target, const Tensor& weight,
+                        std::int64_t ignore = kNoIgnore) {
     check_defined(op, x, "input");
     check_defined(op, target, "target");
     check_floating(op, x, "input");
@@ -171,7 +176,7 @@ void check_class_target(const char* op, const Tensor& x, const Tensor& target,
     XG_CHECK(c > 0, "{}: input has no classes (shape {})", op, x.shape());
     const auto& y = target.data<std::int64_t>();
     for (std::size_t i = 0; i < n; ++i) {
-        XG_CHECK(y(i) >= 0 && y(i) < static_cast<std::int64_t>(c),
+        XG_CHECK(y(i) == ignore || (y(i) >= 0 && y(i) < static_cast<std::int64_t>(c)),
                  "{}: target[{}] = {} is out of range for {} classes (expected 0 <= label < {})",
                  op, i, y(i), c, c);
     }
@@ -235,8 +240,9 @@ Tensor grad_scale(const Tensor& g, Reduction r, double den, const Dims64& none_s
 // Constants of the class-index losses' gradients. For target distribution
 //   dist[i][j] = (1 - eps) * w[y_i] * [j == y_i] + eps / C * w[j],  coef[i] = sum_j dist[i][j],
 // cross_entropy's gradient is g * (softmax(x) * coef - dist), nll_loss's is -g * dist (eps 0).
+// A row whose label is `ignore` is all zero.
 std::pair<Tensor, Tensor> class_dist(const Tensor& target, const Tensor& weight, double eps,
-                                     std::size_t c, Dtype dtype) {
+                                     std::size_t c, Dtype dtype, std::int64_t ignore = kNoIgnore) {
     const auto& y = target.data<std::int64_t>();
     const std::size_t n = target.size(0);
     std::vector<double> w = class_weights(weight, c);
@@ -247,6 +253,11 @@ std::pair<Tensor, Tensor> class_dist(const Tensor& target, const Tensor& weight,
         xg::array<T> dist = xg::array<T>::from_shape({n, c}),
                      coef = xg::array<T>::from_shape({n, 1});
         for (std::size_t i = 0; i < n; ++i) {
+            if (y(i) == ignore) {
+                for (std::size_t j = 0; j < c; ++j) dist(i, j) = T(0);
+                coef(i, 0) = T(0);
+                continue;
+            }
             const auto yi = static_cast<std::size_t>(y(i));
             for (std::size_t j = 0; j < c; ++j) dist(i, j) = static_cast<T>(eps / c * w[j]);
             dist(i, yi) += static_cast<T>((1.0 - eps) * w[yi]);
@@ -316,18 +327,19 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim, Site site) {
 
 // ---- class-index losses ----
 
-Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyFuncOptions& o,
-                     Site site) {
-    detail::SiteScope at(site);
+namespace detail {
+namespace {
+
+// cross_entropy on (N, C) logits and (N) labels.
+Tensor cross_entropy_2d(const Tensor& x, const Tensor& target, const CrossEntropyFuncOptions& o) {
     const char* op = "cross_entropy";
-    detail::check_reduction(op, o.reduction());
-    detail::check_class_target(op, x, target, o.weight());
+    const std::int64_t ignore = o.ignore_index();
+    detail::check_class_target(op, x, target, o.weight(), ignore);
     const double eps = o.label_smoothing();
-    XG_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got {}",
-             eps);
     const std::size_t n = x.size(0), c = x.size(1);
     const std::vector<double> w = detail::class_weights(o.weight(), c);
     double den = 0.0;
+    std::size_t counted = 0;
     Tensor out = detail::dispatch_float(op, x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         xg::array<T> logp = xg::array<T>::from_shape(x.shape());
@@ -335,8 +347,13 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyFu
         const auto& y = target.data<std::int64_t>();
         xg::array<T> per = xg::array<T>::from_shape({n});
         for (std::size_t i = 0; i < n; ++i) {
+            if (y(i) == ignore) {
+                per(i) = T(0);
+                continue;
+            }
             const auto yi = static_cast<std::size_t>(y(i));
             den += w[yi];
+            ++counted;
             double l = -(1.0 - eps) * w[yi] * logp(i, yi);
             if (eps > 0.0) {
                 double s = 0.0;
@@ -349,15 +366,63 @@ Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyFu
     });
     if (auto node = record("CrossEntropyBackward", {x}, {out})) {
         SavedTensor sx = x, st = target;
-        node->set_fn(
-            [sx, st, wt = o.weight(), eps, red = o.reduction(), den, n, c](const TensorList& g) {
-                Tensor xs = sx.unpack();
-                auto [coef, dist] = detail::class_dist(st.unpack(), wt, eps, c, xs.dtype());
-                Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
-                return TensorList{mul(gs, sub(mul(softmax(xs, 1), coef), dist))};
-            });
+        node->set_fn([sx, st, wt = o.weight(), eps, red = o.reduction(), den, n, c, ignore,
+                      counted](const TensorList& g) {
+            Tensor xs = sx.unpack();
+            // Every label ignored: the mean is NaN but the gradient 0, as PyTorch.
+            if (counted == 0) return TensorList{zeros(xs.shape(), xs.dtype())};
+            auto [coef, dist] = detail::class_dist(st.unpack(), wt, eps, c, xs.dtype(), ignore);
+            Tensor gs = detail::grad_scale(g[0], red, den, {static_cast<std::int64_t>(n), 1});
+            return TensorList{mul(gs, sub(mul(softmax(xs, 1), coef), dist))};
+        });
     }
     return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+// (C) with a 0-d label is a batch of one; (N, C, d1, ...) with (N, d1, ...) labels moves the
+// classes last and flattens to (N * d1 * ..., C), so a label's flat index is its position in
+// the target read in row-major order.
+Tensor cross_entropy(const Tensor& x, const Tensor& target, const CrossEntropyFuncOptions& o,
+                     Site site) {
+    detail::SiteScope at(site);
+    const char* op = "cross_entropy";
+    detail::check_reduction(op, o.reduction());
+    detail::check_defined(op, x, "input");
+    detail::check_defined(op, target, "target");
+    const double eps = o.label_smoothing();
+    XG_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got {}",
+             eps);
+    XG_CHECK(x.dim() >= 1,
+             "cross_entropy: input must be (C), (N, C) or (N, C, d1, ...), got a 0-d tensor");
+    if (x.dim() == 2) return detail::cross_entropy_2d(x, target, o);
+    detail::check_floating(op, x, "input");
+    XG_CHECK(target.dtype() == int64, "{}: target must hold int64 class indices, got dtype {}", op,
+             target.dtype());
+    if (x.dim() == 1) {
+        XG_CHECK(target.dim() == 0,
+                 "{}: target must be a 0-d class index for the unbatched input of shape {}, got "
+                 "shape {}",
+                 op, x.shape(), target.shape());
+        Tensor out = detail::cross_entropy_2d(unsqueeze(x, 0), reshape(target, {1}), o);
+        return o.reduction() == Reduction::none ? reshape(out, std::vector<std::int64_t>{}) : out;
+    }
+    Shape want{x.size(0)};
+    std::vector<std::int64_t> per_shape{static_cast<std::int64_t>(x.size(0))};
+    for (std::size_t d = 2; d < x.dim(); ++d) {
+        want.push_back(x.size(d));
+        per_shape.push_back(static_cast<std::int64_t>(x.size(d)));
+    }
+    XG_CHECK(target.shape() == want,
+             "{}: target must have shape {} to match input shape {}, got {}", op, want, x.shape(),
+             target.shape());
+    const auto c = static_cast<std::int64_t>(x.size(1));
+    XG_CHECK(c > 0, "{}: input has no classes (shape {})", op, x.shape());
+    Tensor flat = reshape(movedim(x, 1, -1), {-1, c});
+    Tensor out = detail::cross_entropy_2d(flat, reshape(target, {-1}), o);
+    return o.reduction() == Reduction::none ? reshape(out, per_shape) : out;
 }
 
 Tensor nll_loss(const Tensor& x, const Tensor& target, const NLLLossFuncOptions& o, Site site) {

@@ -23,10 +23,15 @@ struct CrossEntropyFuncOptions {
     XG_ARG(Reduction, reduction) = Reduction::mean;
     XG_ARG(double, label_smoothing) = 0.0;  // in [0, 1]
     XG_ARG(Tensor, weight);                 // (C), optional
+    XG_ARG(std::int64_t, ignore_index) = -100;
 };
 
 // cross_entropy(x, y) = nll_loss(log_softmax(x, 1), y), fused. With label smoothing eps, the
-// per-sample loss is (1 - eps) * w[y] * -logp[y] + eps / C * sum_c w[c] * -logp[c].
+// per-sample loss is (1 - eps) * w[y] * -logp[y] + eps / C * sum_c w[c] * -logp[c]. Besides
+// (N, C) with (N) labels it takes (C) with a 0-d label and PyTorch's K-dimensional case:
+// (N, C, d1, ...) logits ([N, C, T] for sequences) with (N, d1, ...) labels; reduction none
+// keeps the target's shape. A label equal to ignore_index adds 0 (and gets no gradient), and
+// mean divides by the summed weights of the other labels only (NaN when all are ignored).
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      const CrossEntropyFuncOptions& options = {}, Site site = Site());
 

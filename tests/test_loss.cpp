@@ -2,6 +2,7 @@
 // equal logits, and PyTorch parity.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -117,6 +118,18 @@ Parity cross_entropy_parity() {
                        }});
     p.cases.push_back({"ce_smooth_mean", 2, [](const TensorList& x) {
                            return cross_entropy(x[0], x[1], ce_opts(Reduction::mean, 0.1));
+                       }});
+    // [N, C, T] logits, labels -100 ignored, with weights and smoothing; then (N, C, d1, d2).
+    for (auto [suffix, r] : kReductions) {
+        const std::string s = suffix;
+        Tensor ws = load_fixture("ce_seq_" + s, "w");
+        p.cases.push_back({"ce_seq_" + s, 2, [ws, r = r](const TensorList& x) {
+                               return cross_entropy(x[0], x[1], ce_opts(r, 0.1, ws));
+                           }});
+    }
+    p.cases.push_back({"ce_seq_ignore_class_mean", 2, [](const TensorList& x) {
+                           return cross_entropy(x[0], x[1],
+                                                ce_opts(Reduction::mean).ignore_index(2));
                        }});
     return p;
 }
@@ -288,12 +301,56 @@ XG_REGISTER_OP_INFO(
              {"(6, 3) mean, smoothing 0.3, weights",
               {rand64({6, 3}, -2, 2)},
               ce(labels({0, 1, 2, 2, 1, 0}), ce_opts(Reduction::mean, 0.3, w3))},
+             {"[N, C, T] (2, 4, 3) mean, ignore_index -100, smoothing 0.2, weights",
+              {rand64({2, 4, 3}, -2, 2)},
+              ce(labels({0, -100, 3, 2, 1, -100}).reshape({2, 3}),
+                 ce_opts(Reduction::mean, 0.2, w4))},
+             {"[N, C, T] (2, 3, 4) none, ignore_index 1",
+              {rand64({2, 3, 4}, -2, 2)},
+              ce(labels({0, 1, 2, 2, 1, 0, 1, 2}).reshape({2, 4}),
+                 ce_opts(Reduction::none).ignore_index(1))},
+             {"(N, C, d1, d2) (2, 3, 2, 2) sum, smoothing 0.1",
+              {rand64({2, 3, 2, 2}, -2, 2)},
+              ce(labels({0, 1, 2, 2, 1, 0, 1, 2}).reshape({2, 2, 2}),
+                 ce_opts(Reduction::sum, 0.1))},
+             {"unbatched (5) with a 0-d label",
+              {rand64({5}, -2, 2)},
+              ce(labels({3}).reshape({}), ce_opts(Reduction::mean, 0.1))},
          };
      },
      [] {
          auto errs = class_target_errors([](Tensor x, Tensor y, Tensor w) {
              cross_entropy(x, y, ce_opts(Reduction::mean, 0.0, w));
          });
+         // A 1-D input is cross_entropy's unbatched case, not an error.
+         errs.erase(std::remove_if(errs.begin(), errs.end(),
+                                   [](const ErrorCase& e) { return e.desc == "1-D input"; }),
+                    errs.end());
+         errs.push_back({"0-d input", [] { cross_entropy(scalar_tensor(1.0), labels({0})); },
+                         "input must be (C), (N, C) or (N, C, d1, ...), got a 0-d tensor"});
+         errs.push_back({"unbatched input, 1-D target",
+                         [] { cross_entropy(rand(Shape{4}, float64), labels({0})); },
+                         "target must be a 0-d class index for the unbatched input of shape [4], "
+                         "got shape [1]"});
+         errs.push_back(
+             {"[N, C, T] input, target of the wrong length",
+              [] {
+                  cross_entropy(rand(Shape{2, 4, 3}, float64),
+                                labels({0, 1, 2, 3, 0, 1, 2, 3}).reshape({2, 4}));
+              },
+              "target must have shape [2, 3] to match input shape [2, 4, 3], got [2, 4]"});
+         errs.push_back({"[N, C, T] label out of range (flat index)",
+                         [] {
+                             cross_entropy(rand(Shape{2, 4, 3}, float64),
+                                           labels({0, 1, 2, 3, 4, 1}).reshape({2, 3}));
+                         },
+                         "target[4] = 4 is out of range for 4 classes"});
+         errs.push_back({"-100 is only ignored when it is ignore_index",
+                         [] {
+                             cross_entropy(rand(Shape{2, 3}, float64), labels({-100, 1}),
+                                           ce_opts(Reduction::mean).ignore_index(-1));
+                         },
+                         "target[0] = -100 is out of range for 3 classes"});
          errs.push_back({"label_smoothing 1.5",
                          [] {
                              cross_entropy(rand(Shape{2, 3}, float64), labels({0, 1}),
@@ -679,6 +736,53 @@ TEST_CASE("bce_with_logits, multi_margin, mse, l1: fused matches the composed fu
                 [&](const TensorList& x) { return mm_composed(x[0], y, o); }, {in[0]});
         }
     }
+}
+
+TEST_CASE("cross_entropy over [N, C, T]: the per-position (N, C) rows, ignored labels skipped") {
+    manual_seed(4);
+    Tensor x = rand64({2, 4, 3}, -2, 2);
+    Tensor y = labels({0, -100, 3, 2, 1, -100}).reshape({2, 3});
+    Tensor w = consts({4}, 0.2, 2);
+    auto o = ce_opts(Reduction::none, 0.2, w);
+    Tensor per = cross_entropy(x, y, o);
+    REQUIRE(per.shape() == Shape{2, 3});
+    // Row (n, t) is cross_entropy of x[n, :, t] with y[n, t]; an ignored one is 0.
+    Tensor rows = reshape(movedim(x, 1, -1), {6, 4}).detach();
+    auto p = per.to_vector();
+    auto yv = y.reshape({6}).to_vector();
+    double num = 0.0, den = 0.0;
+    for (std::size_t i = 0; i < 6; ++i) {
+        CAPTURE(i);
+        if (yv[i] == -100) {
+            CHECK(p[i] == 0.0);
+            continue;
+        }
+        const auto yi = static_cast<std::int64_t>(yv[i]);
+        Tensor row = rows.index({static_cast<std::int64_t>(i)}).reshape({1, 4});
+        CHECK(std::abs(p[i] - cross_entropy(row, labels({yi}), o).item()) < 1e-12);
+        num += p[i];
+        den += w.to_vector()[static_cast<std::size_t>(yi)];
+    }
+    // mean divides by the weights of the labels that count.
+    Tensor m = cross_entropy(x, y, ce_opts(Reduction::mean, 0.2, w));
+    CHECK(std::abs(m.item() - num / den) < 1e-12);
+    m.backward();
+    Tensor gx = movedim(x.grad(), 1, -1);  // (N, T, C)
+    for (double v : gx.index({0, 1}).to_vector()) CHECK(v == 0.0);
+    for (double v : gx.index({1, 2}).to_vector()) CHECK(v == 0.0);
+    CHECK(max(abs(gx.index({0, 0}))).item() > 0.0);
+    // Every label ignored: mean is 0 / 0, as PyTorch.
+    Tensor x2 = rand64({2, 4, 3}, -2, 2);
+    Tensor none = cross_entropy(x2, full({2, 3}, -100.0, float64).to(int64));
+    CHECK(std::isnan(none.item()));
+    none.backward();  // with a zero gradient, as PyTorch
+    CHECK(max(abs(x2.grad())).item() == 0.0);
+    // The module takes the same options.
+    nn::CrossEntropyLoss loss(CrossEntropyFuncOptions().ignore_index(3).label_smoothing(0.1));
+    Tensor yl = labels({0, 3, 3, 2, 1, 0}).reshape({2, 3});
+    CHECK(loss(x, yl).item() ==
+          cross_entropy(x, yl, CrossEntropyFuncOptions().ignore_index(3).label_smoothing(0.1))
+              .item());
 }
 
 // ---- numerical edge cases ----

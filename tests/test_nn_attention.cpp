@@ -222,6 +222,12 @@ TEST_CASE("MultiheadAttention: bad options and inputs name the module and the va
         }),
         "key's batch size 3 differs from the query's 2");
     has(error_of([&] { m(q.to(float32), kv, kv); }), "query is float32 but the parameters are");
+    has(error_of([&] { m(q, kv.to(float32), kv); }),
+        "key (float32) and value (float64) must have the query's dtype float64");
+    has(error_of([&] {
+            m(q, kv, zeros({5, 2, 4}, int64));
+        }),
+        "key (float64) and value (int64) must have the query's dtype float64");
     has(error_of([&] {
             m(q, kv, kv, zeros({2, 4}, bool_));
         }),

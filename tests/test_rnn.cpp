@@ -340,6 +340,21 @@ TEST_CASE("RNN modules refuse bad arguments by name") {
              lstm(zeros({5, 2, 3}, float64));
          },
          {"LSTM:", "float64", "float32"}},
+        {"LSTM h0 of another dtype",
+         [&] {
+             lstm->forward(f32({5, 2, 3}), {zeros({2, 2, 4}, float64), f32({2, 2, 4})});
+         },
+         {"LSTM:", "h0 is float64 but the input is float32"}},
+        {"GRU h0 of an integer dtype",
+         [&] {
+             gru(f32({5, 2, 3}), zeros({2, 2, 4}, int64));
+         },
+         {"GRU:", "h0 is int64 but the input is float32"}},
+        {"RNNCell hx of another dtype",
+         [&] {
+             rnn_cell(f32({2, 3}), zeros({2, 4}, float64));
+         },
+         {"RNNCell:", "hx is float64 but the input is float32"}},
         {"LSTM no steps",
          [&] {
              lstm(f32({0, 2, 3}));

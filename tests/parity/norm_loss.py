@@ -114,6 +114,22 @@ def regression_loss_cases():
         save_extra(name, "w", bw)
 
 
+def sequence_ce_cases():
+    """cross_entropy over [N, C, T] (and [N, C, d1, d2]) logits with ignored labels."""
+    w = rnd(5, seed=21, lo=0.2, hi=2.0)
+    y = torch.tensor([[0, 4, -100, 2], [1, -100, -100, 3], [2, 2, 0, 4]], dtype=torch.int64)
+    for red in ["mean", "sum", "none"]:
+        name = f"ce_seq_{red}"
+        save_case(name, lambda x, y: F.cross_entropy(x, y, weight=w, reduction=red,
+                                                     label_smoothing=0.1),
+                  [rnd(3, 5, 4, seed=22, lo=-2, hi=2), y])
+        save_extra(name, "w", w)
+    # ignore_index naming a real class, no weights or smoothing, two trailing dims.
+    y4 = torch.tensor([[[0, 2], [1, 1]], [[2, 2], [0, 1]]], dtype=torch.int64)
+    save_case("ce_seq_ignore_class_mean", lambda x, y: F.cross_entropy(x, y, ignore_index=2),
+              [rnd(2, 3, 2, 2, seed=23, lo=-2, hi=2), y4])
+
+
 if __name__ == "__main__":
     torch.set_default_dtype(torch.float64)
     batch_norm_cases()
@@ -121,3 +137,4 @@ if __name__ == "__main__":
     softmax_cases()
     class_loss_cases()
     regression_loss_cases()
+    sequence_ce_cases()
