@@ -42,6 +42,7 @@
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"
 #include "nn/sequential.hpp"
+#include "nn/transformer.hpp"
 #include "ops/attention.hpp"
 #include "ops/conv.hpp"
 #include "ops/dropout.hpp"
