@@ -6,6 +6,7 @@
 #   libFuzzer runtimes; ci is test plus fuzz (the sanitizer jobs of .ci/run build with clang)
 #   plus clang-format (make format-check, the first stage of .ci/run); format is clang-format
 #   alone.
+#   bench adds libtorch and the LeNet epoch's peers (dlib; tiny-dnn with cereal, stb, gemmlowp).
 #   OpenMPI is in the build set: distributed/ and its tests (mpirun -np 2) build when it is found.
 set -euo pipefail
 what=${1:-test}
@@ -19,7 +20,8 @@ case "$what" in
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
   format) pkgs=(clang-format) ;;
   ci) pkgs+=(dataset-fashion-mnist clang libclang-rt-14-dev clang-format) ;;
-  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev) ;;
+  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist libblis-dev libdlib-dev tiny-dnn
+               libcereal-dev libstb-dev libgemmlowp-dev) ;;
   all) pkgs+=(libtorch-dev dataset-fashion-mnist graphviz python3-torch python3-numpy clang
               libclang-rt-14-dev libblis-dev clang-format) ;;
   *) echo "usage: $0 [build|run|test|ci|fuzz|format|bench|all]" >&2; exit 2 ;;
