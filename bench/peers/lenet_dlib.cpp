@@ -10,17 +10,21 @@
 
 namespace {
 
-using dlib::con, dlib::fc, dlib::input, dlib::loss_multiclass_log, dlib::matrix, dlib::max_pool,
-    dlib::relu;
+using dlib::fc, dlib::input, dlib::loss_multiclass_log, dlib::matrix, dlib::max_pool, dlib::relu;
+
+// dlib's con<> alias fixes the padding at half the kernel: this one takes it.
+template <long filters, long k, int pad, class SUBNET>
+using conv = dlib::add_layer<dlib::con_<filters, k, k, 1, 1, pad, pad>, SUBNET>;
 
 // conv 6@5x5 pad 2, ReLU, maxpool 2, conv 16@5x5 (no padding), ReLU, maxpool 2, fc 120, 84, 10.
 using net_type = loss_multiclass_log<fc<
     10,
-    relu<fc<84, relu<fc<120, max_pool<2, 2, 2, 2,
-                                      relu<con<16, 5, 5, 1, 1, 0, 0,
-                                               max_pool<2, 2, 2, 2,
-                                                        relu<con<6, 5, 5, 1, 1, 2, 2,
-                                                                 input<matrix<float>>>>>>>>>>>>>>;
+    relu<fc<84,
+            relu<fc<120,
+                    max_pool<2, 2, 2, 2,
+                             relu<conv<16, 5, 0,
+                                       max_pool<2, 2, 2, 2,
+                                                relu<conv<6, 5, 2, input<matrix<float>>>>>>>>>>>>>>;
 
 std::vector<matrix<float>> images(const xg::bench::FashionSplit& s) {
     std::vector<matrix<float>> out(s.n);
