@@ -82,7 +82,9 @@ bench:
 	bash scripts/install_deps.sh bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_BENCH=ON $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(BUILD) -j $(JOBS) --target bench_steps bench_gemm bench_ops bench_conv bench_layers
+	cmake --build $(BUILD) -j $(JOBS) --target bench_peers
 	./$(BUILD)/bench/bench_steps
+	./$(BUILD)/bench/bench_steps --peers --rounds 3
 	./$(BUILD)/bench/bench_gemm
 	./$(BUILD)/bench/bench_ops
 	./$(BUILD)/bench/bench_conv

@@ -3,6 +3,12 @@
 //   ./build/bench/bench_steps                    # every case, 5 rounds, 2 threads
 //   ./build/bench/bench_steps --rounds 3 --threads 1 --cases lenet,overhead
 //   ./build/bench/bench_steps --competitors 2 --threads 0   # beside 2 busy processes
+//   ./build/bench/bench_steps --peers --rounds 3   # LeNet-5 epoch: xgrad, libtorch, dlib, tiny-dnn
+//
+// --peers: one Fashion-MNIST epoch of LeNet-5 (SGD lr 0.05 momentum 0.9, batch 64) and the test
+// pass, by xgrad, libtorch and the peer programs built beside this one (bench/peers/: dlib and
+// tiny-dnn, `cmake --build build --target bench_peers`), each in its own process, in rotating
+// order each round. Printed: seconds per epoch and per test pass, and test accuracy.
 //
 // --threads 0 runs each library at its default (xgrad: all cores, adapting to load; libtorch:
 // all cores). --competitors N starts N CPU-bound processes (a busy loop each) for the whole run,
@@ -43,16 +49,23 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
+// The peer at its best: without these its ThreeLayerConvNet step takes 40-45 ms instead of
+// 14-21 ms here (first-touch page faults on every freed activation).
+const char* kTorchMalloc = "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 ";
+
+bool run_command(const std::string& cmd, std::vector<double>& values);
+
 // Runs `self --child <framework> <case> <reps> <threads>` and parses its result line.
 bool run_child(const std::string& self, const std::string& fw, const std::string& name, int reps,
                int threads, std::vector<double>& values) {
     std::string cmd = self + " --child " + fw + " " + name + " " + std::to_string(reps) + " " +
                       std::to_string(threads);
-    if (fw == "torch") {
-        // The peer at its best: without these its ThreeLayerConvNet step takes 40-45 ms instead
-        // of 14-21 ms here (first-touch page faults on every freed activation).
-        cmd = "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 " + cmd;
-    }
+    if (fw == "torch") cmd = kTorchMalloc + cmd;
+    return run_command(cmd, values);
+}
+
+// Runs `cmd` and reads the numbers of its last `result ...` line.
+bool run_command(const std::string& cmd, std::vector<double>& values) {
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return false;
     char line[512];
@@ -101,6 +114,58 @@ struct Competitors {
         for (pid_t p : pids) waitpid(p, nullptr, 0);
     }
 };
+
+// The peers table: each library's LeNet-5 epoch in its own process, N rounds, rotating order.
+int peers(const std::string& self, int rounds, int threads) {
+    const std::string dir = self.substr(0, self.rfind('/') + 1), t = std::to_string(threads);
+    struct Peer {
+        std::string name, cmd;
+    };
+    std::vector<Peer> all = {{"xgrad", self + " --peer-child xgrad " + t}};
+    if (xg::bench::torch_available())
+        all.push_back({"libtorch", kTorchMalloc + self + " --peer-child torch " + t});
+    for (const char* p : {"dlib", "tinydnn"}) {
+        std::string exe = dir + "peers/lenet_" + p;
+        // dlib's convolutions and fully connected layers run on its BLAS (OpenBLAS here);
+        // tiny-dnn runs on std::thread::hardware_concurrency() threads, no knob.
+        std::string env = threads && p == std::string("dlib")
+                              ? "OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t + " "
+                              : "";
+        if (access(exe.c_str(), X_OK) == 0)
+            all.push_back({p == std::string("dlib") ? "dlib" : "tiny-dnn", env + exe});
+        else
+            std::printf("(%s not built: cmake --build <build> --target bench_peers)\n",
+                        exe.c_str());
+    }
+    std::printf(
+        "bench_steps --peers: LeNet-5, one Fashion-MNIST epoch (SGD lr 0.05 momentum 0.9, batch "
+        "64), %d rounds, %s threads; each cell the median over rounds (range)\n",
+        rounds, threads ? t.c_str() : "default");
+    std::map<std::string, std::vector<std::vector<double>>> got;  // name: round: train, test, acc
+    for (int r = 0; r < rounds; ++r) {
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            const Peer& p = all[(i + std::size_t(r)) % all.size()];
+            std::vector<double> v;
+            if (!run_command(p.cmd, v) || v.size() < 3) {
+                std::fprintf(stderr, "%s: child failed (%s)\n", p.name.c_str(), p.cmd.c_str());
+                return 1;
+            }
+            got[p.name].push_back(v);
+            std::fprintf(stderr, "round %d %s: %.2f s train, %.2f s test, %.2f%%\n", r + 1,
+                         p.name.c_str(), v[0], v[1], v[2]);
+        }
+    }
+    std::printf("\n| library | epoch (s) | test pass (s) | test accuracy (%%) |\n");
+    std::printf("|---|---:|---:|---:|\n");
+    for (const auto& p : all) {
+        std::vector<double> col[3];
+        for (const auto& v : got[p.name])
+            for (int k = 0; k < 3; ++k) col[k].push_back(v[k]);
+        std::printf("| %s | %s | %s | %s |\n", p.name.c_str(), cell(col[0], 2).c_str(),
+                    cell(col[1], 2).c_str(), cell(col[2], 2).c_str());
+    }
+    return 0;
+}
 
 int driver(const std::string& self, int rounds, int reps, int threads, int competitors,
            const std::vector<std::string>& names) {
@@ -173,11 +238,22 @@ int main(int argc, char** argv) {
         std::printf("result %.6f\n", v);
         return 0;
     }
+    if (args.size() == 3 && args[0] == "--peer-child") {
+        xg::bench::EpochFigures f;
+        int threads = std::max(0, std::atoi(args[2].c_str()));
+        bool ok = args[1] == "torch" ? xg::bench::lenet_epoch_torch(threads, f)
+                                     : xg::bench::lenet_epoch_xgrad(threads, f);
+        if (!ok) return 3;
+        std::printf("result %.6f %.6f %.4f\n", f.train_s, f.test_s, f.accuracy);
+        return 0;
+    }
     if (args.size() == 1 && args[0] == "--list") {
         for (const auto& c : xg::bench::all_cases()) std::printf("%s\n", c.name.c_str());
         return 0;
     }
     int rounds = 5, reps = 15, threads = 2, competitors = 0;
+    const bool peer_mode = std::find(args.begin(), args.end(), "--peers") != args.end();
+    if (peer_mode) args.erase(std::find(args.begin(), args.end(), "--peers"));
     std::vector<std::string> names;
     for (const auto& c : xg::bench::all_cases())
         if (c.in_default) names.push_back(c.name);
@@ -195,7 +271,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: bench_steps [--rounds R] [--reps N] [--threads T] "
-                         "[--competitors C] [--cases a,b,...]\n");
+                         "[--competitors C] [--cases a,b,...] [--peers]\n");
             return 2;
         }
     }
@@ -204,12 +280,13 @@ int main(int argc, char** argv) {
     if (args.size() % 2) {
         std::fprintf(stderr,
                      "usage: bench_steps [--rounds R] [--reps N] [--threads T] "
-                     "[--competitors C] [--cases a,b,...]\n");
+                     "[--competitors C] [--cases a,b,...] [--peers]\n");
         return 2;
     }
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) return 1;
     self[len] = 0;
+    if (peer_mode) return peers(self, rounds, threads);
     return driver(self, rounds, reps, threads, competitors, names);
 }

@@ -30,6 +30,14 @@ struct ConvShape {
 };
 const ConvShape& conv_shape(const std::string& case_name);  // conv1_*, conv2_*, conv3_*
 
+// One LeNet-5 Fashion-MNIST epoch (SGD lr 0.05 momentum 0.9, batch 64, shuffled) and the test
+// pass after it: the peers table of `bench_steps --peers`. False when the side is not built.
+struct EpochFigures {
+    double train_s = 0, test_s = 0, accuracy = 0;  // accuracy in %
+};
+bool lenet_epoch_xgrad(int threads, EpochFigures& out);
+bool lenet_epoch_torch(int threads, EpochFigures& out);
+
 // Resident set now and at its peak, in MB (from /proc/self/statm and getrusage).
 double rss_mb();
 double peak_rss_mb();

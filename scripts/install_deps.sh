@@ -8,6 +8,7 @@
 #   plus clang-format (make format-check, the first stage of .ci/run) and chromium; format is
 #   clang-format alone; browser is chromium alone (`make test` adds it: the report_browser test
 #   renders report.html headless; `make run` does not need it).
+#   bench adds libtorch and the LeNet epoch's peers (dlib; tiny-dnn with cereal, stb, gemmlowp).
 #   OpenMPI is in the build set: distributed/ and its tests (mpirun -np 2) build when it is found.
 set -euo pipefail
 what=${1:-test}
@@ -23,7 +24,8 @@ case "$what" in
   format) pkgs=(clang-format) ;;
   browser) pkgs=(chromium) ;;
   ci) pkgs+=(dataset-fashion-mnist chromium clang libclang-rt-14-dev clang-format) ;;
-  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist fortunes libblis-dev) ;;
+  bench) pkgs+=(libtorch-dev python3-torch dataset-fashion-mnist fortunes libblis-dev libdlib-dev
+               tiny-dnn libcereal-dev libstb-dev libgemmlowp-dev) ;;
   all) pkgs+=(libtorch-dev dataset-fashion-mnist fortunes chromium graphviz python3-torch python3-numpy
               clang libclang-rt-14-dev libblis-dev clang-format) ;;
   *) echo "usage: $0 [build|run|lm|test|ci|fuzz|format|browser|bench|all]" >&2; exit 2 ;;

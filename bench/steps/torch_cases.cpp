@@ -18,6 +18,9 @@ namespace xg::bench {
 bool torch_available() {
     return false;
 }
+bool lenet_epoch_torch(int, EpochFigures&) {
+    return false;
+}
 double run_torch(const Case&, int, int) {
     return -1;
 }
@@ -85,22 +88,28 @@ double lenet_memory(bool growth) {
     return 100.0 * (rss_mb() - at100) / at100;
 }
 
-// One epoch as a libtorch user writes it without torchvision: the images in one tensor,
-// normalized once, a shuffled index per epoch, index_select per batch.
-double epoch_seconds() {
-    auto t0 = std::chrono::steady_clock::now();
-    xg::data::FashionMNIST train(xg::data::Split::train);
-    const auto& px = train.pixels();
-    const long n = static_cast<long>(train.size());
+// A split as one normalized image tensor and its labels, decoded by xgrad's IDX reader.
+std::pair<torch::Tensor, torch::Tensor> fashion(xg::data::Split split) {
+    xg::data::FashionMNIST ds(split);
+    const auto& px = ds.pixels();
+    const long n = static_cast<long>(ds.size());
     auto images =
         torch::from_blob(const_cast<std::uint8_t*>(px.data()), {n, 1, 28, 28}, torch::kUInt8)
             .to(torch::kFloat)
             .div_(255)
             .sub_(0.2860)
             .div_(0.3530);
-    const auto& yl = train.labels().data<std::int64_t>();
-    auto targets =
-        torch::from_blob(const_cast<std::int64_t*>(yl.data()), {n}, torch::kLong).clone();
+    const auto& yl = ds.labels().data<std::int64_t>();
+    return {images,
+            torch::from_blob(const_cast<std::int64_t*>(yl.data()), {n}, torch::kLong).clone()};
+}
+
+// One epoch as a libtorch user writes it without torchvision: the images in one tensor,
+// normalized once, a shuffled index per epoch, index_select per batch.
+double epoch_seconds() {
+    auto t0 = std::chrono::steady_clock::now();
+    auto [images, targets] = fashion(xg::data::Split::train);
+    const long n = images.size(0);
     auto model = small_cnn(16);
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(2e-3));
     model->train();
@@ -224,6 +233,40 @@ double gpt_step(int reps) {
 }
 
 }  // namespace
+
+bool lenet_epoch_torch(int threads, EpochFigures& out) {
+    if (threads > 0) torch::set_num_threads(threads);
+    torch::manual_seed(0);
+    auto t0 = std::chrono::steady_clock::now();
+    auto [images, targets] = fashion(xg::data::Split::train);
+    const long n = images.size(0);
+    auto model = lenet5();
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+    model->train();
+    auto order = torch::randperm(n, torch::kLong);
+    for (long s = 0; s < n; s += 64) {
+        auto idx = order.slice(0, s, std::min(n, s + 64));
+        train_step(model, opt, images.index_select(0, idx), targets.index_select(0, idx));
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    auto [test_x, test_y] = fashion(xg::data::Split::test);
+    torch::NoGradGuard no_grad;
+    model->eval();
+    long right = 0;
+    for (long s = 0; s < test_x.size(0); s += 1000) {
+        long e = std::min(test_x.size(0), s + 1000);
+        right += model->forward(test_x.slice(0, s, e))
+                     .argmax(1)
+                     .eq(test_y.slice(0, s, e))
+                     .sum()
+                     .item<long>();
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    out.train_s = std::chrono::duration<double>(t1 - t0).count();
+    out.test_s = std::chrono::duration<double>(t2 - t1).count();
+    out.accuracy = 100.0 * double(right) / double(test_x.size(0));
+    return true;
+}
 
 double run_torch(const Case& c, int reps, int threads) {
     if (threads > 0) torch::set_num_threads(threads);

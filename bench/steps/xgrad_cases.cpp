@@ -58,6 +58,16 @@ double epoch_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+data::DataLoader fashion_loader(data::Split split, bool shuffle, std::size_t batch) {
+    data::Normalize normalize({0.2860}, {0.3530});
+    data::DataLoaderOptions lo;
+    lo.batch_size(batch);
+    lo.shuffle(shuffle);
+    lo.seed(0);
+    lo.transform([normalize](const Tensor& x, Generator&) { return normalize(x); });
+    return data::DataLoader(std::make_shared<data::FashionMNIST>(split), lo);
+}
+
 double conv(const std::string& name, int reps) {
     const ConvShape& s = conv_shape(name);
     Tensor x = randn({std::size_t(s.n), std::size_t(s.c), std::size_t(s.h), std::size_t(s.w)});
@@ -169,6 +179,33 @@ double gpt_step(int reps) {
 }
 
 }  // namespace
+
+// As examples/train_cnn.cpp trains: the data loader (loading and normalizing timed with the
+// epoch), then the test set in eval mode without recording, in batches of 1000.
+bool lenet_epoch_xgrad(int threads, EpochFigures& out) {
+    if (threads > 0) set_num_threads(threads);
+    manual_seed(0);
+    auto t0 = std::chrono::steady_clock::now();
+    data::DataLoader train = fashion_loader(data::Split::train, true, 64);
+    nn::Sequential model = nn::lenet5();
+    optim::SGD opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
+    model->train();
+    for (auto& batch : train) train_step(model, opt, batch.images, batch.labels);
+    auto t1 = std::chrono::steady_clock::now();
+    data::DataLoader test = fashion_loader(data::Split::test, false, 1000);
+    NoGradGuard no_grad;
+    model->eval();
+    double right = 0, seen = 0;
+    for (auto& batch : test) {
+        right += eq(argmax(model(batch.images), 1), batch.labels).sum().item();
+        seen += double(batch.size());
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    out.train_s = std::chrono::duration<double>(t1 - t0).count();
+    out.test_s = std::chrono::duration<double>(t2 - t1).count();
+    out.accuracy = 100 * right / seen;
+    return true;
+}
 
 double run_xgrad(const Case& c, int reps, int threads) {
     if (threads > 0) set_num_threads(threads);
