@@ -83,11 +83,11 @@ void note_given_flags(const CLI::App& app, Flags& f) {
 // ---- 1. Data: the images in memory, batches prepared ahead on a worker thread ----
 
 struct Data {
-    data::DataLoader train, test;
+    data::DataLoader<> train, test;
 };
 
-std::shared_ptr<const data::Dataset> fashion_mnist(data::Split split, const Flags& f,
-                                                   std::size_t subset) {
+std::shared_ptr<const data::ImageDataset> fashion_mnist(data::Split split, const Flags& f,
+                                                        std::size_t subset) {
     auto set = std::make_shared<data::FashionMNIST>(split, f.data_dir);
     if (!subset) return set;
     return std::make_shared<data::Subset>(data::Subset::first(set, subset));
@@ -99,9 +99,9 @@ Data load_data(const Flags& f) {
     // The batch order depends on the seed and the epoch only.
     auto train_options = data::DataLoaderOptions(f.batch_size).seed(f.seed).shuffle(true);
     train_options.transform(plain);
-    return {data::DataLoader(fashion_mnist(data::Split::train, f, f.train_subset), train_options),
-            data::DataLoader(fashion_mnist(data::Split::test, f, f.test_subset),
-                             data::DataLoaderOptions(500).transform(plain))};
+    return {data::DataLoader<>(fashion_mnist(data::Split::train, f, f.train_subset), train_options),
+            data::DataLoader<>(fashion_mnist(data::Split::test, f, f.test_subset),
+                               data::DataLoaderOptions(500).transform(plain))};
 }
 
 // ---- 2. The model: the rows of an image are the time steps ----
@@ -155,7 +155,7 @@ struct Figures {
     double loss = 0, accuracy = 0;
 };
 
-Figures train_one_epoch(const Flags& f, int epoch, RowLSTM& model, data::DataLoader& loader,
+Figures train_one_epoch(const Flags& f, int epoch, RowLSTM& model, data::DataLoader<>& loader,
                         Optimization& o, train::TrainingProgress& run) {
     model->train();
     loader.set_epoch(static_cast<std::uint64_t>(epoch));
@@ -186,7 +186,7 @@ Figures train_one_epoch(const Flags& f, int epoch, RowLSTM& model, data::DataLoa
 
 // ---- 5. Evaluation: mean loss and accuracy, without recording, in eval mode ----
 
-Figures evaluate(RowLSTM& model, data::DataLoader& loader, train::ConfusionMatrix* confusion) {
+Figures evaluate(RowLSTM& model, data::DataLoader<>& loader, train::ConfusionMatrix* confusion) {
     NoGradGuard no_grad;
     model->eval();
     double loss_sum = 0, right = 0, seen = 0;
