@@ -58,14 +58,14 @@ double epoch_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-data::DataLoader fashion_loader(data::Split split, bool shuffle, std::size_t batch) {
+data::DataLoader<> fashion_loader(data::Split split, bool shuffle, std::size_t batch) {
     data::Normalize normalize({0.2860}, {0.3530});
     data::DataLoaderOptions lo;
     lo.batch_size(batch);
     lo.shuffle(shuffle);
     lo.seed(0);
     lo.transform([normalize](const Tensor& x, Generator&) { return normalize(x); });
-    return data::DataLoader(std::make_shared<data::FashionMNIST>(split), lo);
+    return data::DataLoader<>(std::make_shared<data::FashionMNIST>(split), lo);
 }
 
 double conv(const std::string& name, int reps) {
