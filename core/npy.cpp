@@ -167,9 +167,13 @@ Tensor load_npy(const std::string& path) {
     Dtype dt = dtype_of(path, hd.descr);
     std::size_t item = dt == float64 || dt == int64 ? 8 : dt == bool_ ? 1 : 4;
     std::uint64_t want = item;
+    // The product of the non-zero sizes bounds the strides (signed in xtensor) even when a zero
+    // size makes the array empty: (0, 2^40, 2^40) holds nothing but its strides overflow.
+    std::uint64_t strides = item;
+    const std::uint64_t limit = std::uint64_t(std::numeric_limits<std::int64_t>::max());
     for (std::size_t d : hd.shape) {
-        if (d != 0 && want > std::numeric_limits<std::uint64_t>::max() / d)
-            fail(path, fmt::format("shape {} overflows", hd.shape));
+        if (d != 0 && strides > limit / d) fail(path, fmt::format("shape {} overflows", hd.shape));
+        if (d != 0) strides *= d;
         want *= d;
     }
     const std::uint64_t have = bytes.size() - start - hlen;
